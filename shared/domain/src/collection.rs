@@ -1,0 +1,548 @@
+//! One student's case and its state machine (DESIGN §2).
+//!
+//! ```text
+//! AwaitingPayment ──pay──▶ AwaitingPhoto ──submit(passed attempt)──▶ InReview ──approve──▶ Approved
+//!       ▲ refund (before approval)  ▲                                   │
+//!       └───────────────────────────┴──────── reviewer rejects ◀────────┘
+//! Approved ──batched──▶ Publishing ──acknowledged──▶ Published
+//! ```
+//!
+//! [`Collection::apply`] is the only way a case changes. It never mutates: it returns a
+//! [`Transition`] holding the next state (version + 1) and the audit [`Event`], which the store
+//! writes together with a condition on the old version, so a duplicate or late message can never
+//! move a case backwards.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::event::{Actor, Event};
+use crate::ids::{AttemptId, BatchId, CollectionId, TaskId};
+use crate::reason::ReasonCode;
+
+/// A case holds at most this many attempts: enough for any honest retake, and a bound on the
+/// item size (DynamoDB items stop at 400 KB) and on abuse of paid processing.
+pub const MAX_ATTEMPTS: usize = 30;
+
+/// A reviewer's note is shown to the student in a WeChat message and the mini program.
+pub const MAX_NOTE_CHARS: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CollectionStatus {
+    AwaitingPayment,
+    AwaitingPhoto,
+    InReview,
+    Approved,
+    Publishing,
+    Published,
+}
+
+impl CollectionStatus {
+    pub const ALL: [Self; 6] = [
+        Self::AwaitingPayment,
+        Self::AwaitingPhoto,
+        Self::InReview,
+        Self::Approved,
+        Self::Publishing,
+        Self::Published,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AwaitingPayment => "awaiting_payment",
+            Self::AwaitingPhoto => "awaiting_photo",
+            Self::InReview => "in_review",
+            Self::Approved => "approved",
+            Self::Publishing => "publishing",
+            Self::Published => "published",
+        }
+    }
+
+    /// From `Approved` on the photo is locked: only publishing may move the case.
+    pub fn is_locked(self) -> bool {
+        matches!(self, Self::Approved | Self::Publishing | Self::Published)
+    }
+}
+
+impl std::fmt::Display for CollectionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A confirmed payment, as reported by WeChat Pay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// Our `out_trade_no`: one per case.
+    pub order_no: String,
+    pub amount_fen: u32,
+    /// WeChat Pay's `transaction_id`.
+    pub transaction_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub paid_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum AttemptStatus {
+    /// A presigned upload URL was issued; the file may or may not have arrived.
+    Uploaded,
+    /// The photo processor picked it up.
+    Processing,
+    /// Standardised and every automatic check passed.
+    Passed,
+    /// Refused by the automatic checks, with the reasons the student sees.
+    Rejected { reasons: Vec<ReasonCode> },
+}
+
+impl AttemptStatus {
+    pub fn is_final(&self) -> bool {
+        matches!(self, Self::Passed | Self::Rejected { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoAttempt {
+    pub id: AttemptId,
+    #[serde(flatten)]
+    pub status: AttemptStatus,
+    /// Checks the engine could not decide reliably; shown to the reviewer, never to refuse.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub review_flags: Vec<ReasonCode>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// What the automatic checks concluded about one attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CheckOutcome {
+    Passed {
+        review_flags: Vec<ReasonCode>,
+    },
+    Rejected {
+        reasons: Vec<ReasonCode>,
+        review_flags: Vec<ReasonCode>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    Approved,
+    Rejected {
+        reasons: Vec<ReasonCode>,
+        note: Option<String>,
+    },
+}
+
+/// The last reviewer decision on a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewDecision {
+    pub reviewer: String,
+    pub attempt_id: AttemptId,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    #[serde(with = "time::serde::rfc3339")]
+    pub decided_at: OffsetDateTime,
+}
+
+/// Everything that can happen to a case. Each is recorded verbatim in the audit event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Command {
+    ConfirmPayment {
+        payment: Payment,
+    },
+    /// The refund of the case's payment succeeded; the case must be paid again to go on.
+    Refund {
+        order_no: String,
+    },
+    StartAttempt {
+        attempt_id: AttemptId,
+    },
+    BeginProcessing {
+        attempt_id: AttemptId,
+    },
+    RecordCheck {
+        attempt_id: AttemptId,
+        outcome: CheckOutcome,
+    },
+    /// The student confirms a passed, standardised photo for review.
+    Submit {
+        attempt_id: AttemptId,
+    },
+    Approve {
+        reviewer: String,
+    },
+    Reject {
+        reviewer: String,
+        reasons: Vec<ReasonCode>,
+        note: Option<String>,
+    },
+    Batch {
+        batch_id: BatchId,
+    },
+    AcknowledgePublished {
+        batch_id: BatchId,
+    },
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ConfirmPayment { .. } => "confirm_payment",
+            Self::Refund { .. } => "refund",
+            Self::StartAttempt { .. } => "start_attempt",
+            Self::BeginProcessing { .. } => "begin_processing",
+            Self::RecordCheck { .. } => "record_check",
+            Self::Submit { .. } => "submit",
+            Self::Approve { .. } => "approve",
+            Self::Reject { .. } => "reject",
+            Self::Batch { .. } => "batch",
+            Self::AcknowledgePublished { .. } => "acknowledge_published",
+        }
+    }
+}
+
+/// Why a command was refused. Refusals change nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransitionError {
+    #[error("{command} is not allowed while the case is {status}")]
+    NotAllowed {
+        command: &'static str,
+        status: CollectionStatus,
+    },
+    #[error("the case is already paid")]
+    AlreadyPaid,
+    #[error("this change was already applied")]
+    AlreadyApplied,
+    #[error("order {order_no} is not the case's payment")]
+    OtherOrder { order_no: String },
+    #[error("attempt {0} does not belong to this case")]
+    UnknownAttempt(AttemptId),
+    #[error("attempt {0} already exists")]
+    DuplicateAttempt(AttemptId),
+    #[error("attempt {0} has not passed the automatic checks")]
+    AttemptNotPassed(AttemptId),
+    #[error("attempt {0} was already checked")]
+    AttemptAlreadyChecked(AttemptId),
+    #[error("a case may have at most {max} attempts")]
+    TooManyAttempts { max: usize },
+    #[error("a rejection needs at least one reason")]
+    NoReasons,
+    #[error("the note is longer than {max} characters", max = MAX_NOTE_CHARS)]
+    NoteTooLong,
+    #[error("batch {given} is not the case's batch")]
+    OtherBatch { given: BatchId },
+}
+
+impl TransitionError {
+    /// True when the command had already taken effect: a redelivered message, which an
+    /// at-least-once consumer should acknowledge rather than retry or report.
+    pub fn is_duplicate(&self) -> bool {
+        matches!(self, Self::AlreadyApplied | Self::AttemptAlreadyChecked(_))
+    }
+}
+
+/// One student's case for one enrollment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collection {
+    pub id: CollectionId,
+    pub task_id: TaskId,
+    /// The enrollment this case is for (学号 within the task).
+    pub student_number: String,
+    /// The WeChat openid of the student who owns the case.
+    pub owner: String,
+    pub status: CollectionStatus,
+    /// Optimistic-concurrency version: 1 at creation, +1 per transition.
+    pub version: u64,
+    pub payment: Option<Payment>,
+    /// Orders refunded on this case: a late redelivery of their payment notification must not
+    /// mark the case paid again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refunded_orders: Vec<String>,
+    pub attempts: Vec<PhotoAttempt>,
+    pub submitted_attempt: Option<AttemptId>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub submitted_at: Option<OffsetDateTime>,
+    pub review: Option<ReviewDecision>,
+    pub batch_id: Option<BatchId>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// The outcome of an accepted command: the case as it must be stored, and its audit event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub next: Collection,
+    pub event: Event,
+}
+
+impl Transition {
+    /// The version the stored case must still have for this transition to be written.
+    pub fn expected_version(&self) -> u64 {
+        self.event.version - 1
+    }
+}
+
+impl Collection {
+    /// A new case awaiting payment, with its creation event.
+    pub fn open(
+        task_id: TaskId,
+        student_number: String,
+        owner: String,
+        actor: Actor,
+        at: OffsetDateTime,
+    ) -> (Self, Event) {
+        let collection = Self {
+            id: CollectionId::new(),
+            task_id,
+            student_number,
+            owner,
+            status: CollectionStatus::AwaitingPayment,
+            version: 1,
+            payment: None,
+            refunded_orders: Vec::new(),
+            attempts: Vec::new(),
+            submitted_attempt: None,
+            submitted_at: None,
+            review: None,
+            batch_id: None,
+            created_at: at,
+            updated_at: at,
+        };
+        let event = Event::created(&collection, actor);
+        (collection, event)
+    }
+
+    pub fn attempt(&self, id: AttemptId) -> Option<&PhotoAttempt> {
+        self.attempts.iter().find(|a| a.id == id)
+    }
+
+    /// Decides `command` against the current state. Pure: `self` is left as it was.
+    pub fn apply(
+        &self,
+        command: Command,
+        actor: Actor,
+        at: OffsetDateTime,
+    ) -> Result<Transition, TransitionError> {
+        use CollectionStatus::*;
+
+        let mut next = self.clone();
+        let not_allowed = || TransitionError::NotAllowed {
+            command: command.name(),
+            status: self.status,
+        };
+
+        match &command {
+            Command::ConfirmPayment { payment } => {
+                if let Some(paid) = &self.payment {
+                    return Err(
+                        if paid.order_no == payment.order_no
+                            && paid.transaction_id == payment.transaction_id
+                        {
+                            TransitionError::AlreadyApplied
+                        } else {
+                            TransitionError::AlreadyPaid
+                        },
+                    );
+                }
+                if self.refunded_orders.contains(&payment.order_no) {
+                    return Err(TransitionError::AlreadyApplied);
+                }
+                if self.status != AwaitingPayment {
+                    return Err(not_allowed());
+                }
+                next.payment = Some(payment.clone());
+                next.status = AwaitingPhoto;
+            }
+            Command::Refund { order_no } => {
+                if self.status.is_locked() {
+                    return Err(not_allowed());
+                }
+                match &self.payment {
+                    Some(paid) if &paid.order_no == order_no => {}
+                    _ if self.refunded_orders.contains(order_no) => {
+                        return Err(TransitionError::AlreadyApplied);
+                    }
+                    _ => {
+                        return Err(TransitionError::OtherOrder {
+                            order_no: order_no.clone(),
+                        });
+                    }
+                }
+                next.payment = None;
+                next.refunded_orders.push(order_no.clone());
+                next.submitted_attempt = None;
+                next.submitted_at = None;
+                next.status = AwaitingPayment;
+            }
+            Command::StartAttempt { attempt_id } => {
+                if self.attempt(*attempt_id).is_some() {
+                    return Err(TransitionError::DuplicateAttempt(*attempt_id));
+                }
+                // Paid and not yet submitted: retakes after any rejection land here again,
+                // so they never ask for payment twice.
+                if self.status != AwaitingPhoto {
+                    return Err(not_allowed());
+                }
+                if self.attempts.len() >= MAX_ATTEMPTS {
+                    return Err(TransitionError::TooManyAttempts { max: MAX_ATTEMPTS });
+                }
+                next.attempts.push(PhotoAttempt {
+                    id: *attempt_id,
+                    status: AttemptStatus::Uploaded,
+                    review_flags: Vec::new(),
+                    created_at: at,
+                });
+            }
+            Command::BeginProcessing { attempt_id } => {
+                if self.status.is_locked() {
+                    return Err(not_allowed());
+                }
+                let attempt = next.attempt_mut(*attempt_id)?;
+                match attempt.status {
+                    AttemptStatus::Uploaded => attempt.status = AttemptStatus::Processing,
+                    AttemptStatus::Processing => return Err(TransitionError::AlreadyApplied),
+                    _ => return Err(TransitionError::AttemptAlreadyChecked(*attempt_id)),
+                }
+            }
+            Command::RecordCheck {
+                attempt_id,
+                outcome,
+            } => {
+                // Checks of attempts uploaded before submission may still arrive during review;
+                // once approved the record is frozen.
+                if self.status.is_locked() {
+                    return Err(not_allowed());
+                }
+                let attempt = next.attempt_mut(*attempt_id)?;
+                if attempt.status.is_final() {
+                    return Err(TransitionError::AttemptAlreadyChecked(*attempt_id));
+                }
+                let (status, flags) = match outcome {
+                    CheckOutcome::Passed { review_flags } => (AttemptStatus::Passed, review_flags),
+                    CheckOutcome::Rejected {
+                        reasons,
+                        review_flags,
+                    } => {
+                        if reasons.is_empty() {
+                            return Err(TransitionError::NoReasons);
+                        }
+                        (
+                            AttemptStatus::Rejected {
+                                reasons: reasons.clone(),
+                            },
+                            review_flags,
+                        )
+                    }
+                };
+                attempt.status = status;
+                attempt.review_flags = flags.clone();
+            }
+            Command::Submit { attempt_id } => {
+                if self.status == InReview && self.submitted_attempt == Some(*attempt_id) {
+                    return Err(TransitionError::AlreadyApplied);
+                }
+                if self.status != AwaitingPhoto {
+                    return Err(not_allowed());
+                }
+                let attempt = self
+                    .attempt(*attempt_id)
+                    .ok_or(TransitionError::UnknownAttempt(*attempt_id))?;
+                if attempt.status != AttemptStatus::Passed {
+                    return Err(TransitionError::AttemptNotPassed(*attempt_id));
+                }
+                next.submitted_attempt = Some(*attempt_id);
+                next.submitted_at = Some(at);
+                next.status = InReview;
+            }
+            Command::Approve { reviewer } => {
+                let attempt_id = self.attempt_in_review().ok_or_else(not_allowed)?;
+                next.review = Some(decision(reviewer, attempt_id, Verdict::Approved, at));
+                next.status = Approved;
+            }
+            Command::Reject {
+                reviewer,
+                reasons,
+                note,
+            } => {
+                let attempt_id = self.attempt_in_review().ok_or_else(not_allowed)?;
+                if reasons.is_empty() {
+                    return Err(TransitionError::NoReasons);
+                }
+                if note
+                    .as_ref()
+                    .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+                {
+                    return Err(TransitionError::NoteTooLong);
+                }
+                let verdict = Verdict::Rejected {
+                    reasons: reasons.clone(),
+                    note: note.clone(),
+                };
+                next.review = Some(decision(reviewer, attempt_id, verdict, at));
+                // Back to taking photos; the payment stays, so the retake is free.
+                next.submitted_attempt = None;
+                next.submitted_at = None;
+                next.status = AwaitingPhoto;
+            }
+            Command::Batch { batch_id } => {
+                if self.status == Publishing && self.batch_id == Some(*batch_id) {
+                    return Err(TransitionError::AlreadyApplied);
+                }
+                if self.status != Approved {
+                    return Err(not_allowed());
+                }
+                next.batch_id = Some(*batch_id);
+                next.status = Publishing;
+            }
+            Command::AcknowledgePublished { batch_id } => {
+                if self.batch_id != Some(*batch_id) {
+                    return Err(TransitionError::OtherBatch { given: *batch_id });
+                }
+                match self.status {
+                    Publishing => next.status = Published,
+                    Published => return Err(TransitionError::AlreadyApplied),
+                    _ => return Err(not_allowed()),
+                }
+            }
+        }
+
+        next.version = self.version + 1;
+        next.updated_at = at;
+        let event = Event::of_transition(self, &next, command, actor, at);
+        Ok(Transition { next, event })
+    }
+
+    fn attempt_mut(&mut self, id: AttemptId) -> Result<&mut PhotoAttempt, TransitionError> {
+        self.attempts
+            .iter_mut()
+            .find(|a| a.id == id)
+            .ok_or(TransitionError::UnknownAttempt(id))
+    }
+
+    /// The attempt a reviewer is deciding on, when the case is in review.
+    fn attempt_in_review(&self) -> Option<AttemptId> {
+        self.submitted_attempt
+            .filter(|_| self.status == CollectionStatus::InReview)
+    }
+}
+
+fn decision(
+    reviewer: &str,
+    attempt_id: AttemptId,
+    verdict: Verdict,
+    at: OffsetDateTime,
+) -> ReviewDecision {
+    ReviewDecision {
+        reviewer: reviewer.to_owned(),
+        attempt_id,
+        verdict,
+        decided_at: at,
+    }
+}

@@ -1,0 +1,78 @@
+//! Roster rows (学籍名单): who may have a photo collected in a task.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ValidationError;
+use crate::id_number::IdNumber;
+use crate::ids::TaskId;
+use crate::task::EducationLevel;
+use crate::text;
+
+/// One student on a task's roster. Holds personal data in plain text: the store encrypts
+/// `name` and `id_number` before anything leaves the process.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrollment {
+    pub task_id: TaskId,
+    /// 学号: unique within a task, so re-importing a roster updates rows instead of adding them.
+    pub student_number: String,
+    pub name: String,
+    pub id_number: IdNumber,
+    pub school: String,
+    pub education_level: EducationLevel,
+    pub major: String,
+    /// 学信网图像采集码: the code on the student's CHSI collection QR, when the school has it.
+    pub chsi_code: Option<String>,
+}
+
+impl std::fmt::Debug for Enrollment {
+    // Never print the name or the full ID number, even in a debug log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enrollment")
+            .field("task_id", &self.task_id)
+            .field("student_number", &self.student_number)
+            .field("name", &crate::id_number::mask_name(&self.name))
+            .field("id_number", &self.id_number)
+            .field("education_level", &self.education_level)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The columns of one roster row, as typed by a school.
+#[derive(Debug, Clone)]
+pub struct RosterRow<'a> {
+    pub student_number: &'a str,
+    pub name: &'a str,
+    pub id_number: &'a str,
+    pub school: &'a str,
+    pub education_level: EducationLevel,
+    pub major: &'a str,
+    pub chsi_code: &'a str,
+}
+
+impl Enrollment {
+    pub fn from_row(task_id: TaskId, row: &RosterRow<'_>) -> Result<Self, ValidationError> {
+        let student_number = text::required("student_number", row.student_number, 32)?;
+        if !student_number
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(ValidationError::new(
+                "student_number",
+                "may contain only letters, digits and '-'",
+            ));
+        }
+        let id_number = IdNumber::parse(row.id_number)
+            .map_err(|e| ValidationError::new("id_number", e.to_string()))?;
+        let chsi_code = text::optional("chsi_code", row.chsi_code, 64)?;
+        Ok(Self {
+            task_id,
+            student_number,
+            name: text::required("name", row.name, 50)?,
+            id_number,
+            school: text::required("school", row.school, 100)?,
+            education_level: row.education_level,
+            major: text::optional("major", row.major, 100)?.to_owned(),
+            chsi_code: (!chsi_code.is_empty()).then(|| chsi_code.to_owned()),
+        })
+    }
+}

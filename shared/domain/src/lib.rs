@@ -1,0 +1,45 @@
+//! The domain of graduate photo collection (毕业生图像采集): entities, the collection state
+//! machine, reason codes and ID numbers. Pure: no I/O, no AWS, no clock (callers pass `now`).
+
+pub mod collection;
+pub mod enrollment;
+pub mod event;
+pub mod id_number;
+pub mod ids;
+pub mod reason;
+pub mod student;
+pub mod task;
+mod text;
+
+pub use collection::{
+    AttemptStatus, CheckOutcome, Collection, CollectionStatus, Command, Payment, PhotoAttempt,
+    ReviewDecision, Transition, TransitionError, Verdict,
+};
+pub use enrollment::{Enrollment, RosterRow};
+pub use event::{Actor, Event};
+pub use id_number::{IdNumber, IdNumberError, mask_name};
+pub use ids::{AttemptId, BatchId, CollectionId, InvalidId, PortraitId, TaskId};
+pub use reason::ReasonCode;
+pub use student::{
+    BatchStatus, OrderStatus, PaymentOrder, Portrait, PortraitStatus, PublishBatch, Student,
+    VerifiedIdentity,
+};
+pub use task::{Background, CollectionTask, EducationLevel, NewTask, PhotoProfile, SessionCode};
+
+/// A value an operator or student supplied is not acceptable. `field` names the input and
+/// `problem` says what is wrong with it, never repeating the (possibly personal) value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {problem}")]
+pub struct ValidationError {
+    pub field: &'static str,
+    pub problem: String,
+}
+
+impl ValidationError {
+    pub fn new(field: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            field,
+            problem: problem.into(),
+        }
+    }
+}

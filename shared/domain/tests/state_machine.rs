@@ -1,0 +1,566 @@
+//! The rules of DESIGN §2, as examples and as properties over random event sequences.
+
+use domain::collection::MAX_ATTEMPTS;
+use domain::{
+    Actor, AttemptId, AttemptStatus, BatchId, CheckOutcome, Collection, CollectionStatus, Command,
+    Payment, ReasonCode, TaskId, TransitionError,
+};
+use proptest::prelude::*;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use CollectionStatus::*;
+
+const NOW: OffsetDateTime = datetime!(2026-06-01 08:00 UTC);
+
+fn student() -> Actor {
+    Actor::Student("o-student".into())
+}
+
+fn new_case() -> Collection {
+    Collection::open(
+        TaskId::new(),
+        "2022001".into(),
+        "o-student".into(),
+        student(),
+        NOW,
+    )
+    .0
+}
+
+fn payment(order_no: &str) -> Payment {
+    Payment {
+        order_no: order_no.into(),
+        amount_fen: 3000,
+        transaction_id: format!("tx-{order_no}"),
+        paid_at: NOW,
+    }
+}
+
+fn pay(order_no: &str) -> Command {
+    Command::ConfirmPayment {
+        payment: payment(order_no),
+    }
+}
+
+fn passed() -> CheckOutcome {
+    CheckOutcome::Passed {
+        review_flags: vec![],
+    }
+}
+
+fn rejected(reason: ReasonCode) -> CheckOutcome {
+    CheckOutcome::Rejected {
+        reasons: vec![reason],
+        review_flags: vec![],
+    }
+}
+
+/// Applies each command in turn, panicking on a refusal.
+fn run(mut case: Collection, commands: impl IntoIterator<Item = Command>) -> Collection {
+    for command in commands {
+        let name = command.name();
+        case = case
+            .apply(command, Actor::System("test".into()), NOW)
+            .unwrap_or_else(|e| panic!("{name} refused: {e}"))
+            .next;
+    }
+    case
+}
+
+fn try_apply(case: &Collection, command: Command) -> Result<Collection, TransitionError> {
+    case.apply(command, Actor::System("test".into()), NOW)
+        .map(|t| t.next)
+}
+
+/// A case in review with a passed attempt `a`.
+fn in_review(a: AttemptId) -> Collection {
+    run(
+        new_case(),
+        [
+            pay("GP1"),
+            Command::StartAttempt { attempt_id: a },
+            Command::RecordCheck {
+                attempt_id: a,
+                outcome: passed(),
+            },
+            Command::Submit { attempt_id: a },
+        ],
+    )
+}
+
+fn approve() -> Command {
+    Command::Approve {
+        reviewer: "r1".into(),
+    }
+}
+
+fn reject() -> Command {
+    Command::Reject {
+        reviewer: "r1".into(),
+        reasons: vec![ReasonCode::Earrings],
+        note: None,
+    }
+}
+
+#[test]
+fn a_new_case_awaits_payment_at_version_one() {
+    let (case, event) =
+        Collection::open(TaskId::new(), "2022001".into(), "o".into(), student(), NOW);
+    assert_eq!(case.status, AwaitingPayment);
+    assert_eq!(case.version, 1);
+    assert_eq!(
+        (event.version, event.from, event.to),
+        (1, None, AwaitingPayment)
+    );
+    assert_eq!(event.kind(), "created");
+}
+
+#[test]
+fn the_happy_path_ends_published_with_one_event_per_version() {
+    let a = AttemptId::new();
+    let batch = BatchId::new();
+    let mut case = new_case();
+    let steps = [
+        (pay("GP1"), AwaitingPhoto),
+        (Command::StartAttempt { attempt_id: a }, AwaitingPhoto),
+        (Command::BeginProcessing { attempt_id: a }, AwaitingPhoto),
+        (
+            Command::RecordCheck {
+                attempt_id: a,
+                outcome: passed(),
+            },
+            AwaitingPhoto,
+        ),
+        (Command::Submit { attempt_id: a }, InReview),
+        (approve(), Approved),
+        (Command::Batch { batch_id: batch }, Publishing),
+        (Command::AcknowledgePublished { batch_id: batch }, Published),
+    ];
+    for (command, expected) in steps {
+        let t = case.apply(command, student(), NOW).unwrap();
+        assert_eq!(t.next.status, expected);
+        assert_eq!(t.next.version, case.version + 1);
+        assert_eq!(t.event.version, t.next.version);
+        assert_eq!(t.event.from, Some(case.status));
+        assert_eq!(t.event.to, expected);
+        assert_eq!(t.expected_version(), case.version);
+        case = t.next;
+    }
+    assert_eq!(case.version, 9);
+}
+
+#[test]
+fn retake_after_reviewer_rejection_needs_no_payment() {
+    let a = AttemptId::new();
+    let case = run(in_review(a), [reject()]);
+    assert_eq!(case.status, AwaitingPhoto);
+    assert!(case.payment.is_some());
+    let retake = AttemptId::new();
+    let case = run(case, [Command::StartAttempt { attempt_id: retake }]);
+    assert_eq!(
+        case.attempt(retake).unwrap().status,
+        AttemptStatus::Uploaded
+    );
+    assert_eq!(
+        try_apply(&case, pay("GP2")),
+        Err(TransitionError::AlreadyPaid)
+    );
+}
+
+#[test]
+fn retake_after_automatic_rejection_needs_no_payment() {
+    let a = AttemptId::new();
+    let case = run(
+        new_case(),
+        [
+            pay("GP1"),
+            Command::StartAttempt { attempt_id: a },
+            Command::RecordCheck {
+                attempt_id: a,
+                outcome: rejected(ReasonCode::Blurry),
+            },
+            Command::StartAttempt {
+                attempt_id: AttemptId::new(),
+            },
+        ],
+    );
+    assert_eq!(case.attempts.len(), 2);
+    assert_eq!(
+        case.attempt(a).unwrap().status,
+        AttemptStatus::Rejected {
+            reasons: vec![ReasonCode::Blurry]
+        }
+    );
+}
+
+#[test]
+fn only_a_passed_attempt_can_be_submitted() {
+    let a = AttemptId::new();
+    let paid = run(
+        new_case(),
+        [pay("GP1"), Command::StartAttempt { attempt_id: a }],
+    );
+    assert_eq!(
+        try_apply(&paid, Command::Submit { attempt_id: a }),
+        Err(TransitionError::AttemptNotPassed(a))
+    );
+    let refused = run(
+        paid.clone(),
+        [Command::RecordCheck {
+            attempt_id: a,
+            outcome: rejected(ReasonCode::EyesClosed),
+        }],
+    );
+    assert_eq!(
+        try_apply(&refused, Command::Submit { attempt_id: a }),
+        Err(TransitionError::AttemptNotPassed(a))
+    );
+    let stranger = AttemptId::new();
+    assert_eq!(
+        try_apply(
+            &paid,
+            Command::Submit {
+                attempt_id: stranger
+            }
+        ),
+        Err(TransitionError::UnknownAttempt(stranger))
+    );
+}
+
+#[test]
+fn uploads_need_payment_first() {
+    assert!(matches!(
+        try_apply(
+            &new_case(),
+            Command::StartAttempt {
+                attempt_id: AttemptId::new()
+            }
+        ),
+        Err(TransitionError::NotAllowed {
+            status: AwaitingPayment,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn an_approved_photo_is_locked() {
+    let a = AttemptId::new();
+    let approved = run(in_review(a), [approve()]);
+    for command in [
+        Command::StartAttempt {
+            attempt_id: AttemptId::new(),
+        },
+        Command::Refund {
+            order_no: "GP1".into(),
+        },
+        Command::RecordCheck {
+            attempt_id: a,
+            outcome: passed(),
+        },
+        reject(),
+        approve(),
+        Command::Submit { attempt_id: a },
+    ] {
+        let name = command.name();
+        assert!(
+            try_apply(&approved, command).is_err(),
+            "{name} changed an approved case"
+        );
+    }
+}
+
+#[test]
+fn refund_before_approval_returns_the_case_to_awaiting_payment() {
+    let a = AttemptId::new();
+    let case = run(
+        in_review(a),
+        [Command::Refund {
+            order_no: "GP1".into(),
+        }],
+    );
+    assert_eq!(case.status, AwaitingPayment);
+    assert_eq!(case.payment, None);
+    assert_eq!(case.submitted_attempt, None);
+    // A late copy of the refunded order's notification must not mark the case paid again.
+    assert_eq!(
+        try_apply(&case, pay("GP1")),
+        Err(TransitionError::AlreadyApplied)
+    );
+    // A new order may be paid.
+    assert_eq!(try_apply(&case, pay("GP2")).unwrap().status, AwaitingPhoto);
+}
+
+#[test]
+fn refund_of_another_order_is_refused() {
+    let case = run(new_case(), [pay("GP1")]);
+    assert_eq!(
+        try_apply(
+            &case,
+            Command::Refund {
+                order_no: "GP9".into()
+            }
+        ),
+        Err(TransitionError::OtherOrder {
+            order_no: "GP9".into()
+        })
+    );
+}
+
+#[test]
+fn a_redelivered_payment_is_recognised_as_a_duplicate() {
+    let case = run(new_case(), [pay("GP1")]);
+    let err = try_apply(&case, pay("GP1")).unwrap_err();
+    assert_eq!(err, TransitionError::AlreadyApplied);
+    assert!(err.is_duplicate());
+    let other = try_apply(&case, pay("GP2")).unwrap_err();
+    assert_eq!(other, TransitionError::AlreadyPaid);
+    assert!(!other.is_duplicate());
+}
+
+#[test]
+fn a_rejection_needs_a_reason_and_a_short_note() {
+    let case = in_review(AttemptId::new());
+    let with = |reasons: Vec<ReasonCode>, note: Option<String>| {
+        try_apply(
+            &case,
+            Command::Reject {
+                reviewer: "r".into(),
+                reasons,
+                note,
+            },
+        )
+    };
+    assert_eq!(with(vec![], None), Err(TransitionError::NoReasons));
+    assert_eq!(
+        with(vec![ReasonCode::Necklace], Some("长".repeat(201))),
+        Err(TransitionError::NoteTooLong)
+    );
+    assert!(with(vec![ReasonCode::Necklace], Some("长".repeat(200))).is_ok());
+}
+
+#[test]
+fn attempts_are_bounded() {
+    let mut case = run(new_case(), [pay("GP1")]);
+    for _ in 0..MAX_ATTEMPTS {
+        case = run(
+            case,
+            [Command::StartAttempt {
+                attempt_id: AttemptId::new(),
+            }],
+        );
+    }
+    assert_eq!(
+        try_apply(
+            &case,
+            Command::StartAttempt {
+                attempt_id: AttemptId::new()
+            }
+        ),
+        Err(TransitionError::TooManyAttempts { max: MAX_ATTEMPTS })
+    );
+}
+
+#[test]
+fn publishing_is_acknowledged_only_for_the_case_batch() {
+    let case = run(in_review(AttemptId::new()), [approve()]);
+    let batch = BatchId::new();
+    let publishing = run(case, [Command::Batch { batch_id: batch }]);
+    let other = BatchId::new();
+    assert_eq!(
+        try_apply(
+            &publishing,
+            Command::AcknowledgePublished { batch_id: other }
+        ),
+        Err(TransitionError::OtherBatch { given: other })
+    );
+    let published = run(
+        publishing,
+        [Command::AcknowledgePublished { batch_id: batch }],
+    );
+    assert_eq!(
+        try_apply(
+            &published,
+            Command::AcknowledgePublished { batch_id: batch }
+        ),
+        Err(TransitionError::AlreadyApplied)
+    );
+}
+
+// ---- properties over random event sequences ----
+
+/// Commands drawn from a small pool of ids, so that duplicates, stale and out-of-order
+/// messages are frequent.
+#[derive(Debug, Clone)]
+enum Step {
+    Pay(u8),
+    Refund(u8),
+    Start(u8),
+    Begin(u8),
+    Check(u8, bool),
+    Submit(u8),
+    Approve,
+    Reject,
+    Batch(u8),
+    Ack(u8),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        (0..3u8).prop_map(Step::Pay),
+        (0..3u8).prop_map(Step::Refund),
+        (0..4u8).prop_map(Step::Start),
+        (0..4u8).prop_map(Step::Begin),
+        (0..4u8, any::<bool>()).prop_map(|(a, ok)| Step::Check(a, ok)),
+        (0..4u8).prop_map(Step::Submit),
+        Just(Step::Approve),
+        Just(Step::Reject),
+        (0..2u8).prop_map(Step::Batch),
+        (0..2u8).prop_map(Step::Ack),
+    ]
+}
+
+struct Pool {
+    attempts: Vec<AttemptId>,
+    batches: Vec<BatchId>,
+}
+
+impl Pool {
+    fn new() -> Self {
+        Self {
+            attempts: (0..4).map(|_| AttemptId::new()).collect(),
+            batches: (0..2).map(|_| BatchId::new()).collect(),
+        }
+    }
+
+    fn command(&self, step: &Step) -> Command {
+        let a = |i: &u8| self.attempts[*i as usize];
+        match step {
+            Step::Pay(o) => pay(&format!("GP{o}")),
+            Step::Refund(o) => Command::Refund {
+                order_no: format!("GP{o}"),
+            },
+            Step::Start(i) => Command::StartAttempt { attempt_id: a(i) },
+            Step::Begin(i) => Command::BeginProcessing { attempt_id: a(i) },
+            Step::Check(i, ok) => Command::RecordCheck {
+                attempt_id: a(i),
+                outcome: if *ok {
+                    passed()
+                } else {
+                    rejected(ReasonCode::Blurry)
+                },
+            },
+            Step::Submit(i) => Command::Submit { attempt_id: a(i) },
+            Step::Approve => approve(),
+            Step::Reject => reject(),
+            Step::Batch(b) => Command::Batch {
+                batch_id: self.batches[*b as usize],
+            },
+            Step::Ack(b) => Command::AcknowledgePublished {
+                batch_id: self.batches[*b as usize],
+            },
+        }
+    }
+}
+
+/// The edges of the diagram in DESIGN §2. Self-loops are attempt-level changes: a check
+/// result may arrive after a refund or during review for a photo uploaded before.
+fn is_edge(from: CollectionStatus, to: CollectionStatus) -> bool {
+    matches!(
+        (from, to),
+        (AwaitingPayment, AwaitingPayment)
+            | (AwaitingPayment, AwaitingPhoto)
+            | (AwaitingPhoto, AwaitingPhoto)
+            | (InReview, InReview)
+            | (AwaitingPhoto, InReview)
+            | (AwaitingPhoto, AwaitingPayment)
+            | (InReview, AwaitingPayment)
+            | (InReview, AwaitingPhoto)
+            | (InReview, Approved)
+            | (Approved, Publishing)
+            | (Publishing, Published)
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn invariants_hold_for_any_sequence_of_events(steps in prop::collection::vec(step(), 1..60)) {
+        let pool = Pool::new();
+        let mut case = new_case();
+        let mut payments_held: i32 = 0;
+        let mut reached_approval = false;
+
+        for step in &steps {
+            let command = pool.command(step);
+            let before = case.clone();
+            let Ok(t) = case.apply(command.clone(), student(), NOW) else {
+                continue;
+            };
+            let after = t.next.clone();
+
+            // Every accepted command is one version and one matching audit event.
+            prop_assert_eq!(after.version, before.version + 1);
+            prop_assert_eq!(t.event.version, after.version);
+            prop_assert_eq!(t.event.from, Some(before.status));
+            prop_assert_eq!(t.event.to, after.status);
+            prop_assert_eq!(t.event.command.as_ref(), Some(&command));
+
+            // No transition outside the diagram; nothing goes back from approval.
+            prop_assert!(is_edge(before.status, after.status), "{:?} -> {:?}", before.status, after.status);
+            if before.status.is_locked() {
+                let publishing = matches!(command, Command::Batch { .. } | Command::AcknowledgePublished { .. });
+                prop_assert!(publishing, "{} changed a locked case", command.name());
+                prop_assert_eq!(&after.attempts, &before.attempts);
+                prop_assert_eq!(&after.payment, &before.payment);
+                prop_assert_eq!(&after.review, &before.review);
+            }
+
+            // Payment is taken at most once: never twice without a refund in between.
+            match command {
+                Command::ConfirmPayment { .. } => payments_held += 1,
+                Command::Refund { .. } => payments_held -= 1,
+                _ => {}
+            }
+            prop_assert!((0..=1).contains(&payments_held));
+            prop_assert_eq!(after.payment.is_some(), payments_held == 1);
+
+            // Only a passed attempt can be submitted.
+            if let Command::Submit { attempt_id } = &command {
+                prop_assert_eq!(&before.attempt(*attempt_id).unwrap().status, &AttemptStatus::Passed);
+            }
+
+            // After any rejection a retake is possible without paying again.
+            let auto_rejected = matches!(&command, Command::RecordCheck { outcome: CheckOutcome::Rejected { .. }, .. });
+            if matches!(command, Command::Reject { .. }) || (auto_rejected && after.status == AwaitingPhoto) {
+                prop_assert!(after.payment.is_some());
+                if after.attempts.len() < MAX_ATTEMPTS {
+                    let retake = after.apply(Command::StartAttempt { attempt_id: AttemptId::new() }, student(), NOW);
+                    prop_assert!(retake.is_ok(), "retake refused: {:?}", retake.err());
+                }
+            }
+
+            // The same message delivered again right away never changes anything.
+            prop_assert!(after.apply(command.clone(), student(), NOW).is_err());
+
+            reached_approval |= after.status.is_locked();
+            prop_assert!(!reached_approval || after.status.is_locked());
+            case = after;
+        }
+    }
+
+    #[test]
+    fn refused_commands_leave_the_case_as_it_was(steps in prop::collection::vec(step(), 1..40)) {
+        let pool = Pool::new();
+        let mut case = new_case();
+        for step in &steps {
+            let snapshot = case.clone();
+            match case.apply(pool.command(step), student(), NOW) {
+                Ok(t) => case = t.next,
+                Err(_) => prop_assert_eq!(&case, &snapshot),
+            }
+        }
+    }
+}

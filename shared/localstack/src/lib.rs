@@ -1,0 +1,159 @@
+//! The local AWS stack (DESIGN §8): a real moto server on 127.0.0.1 and the service's resources
+//! created on it. Tests call [`TestEnv::new`] for resources of their own (unique names) on one
+//! server per test run, so they can run in parallel without seeing each other's data.
+
+mod provision;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use store::{Buckets, Config, PiiKeys, Store};
+
+pub use provision::{MAX_RECEIVES, Names, Provisioned, provision};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// The region of the local stack. Any region works on moto; this one needs no bucket
+/// location constraint.
+pub const REGION: &str = "us-east-1";
+
+/// A running moto server: the one named by `MOTO_ENDPOINT` (the test script starts one per
+/// run), or else one started for this process that exits when the process does.
+pub struct Moto {
+    endpoint: String,
+    /// Holding the child's stdin open keeps it alive; the OS closes it when we exit.
+    _child: Option<Child>,
+}
+
+impl Moto {
+    pub fn shared() -> &'static Moto {
+        static MOTO: OnceLock<Moto> = OnceLock::new();
+        MOTO.get_or_init(|| match std::env::var("MOTO_ENDPOINT") {
+            Ok(endpoint) => Moto {
+                endpoint,
+                _child: None,
+            },
+            Err(_) => Moto::spawn().unwrap_or_else(|e| {
+                panic!("cannot start moto ({e}); run scripts/setup.sh or set MOTO_ENDPOINT")
+            }),
+        })
+    }
+
+    fn spawn() -> Result<Moto, Error> {
+        let python = venv_dir().join("bin/python");
+        let script = workspace_root().join("scripts/moto_server.py");
+        let mut child = Command::new(&python)
+            .arg(script)
+            .arg("--until-stdin-closes")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("{}: {e}", python.display()))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut port = String::new();
+        BufReader::new(stdout).read_line(&mut port)?;
+        let port: u16 = port.trim().parse().map_err(|_| "moto printed no port")?;
+        Ok(Moto {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            _child: Some(child),
+        })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// SDK configuration for this server, with throw-away credentials.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        sdk_config(&self.endpoint).await
+    }
+}
+
+/// SDK configuration for a local stack at `endpoint`.
+pub async fn sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(REGION))
+        .credentials_provider(Credentials::new("local", "local", None, None, "localstack"))
+        .load()
+        .await
+}
+
+/// The project-local Python environment made by `scripts/setup.sh`.
+pub fn venv_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("GP_VENV") {
+        return dir.into();
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
+    cache.join("graduate-photo/venv")
+}
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A test's own resources on the shared moto server.
+pub struct TestEnv {
+    pub sdk: SdkConfig,
+    pub store: Store,
+    pub stack: Provisioned,
+    /// The master key this environment's personal data is sealed with.
+    pub pii_master: [u8; 32],
+}
+
+impl TestEnv {
+    pub async fn new() -> TestEnv {
+        let sdk = Moto::shared().sdk_config().await;
+        // Bucket names: lower case, ≤ 63 characters.
+        let prefix = format!("t{}", ulid::Ulid::new()).to_ascii_lowercase();
+        let stack = provision(&sdk, &Names::with_prefix(&prefix))
+            .await
+            .unwrap_or_else(|e| panic!("provisioning {prefix} on moto failed: {e}"));
+        let pii_master = test_key();
+        let store = Store::with_sdk_config(&sdk, store_config(&stack.names, PiiKeys::from_master(&pii_master)));
+        TestEnv {
+            sdk,
+            store,
+            stack,
+            pii_master,
+        }
+    }
+
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk)
+    }
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+}
+
+/// The store configuration for resources named `names`.
+pub fn store_config(names: &Names, pii: PiiKeys) -> Config {
+    Config {
+        table: names.table.clone(),
+        buckets: Buckets {
+            uploads: names.uploads_bucket.clone(),
+            photos: names.photos_bucket.clone(),
+            outbox: names.outbox_bucket.clone(),
+        },
+        pii,
+    }
+}
+
+/// A key of a test's own, so no two tests share sealed data by accident. Not for production:
+/// a ULID's random part is 80 bits, two of them make the 32 bytes here.
+fn test_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(&ulid::Ulid::new().0.to_le_bytes());
+    key[16..].copy_from_slice(&ulid::Ulid::new().0.to_le_bytes());
+    key
+}

@@ -1,0 +1,225 @@
+//! Cases and their audit trail: every change is one transaction that writes the case under a
+//! condition on its version together with the event of that version.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use domain::{
+    Actor, Collection, CollectionId, Command, Event, TaskId, Transition, TransitionError,
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::keys::{self, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, VERSION};
+use crate::table::{ABSENT, Item, Table, from_record, n, record, s};
+use crate::StoreError;
+
+const ENTITY: &str = "collection";
+const EVENT: &str = "event";
+
+/// How often [`Table::transition`] re-reads and decides again after losing a race.
+const CONFLICT_RETRIES: usize = 3;
+
+/// The pointer that holds "one case per enrollment".
+#[derive(Serialize, Deserialize)]
+struct CaseOfEnrollment {
+    collection_id: CollectionId,
+}
+
+/// A command that could not be applied: refused by the domain, or not written.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    #[error(transparent)]
+    Refused(#[from] TransitionError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where a case came from when it was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    Created,
+    /// The enrollment already had a case: linking is idempotent.
+    Existing(CollectionId),
+}
+
+impl Table {
+    fn collection_item(&self, c: &Collection) -> Result<Item, StoreError> {
+        let mut item = record(ENTITY, keys::collection(c.id), c)?;
+        if let Some(queue) = keys::queue(c.task_id, c.status) {
+            // Oldest first: submission time for review, then ULID as a tie-break.
+            let since = c.submitted_at.unwrap_or(c.updated_at);
+            item.insert(GSI1_PK.into(), s(queue));
+            item.insert(GSI1_SK.into(), s(format!("{}#{}", since.unix_timestamp(), c.id)));
+        }
+        item.insert(GSI2_PK.into(), s(keys::owner(&c.owner)));
+        item.insert(GSI2_SK.into(), s(format!("COLLECTION#{}", c.id)));
+        Ok(item)
+    }
+
+    fn event_item(&self, e: &Event) -> Result<Item, StoreError> {
+        record(EVENT, keys::event(e.collection_id, e.version), e)
+    }
+
+    /// Opens a case for an enrollment, with its creation event. If the enrollment already has
+    /// a case, nothing is written and its id is returned.
+    pub async fn open_collection(&self, collection: &Collection, created: &Event) -> Result<Opened, StoreError> {
+        let guard = record(
+            "case_of_enrollment",
+            keys::case_of_enrollment(collection.task_id, &collection.student_number),
+            &CaseOfEnrollment {
+                collection_id: collection.id,
+            },
+        )?;
+        let items = vec![
+            self.put(guard, ABSENT, &[], &[])?,
+            self.put(self.collection_item(collection)?, ABSENT, &[], &[])?,
+            self.put(self.event_item(created)?, ABSENT, &[], &[])?,
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(Opened::Created),
+            Err(failure) => {
+                let err = failure.or_conflict(|_| StoreError::AlreadyExists {
+                    entity: ENTITY,
+                    id: collection.id.to_string(),
+                });
+                match err {
+                    StoreError::AlreadyExists { .. } => {
+                        let existing = self
+                            .case_of_enrollment(collection.task_id, &collection.student_number)
+                            .await?;
+                        existing.map(Opened::Existing).ok_or(err)
+                    }
+                    other => Err(other),
+                }
+            }
+        }
+    }
+
+    /// The case opened for an enrollment, if any.
+    pub async fn case_of_enrollment(
+        &self,
+        task: TaskId,
+        student_number: &str,
+    ) -> Result<Option<CollectionId>, StoreError> {
+        let Some(item) = self.get(keys::case_of_enrollment(task, student_number)).await? else {
+            return Ok(None);
+        };
+        let pointer: CaseOfEnrollment = from_record("case_of_enrollment", item)?;
+        Ok(Some(pointer.collection_id))
+    }
+
+    pub async fn collection(&self, id: CollectionId) -> Result<Collection, StoreError> {
+        let item = self.get(keys::collection(id)).await?.ok_or_else(|| StoreError::NotFound {
+            entity: ENTITY,
+            id: id.to_string(),
+        })?;
+        from_record(ENTITY, item)
+    }
+
+    /// Writes a decided transition: the case only if it still has the version it was decided
+    /// on, and its audit event, both or neither. A lost race is [`StoreError::Conflict`].
+    pub async fn save(&self, transition: &Transition) -> Result<(), StoreError> {
+        let expected = transition.expected_version();
+        let case = self.put(
+            self.collection_item(&transition.next)?,
+            // `version` is a reserved word in DynamoDB expressions.
+            "#version = :expected",
+            &[("#version", VERSION)],
+            &[(":expected", n(expected))],
+        )?;
+        let event = self.put(self.event_item(&transition.event)?, ABSENT, &[], &[])?;
+        self.transact(vec![case, event]).await.map_err(|failure| {
+            failure.or_conflict(|_| StoreError::Conflict {
+                entity: ENTITY,
+                id: transition.next.id.to_string(),
+                expected,
+            })
+        })
+    }
+
+    /// Reads the case, applies `command`, and saves the result; after a lost race it reads
+    /// again and lets the domain decide against the newer state. For consumers that may see
+    /// the same message twice, a duplicate comes back as a refusal whose
+    /// [`TransitionError::is_duplicate`] is true.
+    pub async fn transition(
+        &self,
+        id: CollectionId,
+        command: Command,
+        actor: Actor,
+        now: OffsetDateTime,
+    ) -> Result<Transition, UpdateError> {
+        let mut attempt = 0;
+        loop {
+            let current = self.collection(id).await?;
+            let transition = current.apply(command.clone(), actor.clone(), now)?;
+            match self.save(&transition).await {
+                Ok(()) => return Ok(transition),
+                Err(StoreError::Conflict { .. }) if attempt < CONFLICT_RETRIES => attempt += 1,
+                Err(err) => return Err(err.into()),
+            }
+        }
+    }
+
+    /// The audit trail of a case, oldest first.
+    pub async fn events(&self, id: CollectionId) -> Result<Vec<Event>, StoreError> {
+        let (pk, _) = keys::collection(id);
+        let output = self
+            .ddb
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(keys::EVENT_PREFIX))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamodb("Query", e))?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_record(EVENT, item))
+            .collect()
+    }
+
+    /// A student's own cases.
+    pub async fn collections_of(&self, openid: &str) -> Result<Vec<Collection>, StoreError> {
+        self.query_index(GSI2, GSI2_PK, keys::owner(openid), None).await
+    }
+
+    /// Cases waiting for a reviewer in a task, oldest submission first.
+    pub async fn review_queue(&self, task: TaskId, limit: i32) -> Result<Vec<Collection>, StoreError> {
+        self.query_index(GSI1, GSI1_PK, keys::review_queue(task), Some(limit)).await
+    }
+
+    /// Approved cases of a task waiting to be published, oldest first.
+    pub async fn publish_queue(&self, task: TaskId, limit: i32) -> Result<Vec<Collection>, StoreError> {
+        self.query_index(GSI1, GSI1_PK, keys::publish_queue(task), Some(limit)).await
+    }
+
+    async fn query_index(
+        &self,
+        index: &str,
+        key: &str,
+        value: String,
+        limit: Option<i32>,
+    ) -> Result<Vec<Collection>, StoreError> {
+        let output = self
+            .ddb
+            .query()
+            .table_name(&self.name)
+            .index_name(index)
+            .key_condition_expression("#k = :v")
+            .expression_attribute_names("#k", key)
+            .expression_attribute_values(":v", AttributeValue::S(value))
+            .set_limit(limit)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamodb("Query", e))?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_record(ENTITY, item))
+            .collect()
+    }
+}

@@ -1,0 +1,187 @@
+//! Roster rows, with names and ID numbers sealed and the ID number blind-indexed.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use domain::{EducationLevel, Enrollment, IdNumber, TaskId};
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{self, GSI2, GSI2_PK, GSI2_SK};
+use crate::table::{Item, Table, from_record, record, s};
+use crate::StoreError;
+
+const ENTITY: &str = "enrollment";
+/// DynamoDB's limit per BatchWriteItem call.
+const BATCH: usize = 25;
+/// Unprocessed items are resent this many times (with back-off) before the import fails.
+const BATCH_RETRIES: u32 = 8;
+
+/// An enrollment as stored: no personal data in plain text.
+#[derive(Serialize, Deserialize)]
+struct EnrollmentRecord {
+    task_id: TaskId,
+    student_number: String,
+    name_sealed: String,
+    id_number_sealed: String,
+    school: String,
+    education_level: EducationLevel,
+    major: String,
+    chsi_code: Option<String>,
+}
+
+/// The blind-index kind for ID numbers, shared by enrollments and students.
+pub(crate) const ID_NUMBER_INDEX: &str = "id_number";
+
+fn seal_context(task: TaskId, student_number: &str, field: &str) -> String {
+    format!("enrollment/{task}/{student_number}/{field}")
+}
+
+impl Table {
+    fn enrollment_item(&self, e: &Enrollment) -> Result<Item, StoreError> {
+        let sealed = EnrollmentRecord {
+            task_id: e.task_id,
+            student_number: e.student_number.clone(),
+            name_sealed: self.pii.seal(&seal_context(e.task_id, &e.student_number, "name"), &e.name),
+            id_number_sealed: self.pii.seal(
+                &seal_context(e.task_id, &e.student_number, "id_number"),
+                e.id_number.as_str(),
+            ),
+            school: e.school.clone(),
+            education_level: e.education_level,
+            major: e.major.clone(),
+            chsi_code: e.chsi_code.clone(),
+        };
+        let mut item = record(ENTITY, keys::enrollment(e.task_id, &e.student_number), &sealed)?;
+        let index = self.pii.blind_index(ID_NUMBER_INDEX, e.id_number.as_str());
+        item.insert(GSI2_PK.into(), s(keys::id_number_index(&index)));
+        item.insert(
+            GSI2_SK.into(),
+            s(format!("ENROLLMENT#{}#{}", e.task_id, e.student_number)),
+        );
+        Ok(item)
+    }
+
+    fn open_enrollment(&self, item: Item) -> Result<Enrollment, StoreError> {
+        let r: EnrollmentRecord = from_record(ENTITY, item)?;
+        let name = self.pii.open(&seal_context(r.task_id, &r.student_number, "name"), &r.name_sealed)?;
+        let id_number = self.pii.open(
+            &seal_context(r.task_id, &r.student_number, "id_number"),
+            &r.id_number_sealed,
+        )?;
+        Ok(Enrollment {
+            task_id: r.task_id,
+            student_number: r.student_number,
+            name,
+            id_number: IdNumber::parse(&id_number)
+                .map_err(|e| StoreError::corrupt(ENTITY, e))?,
+            school: r.school,
+            education_level: r.education_level,
+            major: r.major,
+            chsi_code: r.chsi_code,
+        })
+    }
+
+    /// Writes roster rows. A row with the same task and student number replaces the stored
+    /// one, so importing the same roster again changes nothing.
+    pub async fn put_enrollments(&self, rows: &[Enrollment]) -> Result<usize, StoreError> {
+        for chunk in rows.chunks(BATCH) {
+            let mut requests = chunk
+                .iter()
+                .map(|row| {
+                    let put = PutRequest::builder()
+                        .set_item(Some(self.enrollment_item(row)?))
+                        .build()
+                        .map_err(|e| StoreError::dynamodb("BatchWriteItem", e))?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let mut attempt = 0;
+            while !requests.is_empty() {
+                if attempt > BATCH_RETRIES {
+                    return Err(StoreError::dynamodb(
+                        "BatchWriteItem",
+                        "items still unprocessed after retries (throttled)",
+                    ));
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(50 << attempt.min(6))).await;
+                }
+                let output = self
+                    .ddb
+                    .batch_write_item()
+                    .request_items(&self.name, requests)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::dynamodb("BatchWriteItem", e))?;
+                requests = output
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.name))
+                    .unwrap_or_default();
+                attempt += 1;
+            }
+        }
+        Ok(rows.len())
+    }
+
+    pub async fn enrollment(&self, task: TaskId, student_number: &str) -> Result<Enrollment, StoreError> {
+        let item = self
+            .get(keys::enrollment(task, student_number))
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: ENTITY,
+                id: format!("{task}/{student_number}"),
+            })?;
+        self.open_enrollment(item)
+    }
+
+    /// Every enrollment with this ID number, across tasks, found through the blind index.
+    pub async fn enrollments_by_id_number(&self, id_number: &IdNumber) -> Result<Vec<Enrollment>, StoreError> {
+        let index = self.pii.blind_index(ID_NUMBER_INDEX, id_number.as_str());
+        let output = self
+            .ddb
+            .query()
+            .table_name(&self.name)
+            .index_name(GSI2)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", GSI2_PK)
+            .expression_attribute_names("#sk", GSI2_SK)
+            .expression_attribute_values(":pk", s(keys::id_number_index(&index)))
+            .expression_attribute_values(":prefix", AttributeValue::S("ENROLLMENT#".into()))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamodb("Query", e))?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| self.open_enrollment(item))
+            .collect()
+    }
+
+    /// The roster of a task, in student-number order.
+    pub async fn enrollments_of_task(&self, task: TaskId) -> Result<Vec<Enrollment>, StoreError> {
+        let (pk, _) = keys::task(task);
+        let mut rows = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .ddb
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(keys::ENROLLMENT_PREFIX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamodb("Query", e))?;
+            for item in output.items.unwrap_or_default() {
+                rows.push(self.open_enrollment(item)?);
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(rows);
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Short-lived items: idempotency records and webhook nonces. Both carry `expires_at` for
+//! DynamoDB's TTL, and both treat an expired item as absent in their conditions, because TTL
+//! deletion may lag by up to two days (and never happens on a local stack).
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::keys::{self, EXPIRES_AT};
+use crate::table::{Item, Table, from_record, n, record};
+use crate::StoreError;
+
+const IDEMPOTENCY: &str = "idempotency";
+const NONCE: &str = "nonce";
+const ABSENT_OR_EXPIRED: &str = "attribute_not_exists(pk) OR #expires_at < :now";
+
+/// What a caller learns when it claims an idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// First use: do the work, then [`Table::complete_idempotency`].
+    Fresh,
+    /// Another request with this key is still running.
+    InProgress,
+    /// Done before: answer with the stored response.
+    Completed(serde_json::Value),
+}
+
+#[derive(Serialize, Deserialize)]
+struct IdempotencyRecord {
+    /// The stored response, JSON-encoded; absent while the first request is running.
+    response: Option<String>,
+    expires_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct NonceRecord {
+    expires_at: i64,
+}
+
+fn expiry(now: OffsetDateTime, ttl: Duration) -> i64 {
+    (now + ttl).unix_timestamp()
+}
+
+impl Table {
+    async fn put_if_absent_or_expired(&self, item: Item, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let result = self
+            .ddb
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .condition_expression(ABSENT_OR_EXPIRED)
+            .expression_attribute_names("#expires_at", EXPIRES_AT)
+            .expression_attribute_values(":now", n(now.unix_timestamp()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::dynamodb("PutItem", e)),
+        }
+    }
+
+    /// Claims `key` within `scope` (e.g. a route) for `ttl`.
+    pub async fn claim_idempotency(
+        &self,
+        scope: &str,
+        key: &str,
+        ttl: Duration,
+        now: OffsetDateTime,
+    ) -> Result<Claim, StoreError> {
+        let record_ = IdempotencyRecord {
+            response: None,
+            expires_at: expiry(now, ttl),
+        };
+        let item = record(IDEMPOTENCY, keys::idempotency(scope, key), &record_)?;
+        if self.put_if_absent_or_expired(item, now).await? {
+            return Ok(Claim::Fresh);
+        }
+        // Taken and not expired: it may have completed since.
+        let Some(item) = self.get(keys::idempotency(scope, key)).await? else {
+            return Ok(Claim::InProgress);
+        };
+        let stored: IdempotencyRecord = from_record(IDEMPOTENCY, item)?;
+        match stored.response {
+            Some(json) => serde_json::from_str(&json)
+                .map(Claim::Completed)
+                .map_err(|e| StoreError::corrupt(IDEMPOTENCY, e)),
+            None => Ok(Claim::InProgress),
+        }
+    }
+
+    /// Stores the response of a claimed key so that repeats get the same answer.
+    pub async fn complete_idempotency(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &serde_json::Value,
+        ttl: Duration,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let record_ = IdempotencyRecord {
+            response: Some(response.to_string()),
+            expires_at: expiry(now, ttl),
+        };
+        let item = record(IDEMPOTENCY, keys::idempotency(scope, key), &record_)?;
+        self.ddb
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamodb("PutItem", e))?;
+        Ok(())
+    }
+
+    /// Remembers a nonce for `ttl`. Returns `false` if it was seen and has not expired: a
+    /// replay (WeChat Pay notifications must be refused when their nonce repeats).
+    pub async fn remember_nonce(
+        &self,
+        scope: &str,
+        nonce: &str,
+        ttl: Duration,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let item = record(
+            NONCE,
+            keys::nonce(scope, nonce),
+            &NonceRecord {
+                expires_at: expiry(now, ttl),
+            },
+        )?;
+        self.put_if_absent_or_expired(item, now).await
+    }
+}
+

@@ -1,0 +1,99 @@
+//! The single-table key scheme (DESIGN §3). Every item has `pk`, `sk` and an `entity` name;
+//! work queues go to the sparse index `gsi1`, look-ups to `gsi2`.
+//!
+//! | item                | pk                          | sk                  | gsi1 (queues)                    | gsi2 (look-ups)                 |
+//! |---------------------|-----------------------------|---------------------|----------------------------------|---------------------------------|
+//! | task                | `TASK#<task>`               | `TASK`              |                                  |                                 |
+//! | session code → task | `SESSION#<code>`            | `SESSION`           |                                  |                                 |
+//! | enrollment          | `TASK#<task>`               | `ENROLLMENT#<no>`   |                                  | `IDNO#<blind index>` / `TASK#…` |
+//! | collection          | `COLLECTION#<id>`           | `COLLECTION`        | `REVIEW#<task>`, `PUBLISH#<task>` | `OWNER#<openid>` / `COLLECTION#<id>` |
+//! | audit event         | `COLLECTION#<id>`           | `EVENT#<version>`   |                                  |                                 |
+//! | one case per enrollment | `TASK#<task>`           | `CASE#<no>`         |                                  |                                 |
+//! | student             | `STUDENT#<openid>`          | `STUDENT`           |                                  | `IDNO#<blind index>` / `STUDENT#…` |
+//! | idempotency record  | `IDEMPOTENCY#<scope>#<key>` | `IDEMPOTENCY`       | (TTL)                            |                                 |
+//! | webhook nonce       | `NONCE#<scope>#<nonce>`     | `NONCE`             | (TTL)                            |                                 |
+
+use domain::{CollectionId, CollectionStatus, TaskId};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "gsi1";
+pub const GSI1_PK: &str = "gsi1pk";
+pub const GSI1_SK: &str = "gsi1sk";
+pub const GSI2: &str = "gsi2";
+pub const GSI2_PK: &str = "gsi2pk";
+pub const GSI2_SK: &str = "gsi2sk";
+pub const VERSION: &str = "version";
+pub const ENTITY: &str = "entity";
+/// Epoch seconds after which DynamoDB's TTL may delete the item (it can take up to two days,
+/// so conditions treat an expired item as absent themselves).
+pub const EXPIRES_AT: &str = "expires_at";
+
+pub fn task(task: TaskId) -> (String, String) {
+    (format!("TASK#{task}"), "TASK".into())
+}
+
+/// Session codes are unique: the pointer item is written with the task in one transaction.
+pub fn session_code(code: &str) -> (String, String) {
+    (format!("SESSION#{code}"), "SESSION".into())
+}
+
+pub fn enrollment(task: TaskId, student_number: &str) -> (String, String) {
+    (format!("TASK#{task}"), format!("ENROLLMENT#{student_number}"))
+}
+
+pub const ENROLLMENT_PREFIX: &str = "ENROLLMENT#";
+
+/// The guard that makes "one collection per enrollment" a database fact, not a hope.
+pub fn case_of_enrollment(task: TaskId, student_number: &str) -> (String, String) {
+    (format!("TASK#{task}"), format!("CASE#{student_number}"))
+}
+
+pub fn id_number_index(blind_index: &str) -> String {
+    format!("IDNO#{blind_index}")
+}
+
+pub fn collection(id: CollectionId) -> (String, String) {
+    (format!("COLLECTION#{id}"), "COLLECTION".into())
+}
+
+pub fn event(id: CollectionId, version: u64) -> (String, String) {
+    // Zero-padded so the audit trail reads in order from a plain sort-key query.
+    (format!("COLLECTION#{id}"), format!("EVENT#{version:010}"))
+}
+
+pub const EVENT_PREFIX: &str = "EVENT#";
+
+pub fn owner(openid: &str) -> String {
+    format!("OWNER#{openid}")
+}
+
+/// The work queue a case is in, if any: reviewers take `InReview` cases oldest first, the
+/// publisher takes `Approved` ones. Other states leave the sparse index.
+pub fn queue(task: TaskId, status: CollectionStatus) -> Option<String> {
+    match status {
+        CollectionStatus::InReview => Some(review_queue(task)),
+        CollectionStatus::Approved => Some(publish_queue(task)),
+        _ => None,
+    }
+}
+
+pub fn review_queue(task: TaskId) -> String {
+    format!("REVIEW#{task}")
+}
+
+pub fn publish_queue(task: TaskId) -> String {
+    format!("PUBLISH#{task}")
+}
+
+pub fn student(openid: &str) -> (String, String) {
+    (format!("STUDENT#{openid}"), "STUDENT".into())
+}
+
+pub fn idempotency(scope: &str, key: &str) -> (String, String) {
+    (format!("IDEMPOTENCY#{scope}#{key}"), "IDEMPOTENCY".into())
+}
+
+pub fn nonce(scope: &str, nonce: &str) -> (String, String) {
+    (format!("NONCE#{scope}#{nonce}"), "NONCE".into())
+}

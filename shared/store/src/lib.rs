@@ -1,0 +1,79 @@
+//! Storage of the service: the single DynamoDB table (DESIGN §3), sealed personal data, the S3
+//! key scheme and presigned uploads. Handlers build one [`Store`] per container and share it.
+
+pub mod crypto;
+mod collections;
+mod enrollments;
+mod error;
+mod expiring;
+pub mod keys;
+pub mod objects;
+mod students;
+mod table;
+mod tasks;
+
+pub use collections::{Opened, UpdateError};
+pub use crypto::{CryptoError, PiiKeys};
+pub use error::StoreError;
+pub use expiring::Claim;
+pub use objects::{Buckets, ImageType, Objects, PresignedUpload, UploadKey};
+pub use table::Table;
+
+/// Everything a function needs to read and write the service's data.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub table: Table,
+    pub objects: Objects,
+}
+
+/// Where the data lives, from the environment the SAM template (or the local stack) sets.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table: String,
+    pub buckets: Buckets,
+    pub pii: PiiKeys,
+}
+
+impl Config {
+    /// Reads `TABLE_NAME`, `UPLOADS_BUCKET`, `PHOTOS_BUCKET`, `OUTBOX_BUCKET` and `PII_KEY`
+    /// (base64 of 32 bytes).
+    pub fn from_env() -> Result<Self, StoreError> {
+        let var = |name: &str| {
+            std::env::var(name).map_err(|_| StoreError::Config(format!("{name} is not set")))
+        };
+        Ok(Self {
+            table: var("TABLE_NAME")?,
+            buckets: Buckets {
+                uploads: var("UPLOADS_BUCKET")?,
+                photos: var("PHOTOS_BUCKET")?,
+                outbox: var("OUTBOX_BUCKET")?,
+            },
+            pii: PiiKeys::from_base64(&var("PII_KEY")?)?,
+        })
+    }
+}
+
+impl Store {
+    /// Builds the clients once, from the standard AWS configuration chain. `AWS_ENDPOINT_URL`
+    /// points every client at a local stack.
+    pub async fn connect(config: Config) -> Self {
+        let sdk = aws_config::load_from_env().await;
+        Self::with_sdk_config(&sdk, config)
+    }
+
+    pub fn with_sdk_config(sdk: &aws_config::SdkConfig, config: Config) -> Self {
+        Self {
+            table: Table::new(aws_sdk_dynamodb::Client::new(sdk), config.table, config.pii),
+            objects: Objects::new(s3_client(sdk), config.buckets),
+        }
+    }
+}
+
+/// An S3 client. Against a local endpoint it addresses buckets by path, because
+/// `<bucket>.127.0.0.1` does not resolve.
+pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let s3 = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(sdk.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(s3)
+}

@@ -1,0 +1,218 @@
+//! S3 object keys and presigned uploads (DESIGN §3).
+//!
+//! Keys are built from ULIDs only: unguessable, and free of anything personal, because keys
+//! show up in S3 events, access logs and our own traces.
+//!
+//! | bucket  | key                                   | what                         |
+//! |---------|---------------------------------------|------------------------------|
+//! | uploads | `attempts/<collection>/<attempt>`     | a student's original photo   |
+//! | uploads | `portraits/<portrait>`                | an ID-card portrait          |
+//! | photos  | `standardised/<collection>/<attempt>.jpg` | the 480×640 result       |
+//! | photos  | `reports/<collection>/<attempt>.json` | the check report             |
+//! | outbox  | `batches/<task>/<batch>.zip`          | one publish batch            |
+
+use std::fmt;
+use std::time::Duration;
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use domain::{AttemptId, BatchId, CollectionId, PortraitId, TaskId};
+use time::OffsetDateTime;
+
+use crate::StoreError;
+
+/// Presigned URLs live at most this long (DESIGN §3): long enough for a phone on a slow
+/// campus network to start the upload, short enough that a leaked URL is soon useless.
+pub const PRESIGN_TTL: Duration = Duration::from_secs(300);
+
+/// Largest photo a student may upload (the engine refuses bigger files too).
+pub const MAX_UPLOAD_BYTES: u64 = 15 * 1024 * 1024;
+
+/// A key in the uploads bucket. Parsed back by the photo processor from S3 events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadKey {
+    Attempt {
+        collection: CollectionId,
+        attempt: AttemptId,
+    },
+    Portrait(PortraitId),
+}
+
+impl fmt::Display for UploadKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Attempt {
+                collection,
+                attempt,
+            } => write!(f, "attempts/{collection}/{attempt}"),
+            Self::Portrait(portrait) => write!(f, "portraits/{portrait}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an upload key of this service")]
+pub struct UnknownKey;
+
+impl std::str::FromStr for UploadKey {
+    type Err = UnknownKey;
+
+    /// Parses an already URL-decoded key.
+    fn from_str(key: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = key.split('/').collect();
+        match parts.as_slice() {
+            ["attempts", collection, attempt] => Ok(Self::Attempt {
+                collection: collection.parse().map_err(|_| UnknownKey)?,
+                attempt: attempt.parse().map_err(|_| UnknownKey)?,
+            }),
+            ["portraits", portrait] => Ok(Self::Portrait(portrait.parse().map_err(|_| UnknownKey)?)),
+            _ => Err(UnknownKey),
+        }
+    }
+}
+
+pub fn standardised_photo_key(collection: CollectionId, attempt: AttemptId) -> String {
+    format!("standardised/{collection}/{attempt}.jpg")
+}
+
+pub fn report_key(collection: CollectionId, attempt: AttemptId) -> String {
+    format!("reports/{collection}/{attempt}.json")
+}
+
+pub fn batch_key(task: TaskId, batch: BatchId) -> String {
+    format!("batches/{task}/{batch}.zip")
+}
+
+/// The image types a student may upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageType {
+    Jpeg,
+    Png,
+}
+
+impl ImageType {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+        }
+    }
+
+    pub fn from_content_type(content_type: &str) -> Option<Self> {
+        match content_type.trim().to_ascii_lowercase().as_str() {
+            "image/jpeg" | "image/jpg" => Some(Self::Jpeg),
+            "image/png" => Some(Self::Png),
+            _ => None,
+        }
+    }
+}
+
+/// What a client needs to upload one file: PUT `url` with exactly these headers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PresignedUpload {
+    pub url: String,
+    pub method: &'static str,
+    pub headers: Vec<(String, String)>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// The three buckets of DESIGN §3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Buckets {
+    pub uploads: String,
+    pub photos: String,
+    pub outbox: String,
+}
+
+/// S3 access for the service: presigning uploads and reading and writing results.
+#[derive(Debug, Clone)]
+pub struct Objects {
+    s3: aws_sdk_s3::Client,
+    buckets: Buckets,
+}
+
+impl Objects {
+    pub fn new(s3: aws_sdk_s3::Client, buckets: Buckets) -> Self {
+        Self { s3, buckets }
+    }
+
+    pub fn buckets(&self) -> &Buckets {
+        &self.buckets
+    }
+
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        &self.s3
+    }
+
+    /// A presigned PUT into the uploads bucket, bound by signature to the content type and the
+    /// exact length, so the client cannot swap in another file type or a larger file.
+    pub async fn presign_upload(
+        &self,
+        key: UploadKey,
+        image_type: ImageType,
+        length: u64,
+        now: OffsetDateTime,
+    ) -> Result<PresignedUpload, StoreError> {
+        if length == 0 || length > MAX_UPLOAD_BYTES {
+            return Err(StoreError::Invalid("upload length must be 1 byte to 15 MB"));
+        }
+        let config = PresigningConfig::builder()
+            .start_time(now.into())
+            .expires_in(PRESIGN_TTL)
+            .build()
+            .map_err(|e| StoreError::s3("presign", e))?;
+        let request = self
+            .s3
+            .put_object()
+            .bucket(&self.buckets.uploads)
+            .key(key.to_string())
+            .content_type(image_type.content_type())
+            .content_length(length as i64)
+            .presigned(config)
+            .await
+            .map_err(|e| StoreError::s3("presign", e))?;
+        Ok(PresignedUpload {
+            url: request.uri().to_owned(),
+            method: "PUT",
+            headers: vec![
+                ("Content-Type".into(), image_type.content_type().into()),
+                ("Content-Length".into(), length.to_string()),
+            ],
+            expires_at: now + PRESIGN_TTL,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_keys_round_trip() {
+        let keys = [
+            UploadKey::Attempt {
+                collection: CollectionId::new(),
+                attempt: AttemptId::new(),
+            },
+            UploadKey::Portrait(PortraitId::new()),
+        ];
+        for key in keys {
+            assert_eq!(key.to_string().parse::<UploadKey>(), Ok(key));
+        }
+    }
+
+    #[test]
+    fn foreign_keys_are_refused() {
+        for key in ["", "attempts/x/y", "portraits/", "other/01J00000000000000000000000", "attempts/a/b/c"] {
+            assert_eq!(key.parse::<UploadKey>(), Err(UnknownKey), "{key}");
+        }
+    }
+
+    #[test]
+    fn only_jpeg_and_png_are_accepted() {
+        assert_eq!(ImageType::from_content_type("image/JPEG"), Some(ImageType::Jpeg));
+        assert_eq!(ImageType::from_content_type("image/png"), Some(ImageType::Png));
+        assert_eq!(ImageType::from_content_type("image/heic"), None);
+        assert_eq!(ImageType::from_content_type("image/webp"), None);
+    }
+}
