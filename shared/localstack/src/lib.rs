@@ -118,7 +118,10 @@ impl TestEnv {
             .await
             .unwrap_or_else(|e| panic!("provisioning {prefix} on moto failed: {e}"));
         let pii_master = test_key();
-        let store = Store::with_sdk_config(&sdk, store_config(&stack.names, PiiKeys::from_master(&pii_master)));
+        let store = Store::with_sdk_config(
+            &sdk,
+            store_config(&stack.names, PiiKeys::from_master(&pii_master)),
+        );
         TestEnv {
             sdk,
             store,

@@ -12,9 +12,11 @@ async fn main() -> Result<(), localstack::Error> {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
-    let (Some("provision"), Some(endpoint), Some(prefix)) =
-        (args.first().map(String::as_str), value("--endpoint"), value("--prefix"))
-    else {
+    let (Some("provision"), Some(endpoint), Some(prefix)) = (
+        args.first().map(String::as_str),
+        value("--endpoint"),
+        value("--prefix"),
+    ) else {
         eprintln!("usage: localstack provision --endpoint URL --prefix NAME");
         std::process::exit(2);
     };

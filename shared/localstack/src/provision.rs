@@ -4,8 +4,8 @@
 //! so they are made here directly; a test checks that the table matches the template.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
     TimeToLiveSpecification,
 };
 use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
@@ -54,7 +54,11 @@ pub struct Provisioned {
 pub async fn provision(sdk: &aws_config::SdkConfig, names: &Names) -> Result<Provisioned, Error> {
     let table_stream_arn = create_table(&aws_sdk_dynamodb::Client::new(sdk), &names.table).await?;
     let s3 = store::s3_client(sdk);
-    for bucket in [&names.uploads_bucket, &names.photos_bucket, &names.outbox_bucket] {
+    for bucket in [
+        &names.uploads_bucket,
+        &names.photos_bucket,
+        &names.outbox_bucket,
+    ] {
         s3.create_bucket().bucket(bucket).send().await?;
     }
     let sqs = aws_sdk_sqs::Client::new(sdk);
@@ -83,7 +87,10 @@ pub async fn provision(sdk: &aws_config::SdkConfig, names: &Names) -> Result<Pro
 }
 
 fn key(name: &str, key_type: KeyType) -> Result<KeySchemaElement, Error> {
-    Ok(KeySchemaElement::builder().attribute_name(name).key_type(key_type).build()?)
+    Ok(KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()?)
 }
 
 fn string_attribute(name: &str) -> Result<AttributeDefinition, Error> {
@@ -98,12 +105,19 @@ fn index(name: &str, pk: &str, sk: &str) -> Result<GlobalSecondaryIndex, Error> 
         .index_name(name)
         .key_schema(key(pk, KeyType::Hash)?)
         .key_schema(key(sk, KeyType::Range)?)
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
         .build()?)
 }
 
 /// Returns the stream ARN.
-async fn create_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<Option<String>, Error> {
+async fn create_table(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<Option<String>, Error> {
     let mut create = ddb
         .create_table()
         .table_name(table)
@@ -132,12 +146,13 @@ async fn create_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<Opt
         )
         .send()
         .await?;
-    Ok(output
-        .table_description
-        .and_then(|t| t.latest_stream_arn))
+    Ok(output.table_description.and_then(|t| t.latest_stream_arn))
 }
 
-async fn create_queues(sqs: &aws_sdk_sqs::Client, names: &Names) -> Result<(String, String), Error> {
+async fn create_queues(
+    sqs: &aws_sdk_sqs::Client,
+    names: &Names,
+) -> Result<(String, String), Error> {
     let dlq_url = sqs
         .create_queue()
         .queue_name(&names.dead_letter_queue)
@@ -146,7 +161,8 @@ async fn create_queues(sqs: &aws_sdk_sqs::Client, names: &Names) -> Result<(Stri
         .queue_url
         .ok_or("CreateQueue returned no URL")?;
     let dlq_arn = queue_arn(sqs, &dlq_url).await?;
-    let redrive = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{MAX_RECEIVES}"}}"#);
+    let redrive =
+        format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{MAX_RECEIVES}"}}"#);
     let url = sqs
         .create_queue()
         .queue_name(&names.uploads_queue)

@@ -8,9 +8,9 @@ use domain::{
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::StoreError;
 use crate::keys::{self, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, VERSION};
 use crate::table::{ABSENT, Item, Table, from_record, n, record, s};
-use crate::StoreError;
 
 const ENTITY: &str = "collection";
 const EVENT: &str = "event";
@@ -48,7 +48,10 @@ impl Table {
             // Oldest first: submission time for review, then ULID as a tie-break.
             let since = c.submitted_at.unwrap_or(c.updated_at);
             item.insert(GSI1_PK.into(), s(queue));
-            item.insert(GSI1_SK.into(), s(format!("{}#{}", since.unix_timestamp(), c.id)));
+            item.insert(
+                GSI1_SK.into(),
+                s(format!("{}#{}", since.unix_timestamp(), c.id)),
+            );
         }
         item.insert(GSI2_PK.into(), s(keys::owner(&c.owner)));
         item.insert(GSI2_SK.into(), s(format!("COLLECTION#{}", c.id)));
@@ -61,7 +64,11 @@ impl Table {
 
     /// Opens a case for an enrollment, with its creation event. If the enrollment already has
     /// a case, nothing is written and its id is returned.
-    pub async fn open_collection(&self, collection: &Collection, created: &Event) -> Result<Opened, StoreError> {
+    pub async fn open_collection(
+        &self,
+        collection: &Collection,
+        created: &Event,
+    ) -> Result<Opened, StoreError> {
         let guard = record(
             "case_of_enrollment",
             keys::case_of_enrollment(collection.task_id, &collection.student_number),
@@ -100,7 +107,10 @@ impl Table {
         task: TaskId,
         student_number: &str,
     ) -> Result<Option<CollectionId>, StoreError> {
-        let Some(item) = self.get(keys::case_of_enrollment(task, student_number)).await? else {
+        let Some(item) = self
+            .get(keys::case_of_enrollment(task, student_number))
+            .await?
+        else {
             return Ok(None);
         };
         let pointer: CaseOfEnrollment = from_record("case_of_enrollment", item)?;
@@ -108,10 +118,13 @@ impl Table {
     }
 
     pub async fn collection(&self, id: CollectionId) -> Result<Collection, StoreError> {
-        let item = self.get(keys::collection(id)).await?.ok_or_else(|| StoreError::NotFound {
-            entity: ENTITY,
-            id: id.to_string(),
-        })?;
+        let item = self
+            .get(keys::collection(id))
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: ENTITY,
+                id: id.to_string(),
+            })?;
         from_record(ENTITY, item)
     }
 
@@ -183,17 +196,28 @@ impl Table {
 
     /// A student's own cases.
     pub async fn collections_of(&self, openid: &str) -> Result<Vec<Collection>, StoreError> {
-        self.query_index(GSI2, GSI2_PK, keys::owner(openid), None).await
+        self.query_index(GSI2, GSI2_PK, keys::owner(openid), None)
+            .await
     }
 
     /// Cases waiting for a reviewer in a task, oldest submission first.
-    pub async fn review_queue(&self, task: TaskId, limit: i32) -> Result<Vec<Collection>, StoreError> {
-        self.query_index(GSI1, GSI1_PK, keys::review_queue(task), Some(limit)).await
+    pub async fn review_queue(
+        &self,
+        task: TaskId,
+        limit: i32,
+    ) -> Result<Vec<Collection>, StoreError> {
+        self.query_index(GSI1, GSI1_PK, keys::review_queue(task), Some(limit))
+            .await
     }
 
     /// Approved cases of a task waiting to be published, oldest first.
-    pub async fn publish_queue(&self, task: TaskId, limit: i32) -> Result<Vec<Collection>, StoreError> {
-        self.query_index(GSI1, GSI1_PK, keys::publish_queue(task), Some(limit)).await
+    pub async fn publish_queue(
+        &self,
+        task: TaskId,
+        limit: i32,
+    ) -> Result<Vec<Collection>, StoreError> {
+        self.query_index(GSI1, GSI1_PK, keys::publish_queue(task), Some(limit))
+            .await
     }
 
     async fn query_index(

@@ -42,7 +42,9 @@ impl std::fmt::Debug for PiiKeys {
 impl PiiKeys {
     /// Derives the working keys from a base64-encoded 32-byte master key.
     pub fn from_base64(master: &str) -> Result<Self, CryptoError> {
-        let master = BASE64.decode(master.trim()).map_err(|_| CryptoError::BadKey)?;
+        let master = BASE64
+            .decode(master.trim())
+            .map_err(|_| CryptoError::BadKey)?;
         let master: [u8; 32] = master.try_into().map_err(|_| CryptoError::BadKey)?;
         Ok(Self::from_master(&master))
     }
@@ -98,8 +100,8 @@ impl PiiKeys {
     /// A deterministic, keyed digest of `value` for equality look-ups. `kind` separates the
     /// index spaces (an ID number and a name that happen to be equal strings differ).
     pub fn blind_index(&self, kind: &str, value: &str) -> String {
-        let mut mac =
-            HmacSha256::new_from_slice(&self.index_key).expect("HMAC accepts any key length");
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.index_key)
+            .expect("HMAC accepts any key length");
         mac.update(kind.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
@@ -108,17 +110,19 @@ impl PiiKeys {
 }
 
 fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
-    let mut mac = HmacSha256::new_from_slice(master).expect("HMAC accepts any key length");
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(master).expect("HMAC accepts any key length");
     mac.update(label);
     mac.finalize().into_bytes().into()
 }
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]
@@ -147,7 +151,10 @@ mod tests {
     fn sealed_value_moved_to_another_record_does_not_open() {
         let keys = keys(7);
         let sealed = keys.seal("enrollment/T/1/name", "张三");
-        assert_eq!(keys.open("enrollment/T/2/name", &sealed), Err(CryptoError::Unseal));
+        assert_eq!(
+            keys.open("enrollment/T/2/name", &sealed),
+            Err(CryptoError::Unseal)
+        );
     }
 
     #[test]
@@ -157,7 +164,10 @@ mod tests {
         let mut bytes = BASE64.decode(&sealed).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
-        assert_eq!(keys(7).open("c", &BASE64.encode(bytes)), Err(CryptoError::Unseal));
+        assert_eq!(
+            keys(7).open("c", &BASE64.encode(bytes)),
+            Err(CryptoError::Unseal)
+        );
         assert_eq!(keys(7).open("c", "not base64!"), Err(CryptoError::Unseal));
         assert_eq!(keys(7).open("c", ""), Err(CryptoError::Unseal));
     }
@@ -174,7 +184,13 @@ mod tests {
     #[test]
     fn master_key_must_be_32_bytes_of_base64() {
         assert!(PiiKeys::from_base64(&BASE64.encode([0u8; 32])).is_ok());
-        assert_eq!(PiiKeys::from_base64(&BASE64.encode([0u8; 16])).unwrap_err(), CryptoError::BadKey);
-        assert_eq!(PiiKeys::from_base64("***").unwrap_err(), CryptoError::BadKey);
+        assert_eq!(
+            PiiKeys::from_base64(&BASE64.encode([0u8; 16])).unwrap_err(),
+            CryptoError::BadKey
+        );
+        assert_eq!(
+            PiiKeys::from_base64("***").unwrap_err(),
+            CryptoError::BadKey
+        );
     }
 }

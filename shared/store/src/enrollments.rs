@@ -6,9 +6,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use domain::{EducationLevel, Enrollment, IdNumber, TaskId};
 use serde::{Deserialize, Serialize};
 
+use crate::StoreError;
 use crate::keys::{self, GSI2, GSI2_PK, GSI2_SK};
 use crate::table::{Item, Table, from_record, record, s};
-use crate::StoreError;
 
 const ENTITY: &str = "enrollment";
 /// DynamoDB's limit per BatchWriteItem call.
@@ -41,7 +41,9 @@ impl Table {
         let sealed = EnrollmentRecord {
             task_id: e.task_id,
             student_number: e.student_number.clone(),
-            name_sealed: self.pii.seal(&seal_context(e.task_id, &e.student_number, "name"), &e.name),
+            name_sealed: self
+                .pii
+                .seal(&seal_context(e.task_id, &e.student_number, "name"), &e.name),
             id_number_sealed: self.pii.seal(
                 &seal_context(e.task_id, &e.student_number, "id_number"),
                 e.id_number.as_str(),
@@ -51,7 +53,11 @@ impl Table {
             major: e.major.clone(),
             chsi_code: e.chsi_code.clone(),
         };
-        let mut item = record(ENTITY, keys::enrollment(e.task_id, &e.student_number), &sealed)?;
+        let mut item = record(
+            ENTITY,
+            keys::enrollment(e.task_id, &e.student_number),
+            &sealed,
+        )?;
         let index = self.pii.blind_index(ID_NUMBER_INDEX, e.id_number.as_str());
         item.insert(GSI2_PK.into(), s(keys::id_number_index(&index)));
         item.insert(
@@ -63,7 +69,10 @@ impl Table {
 
     fn open_enrollment(&self, item: Item) -> Result<Enrollment, StoreError> {
         let r: EnrollmentRecord = from_record(ENTITY, item)?;
-        let name = self.pii.open(&seal_context(r.task_id, &r.student_number, "name"), &r.name_sealed)?;
+        let name = self.pii.open(
+            &seal_context(r.task_id, &r.student_number, "name"),
+            &r.name_sealed,
+        )?;
         let id_number = self.pii.open(
             &seal_context(r.task_id, &r.student_number, "id_number"),
             &r.id_number_sealed,
@@ -72,7 +81,7 @@ impl Table {
             task_id: r.task_id,
             student_number: r.student_number,
             name,
-            id_number: IdNumber::parse(&id_number)
+            id_number: IdNumber::parse_stored(&id_number)
                 .map_err(|e| StoreError::corrupt(ENTITY, e))?,
             school: r.school,
             education_level: r.education_level,
@@ -123,7 +132,11 @@ impl Table {
         Ok(rows.len())
     }
 
-    pub async fn enrollment(&self, task: TaskId, student_number: &str) -> Result<Enrollment, StoreError> {
+    pub async fn enrollment(
+        &self,
+        task: TaskId,
+        student_number: &str,
+    ) -> Result<Enrollment, StoreError> {
         let item = self
             .get(keys::enrollment(task, student_number))
             .await?
@@ -135,7 +148,10 @@ impl Table {
     }
 
     /// Every enrollment with this ID number, across tasks, found through the blind index.
-    pub async fn enrollments_by_id_number(&self, id_number: &IdNumber) -> Result<Vec<Enrollment>, StoreError> {
+    pub async fn enrollments_by_id_number(
+        &self,
+        id_number: &IdNumber,
+    ) -> Result<Vec<Enrollment>, StoreError> {
         let index = self.pii.blind_index(ID_NUMBER_INDEX, id_number.as_str());
         let output = self
             .ddb

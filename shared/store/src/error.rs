@@ -20,7 +20,10 @@ pub enum StoreError {
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
     #[error("stored {entity} is unreadable: {reason}")]
-    Corrupt { entity: &'static str, reason: String },
+    Corrupt {
+        entity: &'static str,
+        reason: String,
+    },
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error("invalid request to the store: {0}")]

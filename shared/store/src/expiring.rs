@@ -9,9 +9,9 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::StoreError;
 use crate::keys::{self, EXPIRES_AT};
 use crate::table::{Item, Table, from_record, n, record};
-use crate::StoreError;
 
 const IDEMPOTENCY: &str = "idempotency";
 const NONCE: &str = "nonce";
@@ -45,7 +45,11 @@ fn expiry(now: OffsetDateTime, ttl: Duration) -> i64 {
 }
 
 impl Table {
-    async fn put_if_absent_or_expired(&self, item: Item, now: OffsetDateTime) -> Result<bool, StoreError> {
+    async fn put_if_absent_or_expired(
+        &self,
+        item: Item,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
         let result = self
             .ddb
             .put_item()
@@ -139,4 +143,3 @@ impl Table {
         self.put_if_absent_or_expired(item, now).await
     }
 }
-

@@ -39,7 +39,10 @@ pub fn session_code(code: &str) -> (String, String) {
 }
 
 pub fn enrollment(task: TaskId, student_number: &str) -> (String, String) {
-    (format!("TASK#{task}"), format!("ENROLLMENT#{student_number}"))
+    (
+        format!("TASK#{task}"),
+        format!("ENROLLMENT#{student_number}"),
+    )
 }
 
 pub const ENROLLMENT_PREFIX: &str = "ENROLLMENT#";

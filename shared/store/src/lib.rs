@@ -1,8 +1,8 @@
 //! Storage of the service: the single DynamoDB table (DESIGN §3), sealed personal data, the S3
 //! key scheme and presigned uploads. Handlers build one [`Store`] per container and share it.
 
-pub mod crypto;
 mod collections;
+pub mod crypto;
 mod enrollments;
 mod error;
 mod expiring;

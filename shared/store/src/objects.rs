@@ -64,7 +64,9 @@ impl std::str::FromStr for UploadKey {
                 collection: collection.parse().map_err(|_| UnknownKey)?,
                 attempt: attempt.parse().map_err(|_| UnknownKey)?,
             }),
-            ["portraits", portrait] => Ok(Self::Portrait(portrait.parse().map_err(|_| UnknownKey)?)),
+            ["portraits", portrait] => {
+                Ok(Self::Portrait(portrait.parse().map_err(|_| UnknownKey)?))
+            }
             _ => Err(UnknownKey),
         }
     }
@@ -203,15 +205,27 @@ mod tests {
 
     #[test]
     fn foreign_keys_are_refused() {
-        for key in ["", "attempts/x/y", "portraits/", "other/01J00000000000000000000000", "attempts/a/b/c"] {
+        for key in [
+            "",
+            "attempts/x/y",
+            "portraits/",
+            "other/01J00000000000000000000000",
+            "attempts/a/b/c",
+        ] {
             assert_eq!(key.parse::<UploadKey>(), Err(UnknownKey), "{key}");
         }
     }
 
     #[test]
     fn only_jpeg_and_png_are_accepted() {
-        assert_eq!(ImageType::from_content_type("image/JPEG"), Some(ImageType::Jpeg));
-        assert_eq!(ImageType::from_content_type("image/png"), Some(ImageType::Png));
+        assert_eq!(
+            ImageType::from_content_type("image/JPEG"),
+            Some(ImageType::Jpeg)
+        );
+        assert_eq!(
+            ImageType::from_content_type("image/png"),
+            Some(ImageType::Png)
+        );
         assert_eq!(ImageType::from_content_type("image/heic"), None);
         assert_eq!(ImageType::from_content_type("image/webp"), None);
     }

@@ -4,10 +4,10 @@ use domain::{IdNumber, Portrait, Student, VerifiedIdentity};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::StoreError;
 use crate::enrollments::ID_NUMBER_INDEX;
 use crate::keys::{self, GSI2_PK, GSI2_SK};
 use crate::table::{Table, from_record, record, s};
-use crate::StoreError;
 
 const ENTITY: &str = "student";
 
@@ -34,10 +34,13 @@ impl Table {
     /// Creates or replaces a student's record.
     pub async fn put_student(&self, student: &Student) -> Result<(), StoreError> {
         let identity = student.identity.as_ref().map(|id| SealedIdentity {
-            name_sealed: self.pii.seal(&seal_context(&student.openid, "name"), &id.name),
-            id_number_sealed: self
+            name_sealed: self
                 .pii
-                .seal(&seal_context(&student.openid, "id_number"), id.id_number.as_str()),
+                .seal(&seal_context(&student.openid, "name"), &id.name),
+            id_number_sealed: self.pii.seal(
+                &seal_context(&student.openid, "id_number"),
+                id.id_number.as_str(),
+            ),
             verified_at: id.verified_at,
         });
         let record_ = StudentRecord {
@@ -69,13 +72,17 @@ impl Table {
         let identity = r
             .identity
             .map(|sealed| -> Result<_, StoreError> {
-                let name = self.pii.open(&seal_context(&r.openid, "name"), &sealed.name_sealed)?;
-                let id_number = self
+                let name = self
                     .pii
-                    .open(&seal_context(&r.openid, "id_number"), &sealed.id_number_sealed)?;
+                    .open(&seal_context(&r.openid, "name"), &sealed.name_sealed)?;
+                let id_number = self.pii.open(
+                    &seal_context(&r.openid, "id_number"),
+                    &sealed.id_number_sealed,
+                )?;
                 Ok(VerifiedIdentity {
                     name,
-                    id_number: IdNumber::parse(&id_number).map_err(|e| StoreError::corrupt(ENTITY, e))?,
+                    id_number: IdNumber::parse_stored(&id_number)
+                        .map_err(|e| StoreError::corrupt(ENTITY, e))?,
                     verified_at: sealed.verified_at,
                 })
             })

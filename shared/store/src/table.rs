@@ -72,7 +72,9 @@ impl Table {
         for (name, value) in values {
             put = put.expression_attribute_values(*name, value.clone());
         }
-        let put = put.build().map_err(|e| StoreError::dynamodb("TransactWriteItems", e))?;
+        let put = put
+            .build()
+            .map_err(|e| StoreError::dynamodb("TransactWriteItems", e))?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
@@ -102,7 +104,10 @@ pub(crate) enum Transact {
 
 impl Transact {
     /// Turns a failed condition into `on_condition`, passing other failures through.
-    pub(crate) fn or_conflict(self, on_condition: impl FnOnce(&[bool]) -> StoreError) -> StoreError {
+    pub(crate) fn or_conflict(
+        self,
+        on_condition: impl FnOnce(&[bool]) -> StoreError,
+    ) -> StoreError {
         match self {
             Self::ConditionFailed(failed) => on_condition(&failed),
             Self::Failed(err) => err,
@@ -140,7 +145,10 @@ pub(crate) fn record<T: Serialize>(
     Ok(item)
 }
 
-pub(crate) fn from_record<T: DeserializeOwned>(entity: &'static str, item: Item) -> Result<T, StoreError> {
+pub(crate) fn from_record<T: DeserializeOwned>(
+    entity: &'static str,
+    item: Item,
+) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::corrupt(entity, e))
 }
 

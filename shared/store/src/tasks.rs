@@ -3,9 +3,9 @@
 use domain::{CollectionTask, SessionCode, TaskId};
 use serde::{Deserialize, Serialize};
 
+use crate::StoreError;
 use crate::keys;
 use crate::table::{ABSENT, Table, from_record, record};
-use crate::StoreError;
 
 const ENTITY: &str = "task";
 
@@ -23,30 +23,46 @@ impl Table {
             keys::session_code(task.session_code.as_str()),
             &SessionPointer { task_id: task.id },
         )?;
-        self.transact(vec![self.put(item, ABSENT, &[], &[])?, self.put(pointer, ABSENT, &[], &[])?])
-            .await
-            .map_err(|t| {
-                t.or_conflict(|failed| StoreError::AlreadyExists {
-                    entity: if failed.get(1) == Some(&true) { "session code" } else { ENTITY },
-                    id: task.session_code.as_str().to_owned(),
-                })
+        self.transact(vec![
+            self.put(item, ABSENT, &[], &[])?,
+            self.put(pointer, ABSENT, &[], &[])?,
+        ])
+        .await
+        .map_err(|t| {
+            t.or_conflict(|failed| StoreError::AlreadyExists {
+                entity: if failed.get(1) == Some(&true) {
+                    "session code"
+                } else {
+                    ENTITY
+                },
+                id: task.session_code.as_str().to_owned(),
             })
+        })
     }
 
     pub async fn task(&self, id: TaskId) -> Result<CollectionTask, StoreError> {
-        let item = self.get(keys::task(id)).await?.ok_or_else(|| StoreError::NotFound {
-            entity: ENTITY,
-            id: id.to_string(),
-        })?;
+        let item = self
+            .get(keys::task(id))
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: ENTITY,
+                id: id.to_string(),
+            })?;
         from_record(ENTITY, item)
     }
 
-    pub async fn task_by_session_code(&self, code: &SessionCode) -> Result<CollectionTask, StoreError> {
+    pub async fn task_by_session_code(
+        &self,
+        code: &SessionCode,
+    ) -> Result<CollectionTask, StoreError> {
         let not_found = || StoreError::NotFound {
             entity: "session code",
             id: code.as_str().to_owned(),
         };
-        let item = self.get(keys::session_code(code.as_str())).await?.ok_or_else(not_found)?;
+        let item = self
+            .get(keys::session_code(code.as_str()))
+            .await?
+            .ok_or_else(not_found)?;
         let pointer: SessionPointer = from_record("session_code", item)?;
         self.task(pointer.task_id).await
     }

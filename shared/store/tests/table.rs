@@ -1,0 +1,705 @@
+//! The DynamoDB repository against a real moto server.
+
+mod support;
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use domain::{
+    Actor, AttemptId, BatchId, CheckOutcome, CollectionStatus, Command, Payment, ReasonCode,
+    Student, TransitionError, VerifiedIdentity,
+};
+use localstack::TestEnv;
+use store::{Claim, Opened, StoreError, UpdateError};
+use support::*;
+
+fn system() -> Actor {
+    Actor::System("test".into())
+}
+
+fn pay(order_no: &str) -> Command {
+    Command::ConfirmPayment {
+        payment: Payment {
+            order_no: order_no.into(),
+            amount_fen: 3000,
+            transaction_id: format!("tx-{order_no}"),
+            paid_at: NOW,
+        },
+    }
+}
+
+#[tokio::test]
+async fn every_allowed_transition_is_stored_with_its_audit_event() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let (case, created) = case(domain::TaskId::new(), "2022001");
+    assert_eq!(
+        table.open_collection(&case, &created).await.unwrap(),
+        Opened::Created
+    );
+
+    let (a, b, batch) = (AttemptId::new(), AttemptId::new(), BatchId::new());
+    let passed = CheckOutcome::Passed {
+        review_flags: vec![],
+    };
+    let steps = [
+        (pay("GP1"), CollectionStatus::AwaitingPhoto),
+        (
+            Command::Refund {
+                order_no: "GP1".into(),
+            },
+            CollectionStatus::AwaitingPayment,
+        ),
+        (pay("GP2"), CollectionStatus::AwaitingPhoto),
+        (
+            Command::StartAttempt { attempt_id: a },
+            CollectionStatus::AwaitingPhoto,
+        ),
+        (
+            Command::BeginProcessing { attempt_id: a },
+            CollectionStatus::AwaitingPhoto,
+        ),
+        (
+            Command::RecordCheck {
+                attempt_id: a,
+                outcome: CheckOutcome::Rejected {
+                    reasons: vec![ReasonCode::Blurry],
+                    review_flags: vec![],
+                },
+            },
+            CollectionStatus::AwaitingPhoto,
+        ),
+        (
+            Command::StartAttempt { attempt_id: b },
+            CollectionStatus::AwaitingPhoto,
+        ),
+        (
+            Command::RecordCheck {
+                attempt_id: b,
+                outcome: passed.clone(),
+            },
+            CollectionStatus::AwaitingPhoto,
+        ),
+        (
+            Command::Submit { attempt_id: b },
+            CollectionStatus::InReview,
+        ),
+        (
+            Command::Reject {
+                reviewer: "r1".into(),
+                reasons: vec![ReasonCode::Earrings],
+                note: Some("请摘下耳饰".into()),
+            },
+            CollectionStatus::AwaitingPhoto,
+        ),
+        (
+            Command::Submit { attempt_id: b },
+            CollectionStatus::InReview,
+        ),
+        (
+            Command::Refund {
+                order_no: "GP2".into(),
+            },
+            CollectionStatus::AwaitingPayment,
+        ),
+        (pay("GP3"), CollectionStatus::AwaitingPhoto),
+        (
+            Command::Submit { attempt_id: b },
+            CollectionStatus::InReview,
+        ),
+        (
+            Command::Approve {
+                reviewer: "r2".into(),
+            },
+            CollectionStatus::Approved,
+        ),
+        (
+            Command::Batch { batch_id: batch },
+            CollectionStatus::Publishing,
+        ),
+        (
+            Command::AcknowledgePublished { batch_id: batch },
+            CollectionStatus::Published,
+        ),
+    ];
+    for (command, expected) in steps.iter().cloned() {
+        let name = command.name();
+        let t = table
+            .transition(case.id, command, system(), NOW)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(t.next.status, expected, "{name}");
+        assert_eq!(
+            table.collection(case.id).await.unwrap(),
+            t.next,
+            "{name} stored as decided"
+        );
+    }
+
+    let events = table.events(case.id).await.unwrap();
+    assert_eq!(events.len(), steps.len() + 1);
+    for (i, event) in events.iter().enumerate() {
+        assert_eq!(
+            event.version,
+            i as u64 + 1,
+            "one event per version, in order"
+        );
+    }
+    assert_eq!(events[0].kind(), "created");
+    let kinds: Vec<_> = events[1..].iter().map(|e| e.kind()).collect();
+    let commands: Vec<_> = steps.iter().map(|(c, _)| c.name()).collect();
+    assert_eq!(kinds, commands);
+    assert_eq!(events.last().unwrap().to, CollectionStatus::Published);
+}
+
+#[tokio::test]
+async fn every_refused_transition_changes_nothing_stored() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let (case, created) = case(domain::TaskId::new(), "2022002");
+    table.open_collection(&case, &created).await.unwrap();
+    let a = AttemptId::new();
+
+    // One refusal of each kind the domain knows, each in the state where it is refused.
+    let refusals: Vec<(Vec<Command>, Command)> = vec![
+        (vec![], Command::StartAttempt { attempt_id: a }),
+        (vec![], Command::Submit { attempt_id: a }),
+        (
+            vec![],
+            Command::Approve {
+                reviewer: "r".into(),
+            },
+        ),
+        (vec![pay("GP1")], pay("GP9")),
+        (vec![], pay("GP1")),
+        (
+            vec![],
+            Command::Refund {
+                order_no: "GP9".into(),
+            },
+        ),
+        (
+            vec![Command::StartAttempt { attempt_id: a }],
+            Command::StartAttempt { attempt_id: a },
+        ),
+        (vec![], Command::Submit { attempt_id: a }),
+        (
+            vec![],
+            Command::Batch {
+                batch_id: BatchId::new(),
+            },
+        ),
+        (
+            vec![],
+            Command::AcknowledgePublished {
+                batch_id: BatchId::new(),
+            },
+        ),
+        (
+            vec![],
+            Command::Reject {
+                reviewer: "r".into(),
+                reasons: vec![ReasonCode::Blurry],
+                note: None,
+            },
+        ),
+    ];
+    for (setup, refused) in refusals {
+        for command in setup {
+            table
+                .transition(case.id, command, system(), NOW)
+                .await
+                .unwrap();
+        }
+        let before = table.collection(case.id).await.unwrap();
+        let events_before = table.events(case.id).await.unwrap().len();
+        let name = refused.name();
+        let err = table
+            .transition(case.id, refused, system(), NOW)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, UpdateError::Refused(_)), "{name}: {err}");
+        assert_eq!(
+            table.collection(case.id).await.unwrap(),
+            before,
+            "{name} changed the case"
+        );
+        assert_eq!(
+            table.events(case.id).await.unwrap().len(),
+            events_before,
+            "{name} wrote an event"
+        );
+    }
+}
+
+#[tokio::test]
+async fn of_two_concurrent_updates_exactly_one_wins() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let (case, created) = case(domain::TaskId::new(), "2022003");
+    table.open_collection(&case, &created).await.unwrap();
+
+    // Both writers decide on the same snapshot, as two Lambda invocations would.
+    let snapshot = table.collection(case.id).await.unwrap();
+    let by_webhook = snapshot
+        .apply(pay("GP1"), Actor::PaymentProvider, NOW)
+        .unwrap();
+    let by_reconciler = snapshot
+        .apply(pay("GP1"), Actor::System("reconciler".into()), NOW)
+        .unwrap();
+    let (first, second) = tokio::join!(table.save(&by_webhook), table.save(&by_reconciler));
+
+    let outcomes = [first, second];
+    let wins = outcomes.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(wins, 1, "{outcomes:?}");
+    let loser = outcomes.into_iter().find_map(Result::err).unwrap();
+    assert!(
+        matches!(loser, StoreError::Conflict { expected: 1, .. }),
+        "the loser gets a typed conflict: {loser}"
+    );
+    assert_eq!(table.collection(case.id).await.unwrap().version, 2);
+    assert_eq!(table.events(case.id).await.unwrap().len(), 2);
+
+    // Retrying through the domain recognises the duplicate instead of paying twice.
+    let again = table
+        .transition(case.id, pay("GP1"), Actor::PaymentProvider, NOW)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, UpdateError::Refused(ref e) if e.is_duplicate()),
+        "{again}"
+    );
+}
+
+#[tokio::test]
+async fn state_change_and_audit_event_are_written_together_or_not_at_all() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let (case, created) = case(domain::TaskId::new(), "2022004");
+    table.open_collection(&case, &created).await.unwrap();
+
+    // The case's condition fails (a stale writer): its event must not appear either.
+    let stale = case.apply(pay("GP1"), system(), NOW).unwrap();
+    table
+        .transition(case.id, pay("GP1"), system(), NOW)
+        .await
+        .unwrap();
+    assert!(matches!(
+        table.save(&stale).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(table.events(case.id).await.unwrap().len(), 2);
+
+    // The event's condition fails (its slot is taken: the audit trail is never rewritten),
+    // while the case's version matches: the state change must not be written either.
+    let current = table.collection(case.id).await.unwrap();
+    let next = current
+        .apply(
+            Command::StartAttempt {
+                attempt_id: AttemptId::new(),
+            },
+            system(),
+            NOW,
+        )
+        .unwrap();
+    let (pk, sk) = store::keys::event(case.id, next.event.version);
+    env.dynamodb()
+        .put_item()
+        .table_name(table.name())
+        .item("pk", AttributeValue::S(pk))
+        .item("sk", AttributeValue::S(sk))
+        .item("entity", AttributeValue::S("event".into()))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(
+        table.save(&next).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        table.collection(case.id).await.unwrap(),
+        current,
+        "case unchanged"
+    );
+
+    // And when both conditions hold, both are written.
+    let (pk, sk) = store::keys::event(case.id, next.event.version);
+    env.dynamodb()
+        .delete_item()
+        .table_name(table.name())
+        .key("pk", AttributeValue::S(pk))
+        .key("sk", AttributeValue::S(sk))
+        .send()
+        .await
+        .unwrap();
+    table.save(&next).await.unwrap();
+    assert_eq!(table.collection(case.id).await.unwrap(), next.next);
+    assert_eq!(
+        table.events(case.id).await.unwrap().last(),
+        Some(&next.event)
+    );
+}
+
+#[tokio::test]
+async fn an_enrollment_has_at_most_one_case() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let task = domain::TaskId::new();
+    let (first, created) = case(task, "2022005");
+    assert_eq!(
+        table.open_collection(&first, &created).await.unwrap(),
+        Opened::Created
+    );
+    let (second, created) = case(task, "2022005");
+    assert_eq!(
+        table.open_collection(&second, &created).await.unwrap(),
+        Opened::Existing(first.id)
+    );
+    assert!(matches!(
+        table.collection(second.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(table.collections_of("o-openid-1").await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_task_is_found_by_its_session_code_which_stays_unique() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let first = task("20260001");
+    table.create_task(&first).await.unwrap();
+    assert_eq!(
+        table
+            .task_by_session_code(&first.session_code)
+            .await
+            .unwrap(),
+        first
+    );
+    assert_eq!(table.task(first.id).await.unwrap(), first);
+    let clash = task("20260001");
+    let err = table.create_task(&clash).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::AlreadyExists {
+                entity: "session code",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        matches!(table.task(clash.id).await, Err(StoreError::NotFound { .. })),
+        "nothing half-written"
+    );
+}
+
+#[tokio::test]
+async fn roster_rows_are_found_by_blind_index_and_reimport_is_idempotent() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let (spring, autumn) = (task("20260002"), task("20260003"));
+    let zhang = id_number(123);
+    let li = id_number(456);
+    let rows = vec![
+        enrollment(spring.id, "2022010", "张三", &zhang),
+        enrollment(spring.id, "2022011", "李四", &li),
+        enrollment(autumn.id, "B2022010", "张三", &zhang),
+    ];
+    assert_eq!(table.put_enrollments(&rows).await.unwrap(), 3);
+    assert_eq!(table.put_enrollments(&rows).await.unwrap(), 3);
+
+    let mut found = table.enrollments_by_id_number(&zhang).await.unwrap();
+    found.sort_by(|a, b| a.student_number.cmp(&b.student_number));
+    assert_eq!(found, vec![rows[0].clone(), rows[2].clone()]);
+    assert_eq!(
+        table
+            .enrollments_by_id_number(&id_number(789))
+            .await
+            .unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        table.enrollments_of_task(spring.id).await.unwrap(),
+        rows[..2].to_vec()
+    );
+    assert_eq!(
+        table.enrollment(spring.id, "2022011").await.unwrap(),
+        rows[1]
+    );
+}
+
+#[tokio::test]
+async fn a_large_roster_is_written_in_full() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let task = task("20260004");
+    let rows: Vec<_> = (0..260)
+        .map(|i| enrollment(task.id, &format!("S{i:05}"), "王五", &id_number(i)))
+        .collect();
+    assert_eq!(table.put_enrollments(&rows).await.unwrap(), 260);
+    assert_eq!(table.enrollments_of_task(task.id).await.unwrap().len(), 260);
+}
+
+#[tokio::test]
+async fn stored_items_hold_no_name_or_id_number_in_plain_text() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let task = task("20260005");
+    let id = id_number(321);
+    table
+        .put_enrollments(&[enrollment(task.id, "2022020", "欧阳娜娜", &id)])
+        .await
+        .unwrap();
+    table
+        .put_student(&Student {
+            openid: "o-student-20".into(),
+            identity: Some(VerifiedIdentity {
+                name: "欧阳娜娜".into(),
+                id_number: id.clone(),
+                verified_at: NOW,
+            }),
+            portrait: None,
+        })
+        .await
+        .unwrap();
+
+    let raw = env
+        .dynamodb()
+        .scan()
+        .table_name(table.name())
+        .send()
+        .await
+        .unwrap();
+    let items = raw.items.unwrap();
+    assert_eq!(items.len(), 2);
+    let dump = format!("{items:?}");
+    for secret in ["欧阳娜娜", "娜娜", id.as_str(), &id.as_str()[6..14]] {
+        assert!(
+            !dump.contains(secret),
+            "raw items reveal personal data: {secret:?}"
+        );
+    }
+    // The owner of the key still reads them back.
+    let student = table.student("o-student-20").await.unwrap().unwrap();
+    assert_eq!(student.identity.unwrap().id_number, id);
+    assert_eq!(
+        table.enrollment(task.id, "2022020").await.unwrap().name,
+        "欧阳娜娜"
+    );
+}
+
+#[tokio::test]
+async fn sealed_data_does_not_open_with_another_key() {
+    let env = TestEnv::new().await;
+    let task = task("20260006");
+    env.store
+        .table
+        .put_enrollments(&[enrollment(task.id, "2022030", "赵六", &id_number(1))])
+        .await
+        .unwrap();
+    let other_key = store::PiiKeys::from_master(&[9; 32]);
+    let foreign = store::Table::new(env.dynamodb(), env.store.table.name(), other_key);
+    let err = foreign.enrollment(task.id, "2022030").await.unwrap_err();
+    assert!(matches!(err, StoreError::Crypto(_)), "{err}");
+    // Nor does another key find anything through the blind index.
+    assert_eq!(
+        foreign
+            .enrollments_by_id_number(&id_number(1))
+            .await
+            .unwrap(),
+        vec![]
+    );
+}
+
+#[tokio::test]
+async fn review_queue_lists_cases_in_review_oldest_first() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let task = domain::TaskId::new();
+    let mut ids = Vec::new();
+    for (i, minute) in [(0, 30), (1, 10), (2, 20)] {
+        let (case, created) = case(task, &format!("Q{i}"));
+        table.open_collection(&case, &created).await.unwrap();
+        let a = AttemptId::new();
+        let at = NOW + Duration::from_secs(minute * 60);
+        for command in [
+            pay(&format!("GPQ{i}")),
+            Command::StartAttempt { attempt_id: a },
+            Command::RecordCheck {
+                attempt_id: a,
+                outcome: CheckOutcome::Passed {
+                    review_flags: vec![],
+                },
+            },
+            Command::Submit { attempt_id: a },
+        ] {
+            table
+                .transition(case.id, command, system(), at)
+                .await
+                .unwrap();
+        }
+        ids.push((minute, case.id));
+    }
+    ids.sort();
+    let queue: Vec<_> = table
+        .review_queue(task, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(queue, ids.iter().map(|(_, id)| *id).collect::<Vec<_>>());
+
+    // Approving moves a case from the review queue to the publish queue.
+    table
+        .transition(
+            ids[0].1,
+            Command::Approve {
+                reviewer: "r".into(),
+            },
+            system(),
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(table.review_queue(task, 10).await.unwrap().len(), 2);
+    let publish: Vec<_> = table
+        .publish_queue(task, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(publish, vec![ids[0].1]);
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_response_until_they_expire() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let ttl = Duration::from_secs(3600);
+    assert_eq!(
+        table
+            .claim_idempotency("link", "k1", ttl, NOW)
+            .await
+            .unwrap(),
+        Claim::Fresh
+    );
+    assert_eq!(
+        table
+            .claim_idempotency("link", "k1", ttl, NOW)
+            .await
+            .unwrap(),
+        Claim::InProgress
+    );
+    let response = serde_json::json!({"collection_id": "01J"});
+    table
+        .complete_idempotency("link", "k1", &response, ttl, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        table
+            .claim_idempotency("link", "k1", ttl, NOW)
+            .await
+            .unwrap(),
+        Claim::Completed(response)
+    );
+    // Scopes are separate, and an expired record counts as absent even before TTL deletes it.
+    assert_eq!(
+        table
+            .claim_idempotency("pay", "k1", ttl, NOW)
+            .await
+            .unwrap(),
+        Claim::Fresh
+    );
+    let later = NOW + ttl + Duration::from_secs(1);
+    assert_eq!(
+        table
+            .claim_idempotency("link", "k1", ttl, later)
+            .await
+            .unwrap(),
+        Claim::Fresh
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_nonce_is_refused_until_it_expires() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let ttl = Duration::from_secs(600);
+    assert!(
+        table
+            .remember_nonce("wechatpay", "n-1", ttl, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !table
+            .remember_nonce("wechatpay", "n-1", ttl, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        table
+            .remember_nonce("wechatpay", "n-2", ttl, NOW)
+            .await
+            .unwrap()
+    );
+    let later = NOW + ttl + Duration::from_secs(1);
+    assert!(
+        table
+            .remember_nonce("wechatpay", "n-1", ttl, later)
+            .await
+            .unwrap()
+    );
+
+    // The TTL attribute DynamoDB deletes by is really there.
+    let (pk, sk) = store::keys::nonce("wechatpay", "n-2");
+    let item = env
+        .dynamodb()
+        .get_item()
+        .table_name(table.name())
+        .key("pk", AttributeValue::S(pk))
+        .key("sk", AttributeValue::S(sk))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let expires: i64 = item["expires_at"].as_n().unwrap().parse().unwrap();
+    assert_eq!(expires, (NOW + ttl).unix_timestamp());
+}
+
+#[tokio::test]
+async fn the_domain_refusal_reaches_the_caller_typed() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let (case, created) = case(domain::TaskId::new(), "2022040");
+    table.open_collection(&case, &created).await.unwrap();
+    let a = AttemptId::new();
+    let err = table
+        .transition(
+            case.id,
+            Command::StartAttempt { attempt_id: a },
+            system(),
+            NOW,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        UpdateError::Refused(TransitionError::NotAllowed {
+            status: CollectionStatus::AwaitingPayment,
+            ..
+        })
+    ));
+    let missing = table
+        .transition(domain::CollectionId::new(), pay("GP1"), system(), NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        missing,
+        UpdateError::Store(StoreError::NotFound { .. })
+    ));
+}
