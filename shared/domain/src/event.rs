@@ -20,6 +20,18 @@ pub enum Actor {
     System(String),
 }
 
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Student(openid) => write!(f, "student {openid}"),
+            Self::Reviewer(id) => write!(f, "reviewer {id}"),
+            Self::Operator(id) => write!(f, "operator {id}"),
+            Self::PaymentProvider => f.write_str("WeChat Pay"),
+            Self::System(component) => write!(f, "{component}"),
+        }
+    }
+}
+
 /// What the creation of a case records in place of a command.
 pub const CREATED: &str = "created";
 

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The main job: starts the local stack (unless one is running), walks one student's case from
+# roster to 学信网 publication on it, printing every step and the audit trail, then stops what
+# it started.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$GP_ROOT"
+
+if ! scripts/localstack.sh status >/dev/null 2>&1; then
+  scripts/localstack.sh start
+  trap 'scripts/localstack.sh stop' EXIT
+fi
+source "$GP_LOCAL/stack.env"
+
+say "one student's case, end to end"
+cargo run --quiet -p e2e --bin demo
