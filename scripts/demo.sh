@@ -7,8 +7,8 @@ source "$(dirname "$0")/env.sh"
 cd "$GP_ROOT"
 
 if ! scripts/localstack.sh status >/dev/null 2>&1; then
-  scripts/localstack.sh start
   trap 'scripts/localstack.sh stop' EXIT
+  scripts/localstack.sh start
 fi
 source "$GP_LOCAL/stack.env"
 

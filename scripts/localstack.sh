@@ -9,7 +9,9 @@ source "$(dirname "$0")/env.sh"
 pid_file="$GP_LOCAL/moto.pid"
 env_file="$GP_LOCAL/stack.env"
 
-running() { [[ -f "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null; }
+port_file="$GP_LOCAL/moto.port"
+
+running() { [[ -f "$pid_file" && -f "$env_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null; }
 
 start() {
   "$GP_ROOT/scripts/setup.sh"
@@ -18,33 +20,39 @@ start() {
     say "local stack already running (pid $(cat "$pid_file"))"
     return
   fi
-  local log="$GP_LOCAL/moto.log"
-  "$GP_VENV/bin/python" "$GP_ROOT/scripts/moto_server.py" > "$log" 2>&1 &
+  stop >/dev/null 2>&1 || true # a half-started stack from before
+  # Whatever fails from here on must not leave a server behind.
+  trap 'stop >/dev/null 2>&1 || true' ERR
+  rm -f "$port_file"
+  "$GP_VENV/bin/python" "$GP_ROOT/scripts/moto_server.py" > "$port_file" 2> "$GP_LOCAL/moto.log" &
   echo $! > "$pid_file"
   local port=""
   for _ in $(seq 100); do
-    port="$(head -n1 "$log" 2>/dev/null | grep -E '^[0-9]+$' || true)"
-    [[ -n "$port" ]] && break
-    running || { cat "$log" >&2; echo "moto did not start" >&2; exit 1; }
+    port="$(head -n1 "$port_file" 2>/dev/null || true)"
+    [[ "$port" =~ ^[0-9]+$ ]] && break
+    kill -0 "$(cat "$pid_file")" 2>/dev/null || { cat "$GP_LOCAL/moto.log" >&2; false; }
     sleep 0.1
   done
-  [[ -n "$port" ]] || { echo "moto printed no port" >&2; stop; exit 1; }
+  [[ "$port" =~ ^[0-9]+$ ]] || { echo "moto printed no port" >&2; false; }
   local endpoint="http://127.0.0.1:$port"
-  # The personal-data key of the local stack: random, made once, never committed.
-  [[ -f "$GP_LOCAL/pii.key" ]] || "$GP_VENV/bin/python" -c \
-    'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())' > "$GP_LOCAL/pii.key"
-  (cd "$GP_ROOT" && cargo run --quiet -p localstack -- provision --endpoint "$endpoint" --prefix gp-local) > "$env_file.tmp"
+  # The personal-data key of the local stack: random, made once, readable by us only.
+  if [[ ! -f "$GP_LOCAL/pii.key" ]]; then
+    (umask 077 && "$GP_VENV/bin/python" -c \
+      'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())' > "$GP_LOCAL/pii.key")
+  fi
+  chmod 600 "$GP_LOCAL/pii.key"
+  (umask 077 && cd "$GP_ROOT" && cargo run --quiet -p localstack -- provision --endpoint "$endpoint" --prefix gp-local > "$env_file.tmp")
   echo "export PII_KEY=$(cat "$GP_LOCAL/pii.key")" >> "$env_file.tmp"
   mv "$env_file.tmp" "$env_file"
+  trap - ERR
   say "local stack on $endpoint (pid $(cat "$pid_file")); variables in $env_file"
 }
 
 stop() {
-  if running; then
-    kill "$(cat "$pid_file")"
+  if [[ -f "$pid_file" ]] && kill "$(cat "$pid_file")" 2>/dev/null; then
     say "local stack stopped"
   fi
-  rm -f "$pid_file" "$env_file"
+  rm -f "$pid_file" "$env_file" "$env_file.tmp" "$port_file"
 }
 
 case "${1:-}" in

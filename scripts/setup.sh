@@ -11,10 +11,11 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   exit 0
 fi
 
-command -v python3 >/dev/null || { echo "python3 (3.11+) is required" >&2; exit 1; }
 command -v cargo >/dev/null || { echo "Rust (cargo) is required" >&2; exit 1; }
-say "creating the Python environment in $GP_VENV (first run: a few minutes)"
-rm -rf "$GP_VENV"
+python3 -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+  || { echo "Python 3.11+ with the venv module is required (Debian: python3-venv)" >&2; exit 1; }
+say "installing the local-stack tools into $GP_VENV (first run: a few minutes)"
+# An existing environment is upgraded in place, never deleted: GP_VENV may be the user's own.
 python3 -m venv "$GP_VENV"
 "$GP_VENV/bin/pip" install --quiet --disable-pip-version-check \
   -r "$GP_ROOT/scripts/requirements.txt" -c "$GP_ROOT/scripts/constraints.txt"

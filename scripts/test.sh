@@ -7,6 +7,11 @@ cd "$GP_ROOT"
 
 "$GP_ROOT/scripts/setup.sh"
 
+for tool in fmt clippy; do
+  cargo "$tool" --version >/dev/null 2>&1 \
+    || { echo "cargo $tool is missing: rustup component add ${tool/fmt/rustfmt}" >&2; exit 1; }
+done
+
 say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy -D warnings"
@@ -14,9 +19,16 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 say "starting moto for this run"
 coproc MOTO { exec "$GP_VENV/bin/python" scripts/moto_server.py --until-stdin-closes; }
-read -r port <&"${MOTO[0]}"
+read -r -t 60 port <&"${MOTO[0]}" || { echo "moto did not start" >&2; exit 1; }
 export MOTO_ENDPOINT="http://127.0.0.1:$port"
 trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
 
 say "cargo test (moto at $MOTO_ENDPOINT)"
-cargo test --workspace --no-fail-fast "$@"
+[[ $# -gt 0 ]] || set -- --workspace
+log="$(mktemp)"
+status=0
+cargo test --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run (cargo prints one per test binary).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+rm -f "$log"
+exit "$status"

@@ -134,14 +134,15 @@ pub async fn walk(
         now,
     );
     table.open_collection(&case, &created).await?;
-    let (again, _) = Collection::open(
+    let (again, again_created) = Collection::open(
         task.id,
         enrollment.student_number.clone(),
         openid,
         student.clone(),
         now,
     );
-    let Opened::Existing(same) = table.open_collection(&again, &created).await? else {
+    let Opened::Existing { id: same, .. } = table.open_collection(&again, &again_created).await?
+    else {
         return Err("linking twice opened a second case".into());
     };
     say(format!(
@@ -192,7 +193,6 @@ pub async fn walk(
             },
             ImageType::Jpeg,
             photo.len() as u64,
-            now,
         )
         .await?;
     let mut put = reqwest::Client::new().put(&upload.url).body(photo);
@@ -200,6 +200,9 @@ pub async fn walk(
         put = put.header(name, value);
     }
     let status = put.send().await?.status();
+    if !status.is_success() {
+        return Err(format!("the presigned upload failed: HTTP {status}").into());
+    }
     case_steps.say(format!(
         "       uploaded through a presigned PUT (valid until {}): HTTP {status}",
         clock(upload.expires_at)

@@ -91,7 +91,7 @@ pub enum AttemptStatus {
     Processing,
     /// Standardised and every automatic check passed.
     Passed,
-    /// Refused by the automatic checks, with the reasons the student sees.
+    /// Refused by the automatic checks or by a reviewer, with the reasons the student sees.
     Rejected { reasons: Vec<ReasonCode> },
 }
 
@@ -242,7 +242,10 @@ impl TransitionError {
     /// True when the command had already taken effect: a redelivered message, which an
     /// at-least-once consumer should acknowledge rather than retry or report.
     pub fn is_duplicate(&self) -> bool {
-        matches!(self, Self::AlreadyApplied | Self::AttemptAlreadyChecked(_))
+        matches!(
+            self,
+            Self::AlreadyApplied | Self::AttemptAlreadyChecked(_) | Self::DuplicateAttempt(_)
+        )
     }
 }
 
@@ -340,6 +343,10 @@ impl Collection {
 
         match &command {
             Command::ConfirmPayment { payment } => {
+                // A late copy of a refunded order's notification is stale, whatever came since.
+                if self.refunded_orders.contains(&payment.order_no) {
+                    return Err(TransitionError::AlreadyApplied);
+                }
                 if let Some(paid) = &self.payment {
                     return Err(
                         if paid.order_no == payment.order_no
@@ -350,9 +357,6 @@ impl Collection {
                             TransitionError::AlreadyPaid
                         },
                     );
-                }
-                if self.refunded_orders.contains(&payment.order_no) {
-                    return Err(TransitionError::AlreadyApplied);
                 }
                 if self.status != AwaitingPayment {
                     return Err(not_allowed());
@@ -486,13 +490,18 @@ impl Collection {
                     note: note.clone(),
                 };
                 next.review = Some(decision(reviewer, attempt_id, verdict, at));
+                // The photo itself is refused, so it cannot be submitted again unchanged.
+                next.attempt_mut(attempt_id)?.status = AttemptStatus::Rejected {
+                    reasons: reasons.clone(),
+                };
                 // Back to taking photos; the payment stays, so the retake is free.
                 next.submitted_attempt = None;
                 next.submitted_at = None;
                 next.status = AwaitingPhoto;
             }
             Command::Batch { batch_id } => {
-                if self.status == Publishing && self.batch_id == Some(*batch_id) {
+                if matches!(self.status, Publishing | Published) && self.batch_id == Some(*batch_id)
+                {
                     return Err(TransitionError::AlreadyApplied);
                 }
                 if self.status != Approved {

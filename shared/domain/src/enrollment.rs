@@ -1,7 +1,5 @@
 //! Roster rows (学籍名单): who may have a photo collected in a task.
 
-use serde::{Deserialize, Serialize};
-
 use crate::ValidationError;
 use crate::id_number::IdNumber;
 use crate::ids::TaskId;
@@ -10,7 +8,9 @@ use crate::text;
 
 /// One student on a task's roster. Holds personal data in plain text: the store encrypts
 /// `name` and `id_number` before anything leaves the process.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Deliberately not `Serialize`: nothing may write it out in plain text by accident.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Enrollment {
     pub task_id: TaskId,
     /// 学号: unique within a task, so re-importing a roster updates rows instead of adding them.
@@ -38,7 +38,7 @@ impl std::fmt::Debug for Enrollment {
 }
 
 /// The columns of one roster row, as typed by a school.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RosterRow<'a> {
     pub student_number: &'a str,
     pub name: &'a str,
@@ -47,6 +47,15 @@ pub struct RosterRow<'a> {
     pub education_level: EducationLevel,
     pub major: &'a str,
     pub chsi_code: &'a str,
+}
+
+impl std::fmt::Debug for RosterRow<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RosterRow")
+            .field("student_number", &self.student_number)
+            .field("name", &crate::id_number::mask_name(self.name))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Enrollment {

@@ -9,7 +9,6 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::{Date, Month, OffsetDateTime};
 
 /// Length of a second-generation number; the 15-digit first-generation cards
@@ -62,7 +61,7 @@ pub enum IdNumberError {
 /// A validated 居民身份证号码: 18 ASCII characters, check character upper-case.
 ///
 /// Only [`IdNumber::parse`], [`IdNumber::parse_at`], [`FromStr`] and
-/// `Deserialize` construct one. The birth date is decoded once at
+/// `parse_stored` construct one. The birth date is decoded once at
 /// construction so [`IdNumber::birth_date`] cannot fail later.
 #[derive(Clone)]
 pub struct IdNumber {
@@ -261,23 +260,6 @@ impl fmt::Debug for IdNumber {
 impl fmt::Display for IdNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.masked())
-    }
-}
-
-/// Serialises the full number: stored records need it to match rosters. The
-/// storage layer is responsible for encrypting it at rest.
-impl Serialize for IdNumber {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.number)
-    }
-}
-
-/// Re-checks structure (length, characters, check character, calendar date)
-/// but not the clock or the region list; see `parse_structure`.
-impl<'de> Deserialize<'de> for IdNumber {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        Self::parse_structure(&raw).map_err(serde::de::Error::custom)
     }
 }
 
@@ -606,39 +588,38 @@ mod tests {
     }
 
     #[test]
-    fn serde_round_trips_the_full_number() {
-        let id = parse("11010519491231002x").expect("valid");
-        let json = serde_json::to_string(&id).expect("serialise");
-        assert_eq!(json, "\"11010519491231002X\"");
-        let back: IdNumber = serde_json::from_str(&json).expect("deserialise");
-        assert_eq!(back, id);
-        assert_eq!(back.birth_date(), id.birth_date());
-    }
-
-    #[test]
     fn stored_numbers_are_not_rejected_by_the_clock_or_region_list() {
         let future = with_check("44010620990101123");
         assert!(parse(&future).is_err());
-        let id: IdNumber = serde_json::from_str(&format!("\"{future}\"")).expect("stored");
+        let id = IdNumber::parse_stored(&future).expect("stored");
         assert_eq!(id.birth_date(), date!(2099 - 01 - 01));
 
         let bare_province = with_check("44000020030915123");
-        assert!(serde_json::from_str::<IdNumber>(&format!("\"{bare_province}\"")).is_ok());
+        assert!(IdNumber::parse_stored(&bare_province).is_ok());
     }
 
     #[test]
     fn stored_numbers_still_need_a_valid_structure() {
         for bad in [
-            "\"1101051949123100\"",
-            "\"1101051949123100AX\"",
-            "\"110105194912310021\"",
-            "\"11010519490230002X\"",
+            "1101051949123100",
+            "1101051949123100AX",
+            "110105194912310021",
+            "11010519490230002X",
             "12",
-            "null",
         ] {
-            let error = serde_json::from_str::<IdNumber>(bad).expect_err(bad);
+            let error = IdNumber::parse_stored(bad).expect_err(bad);
             assert!(!error.to_string().contains("19491231"), "{error}");
         }
+    }
+
+    #[test]
+    fn complete_appends_the_check_character() {
+        assert_eq!(
+            IdNumber::complete("11010519491231002").as_deref(),
+            Some("11010519491231002X")
+        );
+        assert_eq!(IdNumber::complete("1101051949123100"), None);
+        assert_eq!(IdNumber::complete("1101051949123100a"), None);
     }
 
     #[test]
@@ -713,7 +694,7 @@ mod tests {
         #[test]
         fn parse_never_panics_on_arbitrary_strings(s in any::<String>()) {
             let _ = parse(&s);
-            let _ = serde_json::from_value::<IdNumber>(serde_json::Value::String(s));
+            let _ = IdNumber::parse_stored(&s);
         }
 
         #[test]

@@ -7,8 +7,8 @@ use crate::id_number::IdNumber;
 use crate::ids::{BatchId, CollectionId, PortraitId, TaskId};
 
 /// A WeChat user who verified who they are. Holds personal data in plain text: the store
-/// encrypts the identity before anything leaves the process.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// encrypts the identity before anything leaves the process; not `Serialize` for that reason.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Student {
     /// The mini program's openid: stable per user and app, and the student's key.
     pub openid: String,
@@ -26,11 +26,10 @@ impl std::fmt::Debug for Student {
 }
 
 /// Name and ID number as confirmed by the identity provider.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct VerifiedIdentity {
     pub name: String,
     pub id_number: IdNumber,
-    #[serde(with = "time::serde::rfc3339")]
     pub verified_at: OffsetDateTime,
 }
 

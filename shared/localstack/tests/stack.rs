@@ -3,7 +3,6 @@
 use std::process::Command;
 
 use aws_sdk_dynamodb::types::TimeToLiveStatus;
-use aws_sdk_sqs::types::QueueAttributeName;
 use localstack::{MAX_RECEIVES, TestEnv, venv_dir, workspace_root};
 use serde_json::{Value, json};
 
@@ -208,20 +207,30 @@ async fn an_upload_reaches_the_queue_and_failures_go_to_the_dead_letter_queue() 
     // consumers must acknowledge and skip it.
     let sqs = env.sqs();
     let mut bodies: Vec<Value> = Vec::new();
-    while !bodies.iter().any(|b| b.get("Records").is_some()) {
-        assert!(bodies.len() < 5, "no ObjectCreated event among {bodies:?}");
+    let mut receipt = None;
+    for _ in 0..5 {
         let received = sqs
             .receive_message()
             .queue_url(&env.stack.uploads_queue_url)
             .max_number_of_messages(10)
-            .wait_time_seconds(5)
+            // Redeliver at once: this test plays a consumer that keeps failing.
+            .visibility_timeout(0)
+            .wait_time_seconds(2)
             .send()
             .await
             .unwrap();
         for message in received.messages() {
-            bodies.push(serde_json::from_str(message.body().unwrap()).unwrap());
+            let body: Value = serde_json::from_str(message.body().unwrap()).unwrap();
+            if body.get("Records").is_some() {
+                receipt = Some(message.receipt_handle().unwrap().to_owned());
+            }
+            bodies.push(body);
+        }
+        if receipt.is_some() {
+            break;
         }
     }
+    assert!(receipt.is_some(), "no ObjectCreated event among {bodies:?}");
     assert!(bodies.iter().any(|b| b["Event"] == "s3:TestEvent"));
     let event = bodies.iter().find(|b| b.get("Records").is_some()).unwrap();
     let record = &event["Records"][0];
@@ -239,24 +248,49 @@ async fn an_upload_reaches_the_queue_and_failures_go_to_the_dead_letter_queue() 
     let encoded = record["s3"]["object"]["key"].as_str().unwrap();
     assert_eq!(encoded.replace("%2F", "/"), key);
 
-    let attributes = sqs
-        .get_queue_attributes()
+    // Failing it MAX_RECEIVES times moves it to the dead-letter queue.
+    let mut receives = 1;
+    for _ in 0..20 {
+        if receives >= MAX_RECEIVES {
+            break;
+        }
+        let again = sqs
+            .receive_message()
+            .queue_url(&env.stack.uploads_queue_url)
+            .visibility_timeout(0)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let ours = again
+            .messages()
+            .iter()
+            .filter(|m| m.body().unwrap().contains("Records"));
+        receives += ours.count() as u32;
+    }
+    assert_eq!(receives, MAX_RECEIVES);
+    let dead = sqs
+        .receive_message()
         .queue_url(&env.stack.uploads_queue_url)
-        .attribute_names(QueueAttributeName::RedrivePolicy)
+        .wait_time_seconds(1)
         .send()
         .await
         .unwrap();
-    let policy: Value =
-        serde_json::from_str(&attributes.attributes().unwrap()[&QueueAttributeName::RedrivePolicy])
-            .unwrap();
     assert!(
-        policy["deadLetterTargetArn"]
-            .as_str()
-            .unwrap()
-            .ends_with(&names.dead_letter_queue)
+        dead.messages()
+            .iter()
+            .all(|m| !m.body().unwrap().contains("Records"))
     );
-    assert_eq!(
-        policy["maxReceiveCount"].to_string().trim_matches('"'),
-        MAX_RECEIVES.to_string()
-    );
+    let dlq = sqs
+        .receive_message()
+        .queue_url(&env.stack.dead_letter_queue_url)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .unwrap();
+    let moved = dlq
+        .messages()
+        .first()
+        .expect("the message is in the dead-letter queue");
+    assert!(moved.body().unwrap().contains(&names.uploads_bucket));
 }

@@ -22,6 +22,7 @@ const CONFLICT_RETRIES: usize = 3;
 #[derive(Serialize, Deserialize)]
 struct CaseOfEnrollment {
     collection_id: CollectionId,
+    owner: String,
 }
 
 /// A command that could not be applied: refused by the domain, or not written.
@@ -34,11 +35,15 @@ pub enum UpdateError {
 }
 
 /// Where a case came from when it was opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Opened {
     Created,
-    /// The enrollment already had a case: linking is idempotent.
-    Existing(CollectionId),
+    /// The enrollment already had a case. Linking again by its owner is idempotent; a case
+    /// owned by someone else must be refused by the caller, never shown.
+    Existing {
+        id: CollectionId,
+        owner: String,
+    },
 }
 
 impl Table {
@@ -54,7 +59,7 @@ impl Table {
             );
         }
         item.insert(GSI2_PK.into(), s(keys::owner(&c.owner)));
-        item.insert(GSI2_SK.into(), s(format!("COLLECTION#{}", c.id)));
+        item.insert(GSI2_SK.into(), s(keys::owned_collection(c.id)));
         Ok(item)
     }
 
@@ -74,6 +79,7 @@ impl Table {
             keys::case_of_enrollment(collection.task_id, &collection.student_number),
             &CaseOfEnrollment {
                 collection_id: collection.id,
+                owner: collection.owner.clone(),
             },
         )?;
         let items = vec![
@@ -93,7 +99,7 @@ impl Table {
                         let existing = self
                             .case_of_enrollment(collection.task_id, &collection.student_number)
                             .await?;
-                        existing.map(Opened::Existing).ok_or(err)
+                        existing.ok_or(err)
                     }
                     other => Err(other),
                 }
@@ -101,12 +107,12 @@ impl Table {
         }
     }
 
-    /// The case opened for an enrollment, if any.
+    /// The case opened for an enrollment, if any, as [`Opened::Existing`].
     pub async fn case_of_enrollment(
         &self,
         task: TaskId,
         student_number: &str,
-    ) -> Result<Option<CollectionId>, StoreError> {
+    ) -> Result<Option<Opened>, StoreError> {
         let Some(item) = self
             .get(keys::case_of_enrollment(task, student_number))
             .await?
@@ -114,7 +120,10 @@ impl Table {
             return Ok(None);
         };
         let pointer: CaseOfEnrollment = from_record("case_of_enrollment", item)?;
-        Ok(Some(pointer.collection_id))
+        Ok(Some(Opened::Existing {
+            id: pointer.collection_id,
+            owner: pointer.owner,
+        }))
     }
 
     pub async fn collection(&self, id: CollectionId) -> Result<Collection, StoreError> {

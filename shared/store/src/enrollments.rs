@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use domain::{EducationLevel, Enrollment, IdNumber, TaskId};
 use serde::{Deserialize, Serialize};
 
@@ -62,7 +62,7 @@ impl Table {
         item.insert(GSI2_PK.into(), s(keys::id_number_index(&index)));
         item.insert(
             GSI2_SK.into(),
-            s(format!("ENROLLMENT#{}#{}", e.task_id, e.student_number)),
+            s(keys::enrollment_in_index(e.task_id, &e.student_number)),
         );
         Ok(item)
     }
@@ -90,17 +90,26 @@ impl Table {
         })
     }
 
-    /// Writes roster rows. A row with the same task and student number replaces the stored
-    /// one, so importing the same roster again changes nothing.
+    /// Writes roster rows and returns how many distinct rows were written. A row with the
+    /// same task and student number replaces the stored one (and a later row in `rows` an
+    /// earlier one), so importing the same roster again changes nothing.
     pub async fn put_enrollments(&self, rows: &[Enrollment]) -> Result<usize, StoreError> {
+        // BatchWriteItem refuses a batch holding one key twice: keep the last of each.
+        let mut seen = std::collections::HashSet::new();
+        let mut rows: Vec<&Enrollment> = rows
+            .iter()
+            .rev()
+            .filter(|r| seen.insert((r.task_id, r.student_number.as_str())))
+            .collect();
+        rows.reverse();
         for chunk in rows.chunks(BATCH) {
             let mut requests = chunk
                 .iter()
-                .map(|row| {
+                .map(|&row| {
                     let put = PutRequest::builder()
                         .set_item(Some(self.enrollment_item(row)?))
                         .build()
-                        .map_err(|e| StoreError::dynamodb("BatchWriteItem", e))?;
+                        .map_err(StoreError::request)?;
                     Ok(WriteRequest::builder().put_request(put).build())
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
@@ -162,7 +171,7 @@ impl Table {
             .expression_attribute_names("#pk", GSI2_PK)
             .expression_attribute_names("#sk", GSI2_SK)
             .expression_attribute_values(":pk", s(keys::id_number_index(&index)))
-            .expression_attribute_values(":prefix", AttributeValue::S("ENROLLMENT#".into()))
+            .expression_attribute_values(":prefix", s(keys::ENROLLMENT_PREFIX))
             .send()
             .await
             .map_err(|e| StoreError::dynamodb("Query", e))?;

@@ -30,14 +30,11 @@ pub enum StoreError {
     Invalid(&'static str),
     #[error("configuration: {0}")]
     Config(String),
+    /// A request could not be built: a defect in our code, not worth retrying.
+    #[error("malformed request: {0}")]
+    Request(String),
     #[error("DynamoDB {operation} failed: {source}")]
     DynamoDb {
-        operation: &'static str,
-        #[source]
-        source: BoxError,
-    },
-    #[error("S3 {operation} failed: {source}")]
-    S3 {
         operation: &'static str,
         #[source]
         source: BoxError,
@@ -52,11 +49,8 @@ impl StoreError {
         }
     }
 
-    pub(crate) fn s3(operation: &'static str, source: impl Into<BoxError>) -> Self {
-        Self::S3 {
-            operation,
-            source: source.into(),
-        }
+    pub(crate) fn request(err: impl std::fmt::Display) -> Self {
+        Self::Request(err.to_string())
     }
 
     pub(crate) fn corrupt(entity: &'static str, reason: impl ToString) -> Self {
@@ -69,6 +63,6 @@ impl StoreError {
     /// True for failures worth retrying as they are (a throttled or unreachable service),
     /// as opposed to facts about the data.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::DynamoDb { .. } | Self::S3 { .. })
+        matches!(self, Self::DynamoDb { .. })
     }
 }

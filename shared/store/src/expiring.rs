@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::StoreError;
 use crate::keys::{self, EXPIRES_AT};
-use crate::table::{Item, Table, from_record, n, record};
+use crate::table::{Item, Table, from_record, n, record, s};
 
 const IDEMPOTENCY: &str = "idempotency";
 const NONCE: &str = "nonce";
@@ -20,17 +20,24 @@ const ABSENT_OR_EXPIRED: &str = "attribute_not_exists(pk) OR #expires_at < :now"
 /// What a caller learns when it claims an idempotency key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
-    /// First use: do the work, then [`Table::complete_idempotency`].
+    /// First use (or the previous holder's lease ran out): do the work, then
+    /// [`Table::complete_idempotency`].
     Fresh,
     /// Another request with this key is still running.
     InProgress,
     /// Done before: answer with the stored response.
     Completed(serde_json::Value),
+    /// The key was used for a different request: refuse rather than replay the wrong answer.
+    KeyReused,
 }
 
 #[derive(Serialize, Deserialize)]
 struct IdempotencyRecord {
+    /// A digest of the request, so a key reused for another request is not answered with the
+    /// first one's response.
+    fingerprint: String,
     /// The stored response, JSON-encoded; absent while the first request is running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     response: Option<String>,
     expires_at: i64,
 }
@@ -71,17 +78,22 @@ impl Table {
         }
     }
 
-    /// Claims `key` within `scope` (e.g. a route) for `ttl`.
+    /// Claims `key` within `scope` (a route or consumer name, without `#`) for the request
+    /// with `fingerprint`. The claim is a lease: if the holder dies before completing, the key
+    /// is free again after `lease`.
     pub async fn claim_idempotency(
         &self,
         scope: &str,
         key: &str,
-        ttl: Duration,
+        fingerprint: &str,
+        lease: Duration,
         now: OffsetDateTime,
     ) -> Result<Claim, StoreError> {
+        check_scope(scope)?;
         let record_ = IdempotencyRecord {
+            fingerprint: fingerprint.to_owned(),
             response: None,
-            expires_at: expiry(now, ttl),
+            expires_at: expiry(now, lease),
         };
         let item = record(IDEMPOTENCY, keys::idempotency(scope, key), &record_)?;
         if self.put_if_absent_or_expired(item, now).await? {
@@ -92,6 +104,9 @@ impl Table {
             return Ok(Claim::InProgress);
         };
         let stored: IdempotencyRecord = from_record(IDEMPOTENCY, item)?;
+        if stored.fingerprint != fingerprint {
+            return Ok(Claim::KeyReused);
+        }
         match stored.response {
             Some(json) => serde_json::from_str(&json)
                 .map(Claim::Completed)
@@ -100,28 +115,49 @@ impl Table {
         }
     }
 
-    /// Stores the response of a claimed key so that repeats get the same answer.
+    /// Stores the response of a claimed key for `ttl`, so that repeats get the same answer.
+    /// Only the holder of the claim may complete it, and only once.
     pub async fn complete_idempotency(
         &self,
         scope: &str,
         key: &str,
+        fingerprint: &str,
         response: &serde_json::Value,
         ttl: Duration,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
+        check_scope(scope)?;
         let record_ = IdempotencyRecord {
+            fingerprint: fingerprint.to_owned(),
             response: Some(response.to_string()),
             expires_at: expiry(now, ttl),
         };
         let item = record(IDEMPOTENCY, keys::idempotency(scope, key), &record_)?;
-        self.ddb
+        let result = self
+            .ddb
             .put_item()
             .table_name(&self.name)
             .set_item(Some(item))
+            .condition_expression(
+                "attribute_exists(pk) AND fingerprint = :fingerprint AND attribute_not_exists(#response)",
+            )
+            .expression_attribute_names("#response", "response")
+            .expression_attribute_values(":fingerprint", s(fingerprint))
             .send()
-            .await
-            .map_err(|e| StoreError::dynamodb("PutItem", e))?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Err(StoreError::Conflict {
+                    entity: IDEMPOTENCY,
+                    id: format!("{scope}/{key}"),
+                    expected: 0,
+                })
+            }
+            Err(e) => Err(StoreError::dynamodb("PutItem", e)),
+        }
     }
 
     /// Remembers a nonce for `ttl`. Returns `false` if it was seen and has not expired: a
@@ -133,6 +169,7 @@ impl Table {
         ttl: Duration,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        check_scope(scope)?;
         let item = record(
             NONCE,
             keys::nonce(scope, nonce),
@@ -142,4 +179,14 @@ impl Table {
         )?;
         self.put_if_absent_or_expired(item, now).await
     }
+}
+
+/// Scopes are fixed names of ours; a `#` in one could make two keys share an item.
+fn check_scope(scope: &str) -> Result<(), StoreError> {
+    if scope.is_empty() || scope.contains('#') {
+        return Err(StoreError::Invalid(
+            "scope must be a non-empty name without '#'",
+        ));
+    }
+    Ok(())
 }

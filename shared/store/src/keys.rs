@@ -47,6 +47,14 @@ pub fn enrollment(task: TaskId, student_number: &str) -> (String, String) {
 
 pub const ENROLLMENT_PREFIX: &str = "ENROLLMENT#";
 
+/// An enrollment's sort key in `gsi2`, under the blind index of its ID number.
+pub fn enrollment_in_index(task: TaskId, student_number: &str) -> String {
+    format!("ENROLLMENT#{task}#{student_number}")
+}
+
+/// A student's sort key in `gsi2`, under the blind index of the verified ID number.
+pub const STUDENT_IN_INDEX: &str = "STUDENT";
+
 /// The guard that makes "one collection per enrollment" a database fact, not a hope.
 pub fn case_of_enrollment(task: TaskId, student_number: &str) -> (String, String) {
     (format!("TASK#{task}"), format!("CASE#{student_number}"))
@@ -71,6 +79,11 @@ pub fn owner(openid: &str) -> String {
     format!("OWNER#{openid}")
 }
 
+/// A case's sort key in `gsi2`, under its owner.
+pub fn owned_collection(id: CollectionId) -> String {
+    format!("COLLECTION#{id}")
+}
+
 /// The work queue a case is in, if any: reviewers take `InReview` cases oldest first, the
 /// publisher takes `Approved` ones. Other states leave the sparse index.
 pub fn queue(task: TaskId, status: CollectionStatus) -> Option<String> {
@@ -93,6 +106,8 @@ pub fn student(openid: &str) -> (String, String) {
     (format!("STUDENT#{openid}"), "STUDENT".into())
 }
 
+/// `scope` names a route or consumer and never contains `#` (checked by the store), so no two
+/// (scope, key) pairs share an item.
 pub fn idempotency(scope: &str, key: &str) -> (String, String) {
     (format!("IDEMPOTENCY#{scope}#{key}"), "IDEMPOTENCY".into())
 }

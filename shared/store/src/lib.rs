@@ -35,11 +35,22 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `UPLOADS_BUCKET`, `PHOTOS_BUCKET`, `OUTBOX_BUCKET` and `PII_KEY`
-    /// (base64 of 32 bytes).
-    pub fn from_env() -> Result<Self, StoreError> {
+    /// Reads `TABLE_NAME`, `UPLOADS_BUCKET`, `PHOTOS_BUCKET`, `OUTBOX_BUCKET`, and the
+    /// personal-data master key (base64 of 32 bytes): `PII_KEY` on a local stack, or in the
+    /// cloud the SSM SecureString named by `PII_KEY_PARAMETER`, so the key never sits in the
+    /// function's configuration.
+    pub async fn load(sdk: &aws_config::SdkConfig) -> Result<Self, StoreError> {
         let var = |name: &str| {
             std::env::var(name).map_err(|_| StoreError::Config(format!("{name} is not set")))
+        };
+        let pii = match (var("PII_KEY"), var("PII_KEY_PARAMETER")) {
+            (Ok(key), _) => key,
+            (Err(_), Ok(parameter)) => pii_key_from_ssm(sdk, &parameter).await?,
+            (Err(_), Err(_)) => {
+                return Err(StoreError::Config(
+                    "PII_KEY or PII_KEY_PARAMETER must be set".into(),
+                ));
+            }
         };
         Ok(Self {
             table: var("TABLE_NAME")?,
@@ -48,17 +59,35 @@ impl Config {
                 photos: var("PHOTOS_BUCKET")?,
                 outbox: var("OUTBOX_BUCKET")?,
             },
-            pii: PiiKeys::from_base64(&var("PII_KEY")?)?,
+            pii: PiiKeys::from_base64(&pii)?,
         })
     }
 }
 
+async fn pii_key_from_ssm(
+    sdk: &aws_config::SdkConfig,
+    parameter: &str,
+) -> Result<String, StoreError> {
+    let output = aws_sdk_ssm::Client::new(sdk)
+        .get_parameter()
+        .name(parameter)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| StoreError::Config(format!("reading {parameter} from SSM: {e}")))?;
+    output
+        .parameter
+        .and_then(|p| p.value)
+        .ok_or_else(|| StoreError::Config(format!("{parameter} has no value")))
+}
+
 impl Store {
-    /// Builds the clients once, from the standard AWS configuration chain. `AWS_ENDPOINT_URL`
-    /// points every client at a local stack.
-    pub async fn connect(config: Config) -> Self {
+    /// Builds the clients once, from the standard AWS configuration chain and the
+    /// environment (`AWS_ENDPOINT_URL` points every client at a local stack).
+    pub async fn from_env() -> Result<Self, StoreError> {
         let sdk = aws_config::load_from_env().await;
-        Self::with_sdk_config(&sdk, config)
+        let config = Config::load(&sdk).await?;
+        Ok(Self::with_sdk_config(&sdk, config))
     }
 
     pub fn with_sdk_config(sdk: &aws_config::SdkConfig, config: Config) -> Self {

@@ -153,16 +153,17 @@ impl Objects {
         key: UploadKey,
         image_type: ImageType,
         length: u64,
-        now: OffsetDateTime,
     ) -> Result<PresignedUpload, StoreError> {
         if length == 0 || length > MAX_UPLOAD_BYTES {
             return Err(StoreError::Invalid("upload length must be 1 byte to 15 MB"));
         }
+        // Signed at the real time: S3 checks the window against its own clock.
+        let now = OffsetDateTime::now_utc();
         let config = PresigningConfig::builder()
             .start_time(now.into())
             .expires_in(PRESIGN_TTL)
             .build()
-            .map_err(|e| StoreError::s3("presign", e))?;
+            .map_err(StoreError::request)?;
         let request = self
             .s3
             .put_object()
@@ -172,7 +173,7 @@ impl Objects {
             .content_length(length as i64)
             .presigned(config)
             .await
-            .map_err(|e| StoreError::s3("presign", e))?;
+            .map_err(StoreError::request)?;
         Ok(PresignedUpload {
             url: request.uri().to_owned(),
             method: "PUT",

@@ -52,7 +52,7 @@ impl Table {
         if let Some(id) = &student.identity {
             let index = self.pii.blind_index(ID_NUMBER_INDEX, id.id_number.as_str());
             item.insert(GSI2_PK.into(), s(keys::id_number_index(&index)));
-            item.insert(GSI2_SK.into(), s("STUDENT"));
+            item.insert(GSI2_SK.into(), s(keys::STUDENT_IN_INDEX));
         }
         self.ddb
             .put_item()

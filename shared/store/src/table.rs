@@ -120,9 +120,16 @@ fn classify(err: SdkError<TransactWriteItemsError>) -> Transact {
         err.as_service_error()
     {
         let reasons = cancelled.cancellation_reasons();
+        // `TransactionConflict`: another transaction on the same item was in flight. Real
+        // DynamoDB reports a lost race that way as often as by a failed condition.
         let failed: Vec<bool> = reasons
             .iter()
-            .map(|r| r.code() == Some("ConditionalCheckFailed"))
+            .map(|r| {
+                matches!(
+                    r.code(),
+                    Some("ConditionalCheckFailed" | "TransactionConflict")
+                )
+            })
             .collect();
         if reasons.is_empty() || failed.iter().any(|f| *f) {
             return Transact::ConditionFailed(failed);

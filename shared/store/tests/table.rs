@@ -38,7 +38,8 @@ async fn every_allowed_transition_is_stored_with_its_audit_event() {
         Opened::Created
     );
 
-    let (a, b, batch) = (AttemptId::new(), AttemptId::new(), BatchId::new());
+    let (a, b, c) = (AttemptId::new(), AttemptId::new(), AttemptId::new());
+    let batch = BatchId::new();
     let passed = CheckOutcome::Passed {
         review_flags: vec![],
     };
@@ -92,8 +93,20 @@ async fn every_allowed_transition_is_stored_with_its_audit_event() {
             },
             CollectionStatus::AwaitingPhoto,
         ),
+        // The retake after the reviewer's rejection: no payment asked.
         (
-            Command::Submit { attempt_id: b },
+            Command::StartAttempt { attempt_id: c },
+            CollectionStatus::AwaitingPhoto,
+        ),
+        (
+            Command::RecordCheck {
+                attempt_id: c,
+                outcome: passed.clone(),
+            },
+            CollectionStatus::AwaitingPhoto,
+        ),
+        (
+            Command::Submit { attempt_id: c },
             CollectionStatus::InReview,
         ),
         (
@@ -104,7 +117,7 @@ async fn every_allowed_transition_is_stored_with_its_audit_event() {
         ),
         (pay("GP3"), CollectionStatus::AwaitingPhoto),
         (
-            Command::Submit { attempt_id: b },
+            Command::Submit { attempt_id: c },
             CollectionStatus::InReview,
         ),
         (
@@ -154,57 +167,116 @@ async fn every_allowed_transition_is_stored_with_its_audit_event() {
 
 #[tokio::test]
 async fn every_refused_transition_changes_nothing_stored() {
+    use TransitionError as E;
     let env = TestEnv::new().await;
     let table = &env.store.table;
     let (case, created) = case(domain::TaskId::new(), "2022002");
     table.open_collection(&case, &created).await.unwrap();
-    let a = AttemptId::new();
+    let (a, b, stranger) = (AttemptId::new(), AttemptId::new(), AttemptId::new());
+    let passed = || CheckOutcome::Passed {
+        review_flags: vec![],
+    };
+    let reject = |reasons: Vec<ReasonCode>, note: Option<String>| Command::Reject {
+        reviewer: "r".into(),
+        reasons,
+        note,
+    };
+    let not_allowed = |status| E::NotAllowed {
+        command: "",
+        status,
+    };
 
-    // One refusal of each kind the domain knows, each in the state where it is refused.
-    let refusals: Vec<(Vec<Command>, Command)> = vec![
-        (vec![], Command::StartAttempt { attempt_id: a }),
-        (vec![], Command::Submit { attempt_id: a }),
+    // Each refusal in the state where it is refused: (moves to get there, command, error).
+    let refusals: Vec<(Vec<Command>, Command, E)> = vec![
+        (
+            vec![],
+            Command::StartAttempt { attempt_id: a },
+            not_allowed(CollectionStatus::AwaitingPayment),
+        ),
         (
             vec![],
             Command::Approve {
                 reviewer: "r".into(),
             },
+            not_allowed(CollectionStatus::AwaitingPayment),
         ),
-        (vec![pay("GP1")], pay("GP9")),
-        (vec![], pay("GP1")),
         (
             vec![],
             Command::Refund {
                 order_no: "GP9".into(),
             },
+            E::OtherOrder {
+                order_no: "GP9".into(),
+            },
         ),
+        (vec![pay("GP1")], pay("GP1"), E::AlreadyApplied),
+        (vec![], pay("GP9"), E::AlreadyPaid),
         (
             vec![Command::StartAttempt { attempt_id: a }],
             Command::StartAttempt { attempt_id: a },
+            E::DuplicateAttempt(a),
         ),
-        (vec![], Command::Submit { attempt_id: a }),
+        (
+            vec![],
+            Command::Submit { attempt_id: a },
+            E::AttemptNotPassed(a),
+        ),
+        (
+            vec![],
+            Command::Submit {
+                attempt_id: stranger,
+            },
+            E::UnknownAttempt(stranger),
+        ),
+        (
+            vec![],
+            Command::BeginProcessing {
+                attempt_id: stranger,
+            },
+            E::UnknownAttempt(stranger),
+        ),
+        (
+            vec![Command::RecordCheck {
+                attempt_id: a,
+                outcome: passed(),
+            }],
+            Command::RecordCheck {
+                attempt_id: a,
+                outcome: passed(),
+            },
+            E::AttemptAlreadyChecked(a),
+        ),
+        (
+            vec![Command::StartAttempt { attempt_id: b }],
+            Command::RecordCheck {
+                attempt_id: b,
+                outcome: CheckOutcome::Rejected {
+                    reasons: vec![],
+                    review_flags: vec![],
+                },
+            },
+            E::NoReasons,
+        ),
         (
             vec![],
             Command::Batch {
                 batch_id: BatchId::new(),
             },
+            not_allowed(CollectionStatus::AwaitingPhoto),
+        ),
+        (
+            vec![Command::Submit { attempt_id: a }],
+            reject(vec![], None),
+            E::NoReasons,
         ),
         (
             vec![],
-            Command::AcknowledgePublished {
-                batch_id: BatchId::new(),
-            },
+            reject(vec![ReasonCode::Blurry], Some("长".repeat(201))),
+            E::NoteTooLong,
         ),
-        (
-            vec![],
-            Command::Reject {
-                reviewer: "r".into(),
-                reasons: vec![ReasonCode::Blurry],
-                note: None,
-            },
-        ),
+        (vec![], Command::Submit { attempt_id: a }, E::AlreadyApplied),
     ];
-    for (setup, refused) in refusals {
+    for (setup, refused, expected) in refusals {
         for command in setup {
             table
                 .transition(case.id, command, system(), NOW)
@@ -218,7 +290,16 @@ async fn every_refused_transition_changes_nothing_stored() {
             .transition(case.id, refused, system(), NOW)
             .await
             .unwrap_err();
-        assert!(matches!(err, UpdateError::Refused(_)), "{name}: {err}");
+        match (&err, &expected) {
+            (
+                UpdateError::Refused(E::NotAllowed { status, .. }),
+                E::NotAllowed { status: want, .. },
+            ) => {
+                assert_eq!(status, want, "{name}")
+            }
+            (UpdateError::Refused(got), want) => assert_eq!(got, want, "{name}"),
+            (other, _) => panic!("{name}: {other}"),
+        }
         assert_eq!(
             table.collection(case.id).await.unwrap(),
             before,
@@ -353,7 +434,10 @@ async fn an_enrollment_has_at_most_one_case() {
     let (second, created) = case(task, "2022005");
     assert_eq!(
         table.open_collection(&second, &created).await.unwrap(),
-        Opened::Existing(first.id)
+        Opened::Existing {
+            id: first.id,
+            owner: first.owner.clone()
+        }
     );
     assert!(matches!(
         table.collection(second.id).await,
@@ -408,6 +492,15 @@ async fn roster_rows_are_found_by_blind_index_and_reimport_is_idempotent() {
     ];
     assert_eq!(table.put_enrollments(&rows).await.unwrap(), 3);
     assert_eq!(table.put_enrollments(&rows).await.unwrap(), 3);
+    // A roster listing one student twice keeps the last row.
+    let corrected = enrollment(spring.id, "2022011", "李四", &li);
+    let mut twice = vec![enrollment(spring.id, "2022011", "李思", &li)];
+    twice.push(corrected.clone());
+    assert_eq!(table.put_enrollments(&twice).await.unwrap(), 1);
+    assert_eq!(
+        table.enrollment(spring.id, "2022011").await.unwrap(),
+        corrected
+    );
 
     let mut found = table.enrollments_by_id_number(&zhang).await.unwrap();
     found.sort_by(|a, b| a.student_number.cmp(&b.student_number));
@@ -575,48 +668,81 @@ async fn review_queue_lists_cases_in_review_oldest_first() {
 }
 
 #[tokio::test]
-async fn idempotency_keys_replay_the_first_response_until_they_expire() {
+async fn idempotency_keys_replay_the_first_response() {
     let env = TestEnv::new().await;
     let table = &env.store.table;
-    let ttl = Duration::from_secs(3600);
-    assert_eq!(
-        table
-            .claim_idempotency("link", "k1", ttl, NOW)
-            .await
-            .unwrap(),
-        Claim::Fresh
-    );
-    assert_eq!(
-        table
-            .claim_idempotency("link", "k1", ttl, NOW)
-            .await
-            .unwrap(),
-        Claim::InProgress
-    );
+    let (lease, ttl) = (Duration::from_secs(30), Duration::from_secs(24 * 3600));
+    let claim = |key: &'static str, fingerprint: &'static str, at| {
+        table.claim_idempotency("link", key, fingerprint, lease, at)
+    };
+    assert_eq!(claim("k1", "body-a", NOW).await.unwrap(), Claim::Fresh);
+    assert_eq!(claim("k1", "body-a", NOW).await.unwrap(), Claim::InProgress);
+    assert_eq!(claim("k1", "body-b", NOW).await.unwrap(), Claim::KeyReused);
+
     let response = serde_json::json!({"collection_id": "01J"});
     table
-        .complete_idempotency("link", "k1", &response, ttl, NOW)
+        .complete_idempotency("link", "k1", "body-a", &response, ttl, NOW)
         .await
         .unwrap();
+    // Completed once only, and only by the request that claimed it.
+    let again = table
+        .complete_idempotency("link", "k1", "body-a", &response, ttl, NOW)
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict { .. })));
+    let later = NOW + lease + Duration::from_secs(1);
     assert_eq!(
-        table
-            .claim_idempotency("link", "k1", ttl, NOW)
-            .await
-            .unwrap(),
+        claim("k1", "body-a", later).await.unwrap(),
         Claim::Completed(response)
     );
-    // Scopes are separate, and an expired record counts as absent even before TTL deletes it.
+    assert_eq!(
+        claim("k1", "body-b", later).await.unwrap(),
+        Claim::KeyReused
+    );
+
+    // Scopes are separate, and may not smuggle a '#' into the key.
     assert_eq!(
         table
-            .claim_idempotency("pay", "k1", ttl, NOW)
+            .claim_idempotency("pay", "k1", "body-a", lease, NOW)
             .await
             .unwrap(),
         Claim::Fresh
     );
-    let later = NOW + ttl + Duration::from_secs(1);
+    assert!(matches!(
+        table
+            .claim_idempotency("li#nk", "k1", "x", lease, NOW)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_crashed_claim_frees_its_key_after_the_lease_and_a_completed_one_after_its_ttl() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let (lease, ttl) = (Duration::from_secs(30), Duration::from_secs(3600));
     assert_eq!(
         table
-            .claim_idempotency("link", "k1", ttl, later)
+            .claim_idempotency("link", "k2", "f", lease, NOW)
+            .await
+            .unwrap(),
+        Claim::Fresh
+    );
+    let after_lease = NOW + lease + Duration::from_secs(1);
+    assert_eq!(
+        table
+            .claim_idempotency("link", "k2", "f", lease, after_lease)
+            .await
+            .unwrap(),
+        Claim::Fresh
+    );
+    table
+        .complete_idempotency("link", "k2", "f", &serde_json::json!(1), ttl, after_lease)
+        .await
+        .unwrap();
+    let after_ttl = after_lease + ttl + Duration::from_secs(1);
+    assert_eq!(
+        table
+            .claim_idempotency("link", "k2", "f", lease, after_ttl)
             .await
             .unwrap(),
         Claim::Fresh

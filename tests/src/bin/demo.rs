@@ -4,7 +4,7 @@ use time::OffsetDateTime;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), e2e::Error> {
-    let store = store::Store::connect(store::Config::from_env()?).await;
+    let store = store::Store::from_env().await?;
     let journey = e2e::walk(&store, OffsetDateTime::now_utc(), &mut |line| {
         println!("{line}")
     })
