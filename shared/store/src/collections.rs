@@ -1,7 +1,6 @@
 //! Cases and their audit trail: every change is one transaction that writes the case under a
 //! condition on its version together with the event of that version.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use domain::{
     Actor, Collection, CollectionId, Command, Event, TaskId, Transition, TransitionError,
 };
@@ -9,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::StoreError;
-use crate::keys::{self, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, VERSION};
-use crate::table::{ABSENT, Item, Table, from_record, n, record, s};
+use crate::keys::{self, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK, VERSION};
+use crate::table::{ABSENT, Item, Query, Table, from_record, n, record, s};
 
 const ENTITY: &str = "collection";
 const EVENT: &str = "event";
@@ -127,14 +126,7 @@ impl Table {
     }
 
     pub async fn collection(&self, id: CollectionId) -> Result<Collection, StoreError> {
-        let item = self
-            .get(keys::collection(id))
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: ENTITY,
-                id: id.to_string(),
-            })?;
-        from_record(ENTITY, item)
+        self.load(ENTITY, keys::collection(id), id).await
     }
 
     /// Writes a decided transition: the case only if it still has the version it was decided
@@ -184,20 +176,15 @@ impl Table {
     /// The audit trail of a case, oldest first.
     pub async fn events(&self, id: CollectionId) -> Result<Vec<Event>, StoreError> {
         let (pk, _) = keys::collection(id);
-        let output = self
-            .ddb
-            .query()
-            .table_name(&self.name)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":prefix", s(keys::EVENT_PREFIX))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamodb("Query", e))?;
-        output
-            .items
-            .unwrap_or_default()
+        let items = self
+            .query(Query {
+                index: None,
+                partition: (PK, pk),
+                sort_prefix: Some((SK, keys::EVENT_PREFIX)),
+                limit: None,
+            })
+            .await?;
+        items
             .into_iter()
             .map(|item| from_record(EVENT, item))
             .collect()
@@ -205,7 +192,7 @@ impl Table {
 
     /// A student's own cases.
     pub async fn collections_of(&self, openid: &str) -> Result<Vec<Collection>, StoreError> {
-        self.query_index(GSI2, GSI2_PK, keys::owner(openid), None)
+        self.collections_in(GSI2, GSI2_PK, keys::owner(openid), None)
             .await
     }
 
@@ -213,9 +200,9 @@ impl Table {
     pub async fn review_queue(
         &self,
         task: TaskId,
-        limit: i32,
+        limit: usize,
     ) -> Result<Vec<Collection>, StoreError> {
-        self.query_index(GSI1, GSI1_PK, keys::review_queue(task), Some(limit))
+        self.collections_in(GSI1, GSI1_PK, keys::review_queue(task), Some(limit))
             .await
     }
 
@@ -223,34 +210,28 @@ impl Table {
     pub async fn publish_queue(
         &self,
         task: TaskId,
-        limit: i32,
+        limit: usize,
     ) -> Result<Vec<Collection>, StoreError> {
-        self.query_index(GSI1, GSI1_PK, keys::publish_queue(task), Some(limit))
+        self.collections_in(GSI1, GSI1_PK, keys::publish_queue(task), Some(limit))
             .await
     }
 
-    async fn query_index(
+    async fn collections_in(
         &self,
         index: &str,
         key: &str,
         value: String,
-        limit: Option<i32>,
+        limit: Option<usize>,
     ) -> Result<Vec<Collection>, StoreError> {
-        let output = self
-            .ddb
-            .query()
-            .table_name(&self.name)
-            .index_name(index)
-            .key_condition_expression("#k = :v")
-            .expression_attribute_names("#k", key)
-            .expression_attribute_values(":v", AttributeValue::S(value))
-            .set_limit(limit)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamodb("Query", e))?;
-        output
-            .items
-            .unwrap_or_default()
+        let items = self
+            .query(Query {
+                index: Some(index),
+                partition: (key, value),
+                sort_prefix: None,
+                limit,
+            })
+            .await?;
+        items
             .into_iter()
             .map(|item| from_record(ENTITY, item))
             .collect()

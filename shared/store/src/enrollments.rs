@@ -7,8 +7,8 @@ use domain::{EducationLevel, Enrollment, IdNumber, TaskId};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
-use crate::keys::{self, GSI2, GSI2_PK, GSI2_SK};
-use crate::table::{Item, Table, from_record, record, s};
+use crate::keys::{self, GSI2, GSI2_PK, GSI2_SK, PK, SK};
+use crate::table::{Item, Query, Table, from_record, record, s};
 
 const ENTITY: &str = "enrollment";
 /// DynamoDB's limit per BatchWriteItem call.
@@ -162,51 +162,31 @@ impl Table {
         id_number: &IdNumber,
     ) -> Result<Vec<Enrollment>, StoreError> {
         let index = self.pii.blind_index(ID_NUMBER_INDEX, id_number.as_str());
-        let output = self
-            .ddb
-            .query()
-            .table_name(&self.name)
-            .index_name(GSI2)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", GSI2_PK)
-            .expression_attribute_names("#sk", GSI2_SK)
-            .expression_attribute_values(":pk", s(keys::id_number_index(&index)))
-            .expression_attribute_values(":prefix", s(keys::ENROLLMENT_PREFIX))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamodb("Query", e))?;
-        output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| self.open_enrollment(item))
-            .collect()
+        self.enrollments_where(Query {
+            index: Some(GSI2),
+            partition: (GSI2_PK, keys::id_number_index(&index)),
+            sort_prefix: Some((GSI2_SK, keys::ENROLLMENT_PREFIX)),
+            limit: None,
+        })
+        .await
     }
 
     /// The roster of a task, in student-number order.
     pub async fn enrollments_of_task(&self, task: TaskId) -> Result<Vec<Enrollment>, StoreError> {
-        let (pk, _) = keys::task(task);
-        let mut rows = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .ddb
-                .query()
-                .table_name(&self.name)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":prefix", s(keys::ENROLLMENT_PREFIX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamodb("Query", e))?;
-            for item in output.items.unwrap_or_default() {
-                rows.push(self.open_enrollment(item)?);
-            }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                return Ok(rows);
-            }
-        }
+        self.enrollments_where(Query {
+            index: None,
+            partition: (PK, keys::task(task).0),
+            sort_prefix: Some((SK, keys::ENROLLMENT_PREFIX)),
+            limit: None,
+        })
+        .await
+    }
+
+    async fn enrollments_where(&self, query: Query<'_>) -> Result<Vec<Enrollment>, StoreError> {
+        let items = self.query(query).await?;
+        items
+            .into_iter()
+            .map(|item| self.open_enrollment(item))
+            .collect()
     }
 }

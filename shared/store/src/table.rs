@@ -54,6 +54,61 @@ impl Table {
         Ok(output.item)
     }
 
+    /// The record under `key`, or [`StoreError::NotFound`] naming it by `id`.
+    pub(crate) async fn load<T: DeserializeOwned>(
+        &self,
+        entity: &'static str,
+        key: (String, String),
+        id: impl std::fmt::Display,
+    ) -> Result<T, StoreError> {
+        match self.get(key).await? {
+            Some(item) => from_record(entity, item),
+            None => Err(StoreError::NotFound {
+                entity,
+                id: id.to_string(),
+            }),
+        }
+    }
+
+    /// All items under one partition key (of the table or an index), optionally with a sort
+    /// key prefix, in sort-key order; follows pages until `limit` items or the end.
+    pub(crate) async fn query(&self, q: Query<'_>) -> Result<Vec<Item>, StoreError> {
+        let (pk_name, pk_value) = q.partition;
+        let mut condition = "#pk = :pk".to_owned();
+        let mut request = self
+            .ddb
+            .query()
+            .table_name(&self.name)
+            .set_index_name(q.index.map(str::to_owned))
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_values(":pk", s(pk_value))
+            // Indexes are eventually consistent by nature; the table can do better.
+            .consistent_read(q.index.is_none());
+        if let Some((sk_name, prefix)) = q.sort_prefix {
+            condition.push_str(" AND begins_with(#sk, :prefix)");
+            request = request
+                .expression_attribute_names("#sk", sk_name)
+                .expression_attribute_values(":prefix", s(prefix));
+        }
+        let request = request.key_condition_expression(condition);
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let output = request
+                .clone()
+                .set_exclusive_start_key(start)
+                .set_limit(q.limit.map(|l| (l - items.len()) as i32))
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamodb("Query", e))?;
+            items.extend(output.items.unwrap_or_default());
+            start = output.last_evaluated_key;
+            if start.is_none() || q.limit.is_some_and(|l| items.len() >= l) {
+                return Ok(items);
+            }
+        }
+    }
+
     /// A `Put` of `item` in this table under `condition`, with its `#name`s and `:value`s.
     pub(crate) fn put(
         &self,
@@ -92,6 +147,16 @@ impl Table {
             Err(err) => Err(classify(err)),
         }
     }
+}
+
+/// What [`Table::query`] reads.
+pub(crate) struct Query<'a> {
+    pub index: Option<&'a str>,
+    /// Partition key attribute and value.
+    pub partition: (&'a str, String),
+    /// Sort key attribute and the prefix its values must start with.
+    pub sort_prefix: Option<(&'a str, &'a str)>,
+    pub limit: Option<usize>,
 }
 
 /// Why a transaction did not go through.

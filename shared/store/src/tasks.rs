@@ -41,14 +41,7 @@ impl Table {
     }
 
     pub async fn task(&self, id: TaskId) -> Result<CollectionTask, StoreError> {
-        let item = self
-            .get(keys::task(id))
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: ENTITY,
-                id: id.to_string(),
-            })?;
-        from_record(ENTITY, item)
+        self.load(ENTITY, keys::task(id), id).await
     }
 
     pub async fn task_by_session_code(

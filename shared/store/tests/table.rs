@@ -644,6 +644,15 @@ async fn review_queue_lists_cases_in_review_oldest_first() {
         .collect();
     assert_eq!(queue, ids.iter().map(|(_, id)| *id).collect::<Vec<_>>());
 
+    let first_two: Vec<_> = table
+        .review_queue(task, 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(first_two, queue[..2]);
+
     // Approving moves a case from the review queue to the publish queue.
     table
         .transition(
