@@ -105,8 +105,6 @@ pub struct TestEnv {
     pub sdk: SdkConfig,
     pub store: Store,
     pub stack: Provisioned,
-    /// The master key this environment's personal data is sealed with.
-    pub pii_master: [u8; 32],
 }
 
 impl TestEnv {
@@ -117,17 +115,11 @@ impl TestEnv {
         let stack = provision(&sdk, &Names::with_prefix(&prefix))
             .await
             .unwrap_or_else(|e| panic!("provisioning {prefix} on moto failed: {e}"));
-        let pii_master = test_key();
         let store = Store::with_sdk_config(
             &sdk,
-            store_config(&stack.names, PiiKeys::from_master(&pii_master)),
+            store_config(&stack.names, PiiKeys::from_master(&test_key())),
         );
-        TestEnv {
-            sdk,
-            store,
-            stack,
-            pii_master,
-        }
+        TestEnv { sdk, store, stack }
     }
 
     pub fn sqs(&self) -> aws_sdk_sqs::Client {

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::StoreError;
 use crate::keys::{self, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK, VERSION};
-use crate::table::{ABSENT, Item, Query, Table, from_record, n, record, s};
+use crate::table::{ABSENT, Item, Query, Table, Transact, from_record, n, record, s};
 
 const ENTITY: &str = "collection";
 const EVENT: &str = "event";
@@ -67,7 +67,7 @@ impl Table {
     }
 
     /// Opens a case for an enrollment, with its creation event. If the enrollment already has
-    /// a case, nothing is written and its id is returned.
+    /// a case, nothing is written and that case is returned as [`Opened::Existing`].
     pub async fn open_collection(
         &self,
         collection: &Collection,
@@ -88,21 +88,16 @@ impl Table {
         ];
         match self.transact(items).await {
             Ok(()) => Ok(Opened::Created),
-            Err(failure) => {
-                let err = failure.or_conflict(|_| StoreError::AlreadyExists {
+            // Only the guard can already exist (the case and event ids are fresh ULIDs).
+            Err(Transact::ConditionFailed(_)) => self
+                .case_of_enrollment(collection.task_id, &collection.student_number)
+                .await?
+                .ok_or_else(|| StoreError::Conflict {
                     entity: ENTITY,
                     id: collection.id.to_string(),
-                });
-                match err {
-                    StoreError::AlreadyExists { .. } => {
-                        let existing = self
-                            .case_of_enrollment(collection.task_id, &collection.student_number)
-                            .await?;
-                        existing.ok_or(err)
-                    }
-                    other => Err(other),
-                }
-            }
+                    expected: 0,
+                }),
+            Err(Transact::Failed(err)) => Err(err),
         }
     }
 

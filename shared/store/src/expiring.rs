@@ -67,15 +67,7 @@ impl Table {
             .expression_attribute_values(":now", n(now.unix_timestamp()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::dynamodb("PutItem", e)),
-        }
+        condition_held(result)
     }
 
     /// Claims `key` within `scope` (a route or consumer name, without `#`) for the request
@@ -145,18 +137,14 @@ impl Table {
             .expression_attribute_values(":fingerprint", s(fingerprint))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-            {
-                Err(StoreError::Conflict {
-                    entity: IDEMPOTENCY,
-                    id: format!("{scope}/{key}"),
-                    expected: 0,
-                })
-            }
-            Err(e) => Err(StoreError::dynamodb("PutItem", e)),
+        if condition_held(result)? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict {
+                entity: IDEMPOTENCY,
+                id: format!("{scope}/{key}"),
+                expected: 0,
+            })
         }
     }
 
@@ -189,4 +177,17 @@ fn check_scope(scope: &str) -> Result<(), StoreError> {
         ));
     }
     Ok(())
+}
+
+/// Whether a conditional PutItem was written (`false`: its condition did not hold).
+fn condition_held<T>(result: Result<T, SdkError<PutItemError>>) -> Result<bool, StoreError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(SdkError::ServiceError(e))
+            if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(StoreError::dynamodb("PutItem", e)),
+    }
 }

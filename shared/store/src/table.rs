@@ -127,9 +127,7 @@ impl Table {
         for (name, value) in values {
             put = put.expression_attribute_values(*name, value.clone());
         }
-        let put = put
-            .build()
-            .map_err(|e| StoreError::dynamodb("TransactWriteItems", e))?;
+        let put = put.build().map_err(StoreError::request)?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
