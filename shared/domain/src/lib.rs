@@ -9,7 +9,7 @@ pub mod ids;
 pub mod reason;
 pub mod student;
 pub mod task;
-mod text;
+pub mod text;
 
 pub use collection::{
     AttemptStatus, CheckOutcome, Collection, CollectionStatus, Command, Payment, PhotoAttempt,

@@ -2,6 +2,7 @@
 //! created on it. Tests call [`TestEnv::new`] for resources of their own (unique names) on one
 //! server per test run, so they can run in parallel without seeing each other's data.
 
+pub mod peers;
 mod provision;
 
 use std::io::{BufRead, BufReader};

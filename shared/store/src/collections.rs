@@ -16,6 +16,8 @@ const EVENT: &str = "event";
 
 /// How often [`Table::transition`] re-reads and decides again after losing a race.
 const CONFLICT_RETRIES: usize = 3;
+/// BatchGetItem's limit per call.
+const BATCH_GET: usize = 100;
 
 /// The pointer that holds "one case per enrollment".
 #[derive(Serialize, Deserialize)]
@@ -189,6 +191,35 @@ impl Table {
     pub async fn collections_of(&self, openid: &str) -> Result<Vec<Collection>, StoreError> {
         self.collections_in(GSI2, GSI2_PK, keys::owner(openid), None)
             .await
+    }
+
+    /// Every case opened in a task, for progress reports: the task's case pointers, then the
+    /// cases themselves in batches of 100 (BatchGetItem's limit).
+    pub async fn collections_of_task(&self, task: TaskId) -> Result<Vec<Collection>, StoreError> {
+        let pointers = self
+            .query(Query {
+                index: None,
+                partition: (PK, keys::task(task).0),
+                sort_prefix: Some((SK, keys::CASE_PREFIX)),
+                limit: None,
+            })
+            .await?;
+        let ids = pointers
+            .into_iter()
+            .map(|item| {
+                Ok(from_record::<CaseOfEnrollment>("case_of_enrollment", item)?.collection_id)
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut cases = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH_GET) {
+            for item in self
+                .batch_get(chunk.iter().map(|id| keys::collection(*id)))
+                .await?
+            {
+                cases.push(from_record(ENTITY, item)?);
+            }
+        }
+        Ok(cases)
     }
 
     /// Cases waiting for a reviewer in a task, oldest submission first.

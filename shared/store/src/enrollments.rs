@@ -1,9 +1,11 @@
 //! Roster rows, with names and ID numbers sealed and the ID number blind-indexed.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use domain::{EducationLevel, Enrollment, IdNumber, TaskId};
+use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -31,6 +33,17 @@ struct EnrollmentRecord {
 
 /// The blind-index kind for ID numbers, shared by enrollments and students.
 pub(crate) const ID_NUMBER_INDEX: &str = "id_number";
+const CHSI_CODE_INDEX: &str = "chsi_code";
+const CHSI_CODE: &str = "chsi_code_pointer";
+/// BatchWriteItem calls in flight during an import.
+const PARALLEL_BATCHES: usize = 4;
+
+/// Points from a look-up key to the enrollment it names.
+#[derive(Serialize, Deserialize)]
+struct EnrollmentPointer {
+    task_id: TaskId,
+    student_number: String,
+}
 
 fn seal_context(task: TaskId, student_number: &str, field: &str) -> String {
     format!("enrollment/{task}/{student_number}/{field}")
@@ -92,53 +105,104 @@ impl Table {
 
     /// Writes roster rows and returns how many distinct rows were written. A row with the
     /// same task and student number replaces the stored one (and a later row in `rows` an
-    /// earlier one), so importing the same roster again changes nothing.
+    /// earlier one), so importing the same roster again changes nothing. A row's CHSI code
+    /// gets a pointer item, checked against the row when it is followed.
     pub async fn put_enrollments(&self, rows: &[Enrollment]) -> Result<usize, StoreError> {
         // BatchWriteItem refuses a batch holding one key twice: keep the last of each.
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         let mut rows: Vec<&Enrollment> = rows
             .iter()
             .rev()
             .filter(|r| seen.insert((r.task_id, r.student_number.as_str())))
             .collect();
         rows.reverse();
-        for chunk in rows.chunks(BATCH) {
-            let mut requests = chunk
-                .iter()
-                .map(|&row| {
-                    let put = PutRequest::builder()
-                        .set_item(Some(self.enrollment_item(row)?))
-                        .build()
-                        .map_err(StoreError::request)?;
-                    Ok(WriteRequest::builder().put_request(put).build())
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            let mut attempt = 0;
-            while !requests.is_empty() {
-                if attempt > BATCH_RETRIES {
-                    return Err(StoreError::dynamodb(
-                        "BatchWriteItem",
-                        "items still unprocessed after retries (throttled)",
-                    ));
+        let mut items = Vec::with_capacity(rows.len());
+        let mut codes = HashSet::new();
+        for &row in &rows {
+            items.push(self.enrollment_item(row)?);
+            if let Some(code) = &row.chsi_code {
+                let key = keys::chsi_code(&self.pii.blind_index(CHSI_CODE_INDEX, code));
+                if codes.insert(key.0.clone()) {
+                    let pointer = EnrollmentPointer {
+                        task_id: row.task_id,
+                        student_number: row.student_number.clone(),
+                    };
+                    items.push(record(CHSI_CODE, key, &pointer)?);
                 }
-                if attempt > 0 {
-                    tokio::time::sleep(Duration::from_millis(50 << attempt.min(6))).await;
-                }
-                let output = self
-                    .ddb
-                    .batch_write_item()
-                    .request_items(&self.name, requests)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::dynamodb("BatchWriteItem", e))?;
-                requests = output
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&self.name))
-                    .unwrap_or_default();
-                attempt += 1;
             }
         }
+        let mut batches = Vec::with_capacity(items.len().div_ceil(BATCH));
+        while !items.is_empty() {
+            let rest = items.split_off(items.len().min(BATCH));
+            batches.push(self.write_batch(std::mem::replace(&mut items, rest)));
+        }
+        // A few batches in flight: a 10,000-row roster is 400+ calls, too slow one by one for
+        // an HTTP request, while more parallelism only earns throttling on a new table.
+        futures_util::stream::iter(batches)
+            .buffer_unordered(PARALLEL_BATCHES)
+            .try_collect::<()>()
+            .await?;
         Ok(rows.len())
+    }
+
+    /// One BatchWriteItem, resending unprocessed items with back-off.
+    async fn write_batch(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        let mut requests = items
+            .into_iter()
+            .map(|item| {
+                let put = PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(StoreError::request)?;
+                Ok(WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut attempt = 0;
+        while !requests.is_empty() {
+            if attempt > BATCH_RETRIES {
+                return Err(StoreError::dynamodb(
+                    "BatchWriteItem",
+                    "items still unprocessed after retries (throttled)",
+                ));
+            }
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(50 << attempt.min(6))).await;
+            }
+            let output = self
+                .ddb
+                .batch_write_item()
+                .request_items(&self.name, requests)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamodb("BatchWriteItem", e))?;
+            requests = output
+                .unprocessed_items
+                .and_then(|mut u| u.remove(&self.name))
+                .unwrap_or_default();
+            attempt += 1;
+        }
+        Ok(())
+    }
+
+    /// The enrollment whose 学信网图像采集码 is `code`, if any.
+    pub async fn enrollment_by_chsi_code(
+        &self,
+        code: &str,
+    ) -> Result<Option<Enrollment>, StoreError> {
+        let key = keys::chsi_code(&self.pii.blind_index(CHSI_CODE_INDEX, code));
+        let Some(item) = self.get(key).await? else {
+            return Ok(None);
+        };
+        let pointer: EnrollmentPointer = from_record(CHSI_CODE, item)?;
+        let Some(item) = self
+            .get(keys::enrollment(pointer.task_id, &pointer.student_number))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let enrollment = self.open_enrollment(item)?;
+        // A re-import may have moved the code to another row; the old pointer is then stale.
+        Ok((enrollment.chsi_code.as_deref() == Some(code)).then_some(enrollment))
     }
 
     pub async fn enrollment(

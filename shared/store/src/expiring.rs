@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::ReturnValue;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -15,6 +16,7 @@ use crate::table::{Item, Table, from_record, n, record, s};
 
 const IDEMPOTENCY: &str = "idempotency";
 const NONCE: &str = "nonce";
+const FAILURES: &str = "failures";
 const ABSENT_OR_EXPIRED: &str = "attribute_not_exists(pk) OR #expires_at < :now";
 
 /// What a caller learns when it claims an idempotency key.
@@ -169,6 +171,69 @@ impl Table {
     }
 }
 
+/// Failure counters count in fixed windows: simple, one item per window, and a student
+/// locked out by a burst of wrong guesses is free again when the window turns.
+#[derive(Serialize, Deserialize)]
+struct FailureWindow {
+    count: u32,
+}
+
+fn window_start(now: OffsetDateTime, window: Duration) -> i64 {
+    let width = window.as_secs().max(1) as i64;
+    now.unix_timestamp().div_euclid(width) * width
+}
+
+impl Table {
+    /// Adds one failure of `key` (a student, say) in `scope` to the current window of width
+    /// `window` and returns the window's count including it.
+    pub async fn record_failure(
+        &self,
+        scope: &str,
+        key: &str,
+        window: Duration,
+        now: OffsetDateTime,
+    ) -> Result<u32, StoreError> {
+        check_scope(scope)?;
+        let start = window_start(now, window);
+        let (pk, sk) = keys::failures(scope, key, start);
+        let output = self
+            .ddb
+            .update_item()
+            .table_name(&self.name)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .update_expression("ADD #count :one SET #expires_at = :expires, #entity = :entity")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#expires_at", EXPIRES_AT)
+            .expression_attribute_names("#entity", keys::ENTITY)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":expires", n(start + window.as_secs() as i64))
+            .expression_attribute_values(":entity", s(FAILURES))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamodb("UpdateItem", e))?;
+        let counted: FailureWindow = from_record(FAILURES, output.attributes.unwrap_or_default())?;
+        Ok(counted.count)
+    }
+
+    /// The failures of `key` in `scope` counted in the current window.
+    pub async fn failures(
+        &self,
+        scope: &str,
+        key: &str,
+        window: Duration,
+        now: OffsetDateTime,
+    ) -> Result<u32, StoreError> {
+        check_scope(scope)?;
+        let start = window_start(now, window);
+        match self.get(keys::failures(scope, key, start)).await? {
+            Some(item) => Ok(from_record::<FailureWindow>(FAILURES, item)?.count),
+            None => Ok(0),
+        }
+    }
+}
+
 /// Scopes are fixed names of ours; a `#` in one could make two keys share an item.
 fn check_scope(scope: &str) -> Result<(), StoreError> {
     if scope.is_empty() || scope.contains('#') {
@@ -180,7 +245,9 @@ fn check_scope(scope: &str) -> Result<(), StoreError> {
 }
 
 /// Whether a conditional PutItem was written (`false`: its condition did not hold).
-fn condition_held<T>(result: Result<T, SdkError<PutItemError>>) -> Result<bool, StoreError> {
+pub(crate) fn condition_held<T>(
+    result: Result<T, SdkError<PutItemError>>,
+) -> Result<bool, StoreError> {
     match result {
         Ok(_) => Ok(true),
         Err(SdkError::ServiceError(e))

@@ -3,15 +3,17 @@
 //!
 //! | item                | pk                          | sk                  | gsi1 (queues)                    | gsi2 (look-ups)                 |
 //! |---------------------|-----------------------------|---------------------|----------------------------------|---------------------------------|
-//! | task                | `TASK#<task>`               | `TASK`              |                                  |                                 |
+//! | task                | `TASK#<task>`               | `TASK`              | `TASKS`                          |                                 |
 //! | session code → task | `SESSION#<code>`            | `SESSION`           |                                  |                                 |
 //! | enrollment          | `TASK#<task>`               | `ENROLLMENT#<no>`   |                                  | `IDNO#<blind index>` / `TASK#…` |
 //! | collection          | `COLLECTION#<id>`           | `COLLECTION`        | `REVIEW#<task>`, `PUBLISH#<task>` | `OWNER#<openid>` / `COLLECTION#<id>` |
 //! | audit event         | `COLLECTION#<id>`           | `EVENT#<version>`   |                                  |                                 |
 //! | one case per enrollment | `TASK#<task>`           | `CASE#<no>`         |                                  |                                 |
+//! | CHSI code → enrollment | `CHSICODE#<blind index>` | `CHSICODE`          |                                  |                                 |
 //! | student             | `STUDENT#<openid>`          | `STUDENT`           |                                  | `IDNO#<blind index>` / `STUDENT#…` |
 //! | idempotency record  | `IDEMPOTENCY#<scope>#<key>` | `IDEMPOTENCY`       | (TTL)                            |                                 |
 //! | webhook nonce       | `NONCE#<scope>#<nonce>`     | `NONCE`             | (TTL)                            |                                 |
+//! | failure counter     | `FAILURES#<scope>#<key>`    | `WINDOW#<start>`    | (TTL)                            |                                 |
 
 use domain::{CollectionId, CollectionStatus, TaskId};
 
@@ -32,6 +34,9 @@ pub const EXPIRES_AT: &str = "expires_at";
 pub fn task(task: TaskId) -> (String, String) {
     (format!("TASK#{task}"), "TASK".into())
 }
+
+/// The `gsi1` partition listing every task.
+pub const TASK_LIST: &str = "TASKS";
 
 /// Session codes are unique: the pointer item is written with the task in one transaction.
 pub fn session_code(code: &str) -> (String, String) {
@@ -58,6 +63,13 @@ pub const STUDENT_IN_INDEX: &str = "STUDENT";
 /// The guard that makes "one collection per enrollment" a database fact, not a hope.
 pub fn case_of_enrollment(task: TaskId, student_number: &str) -> (String, String) {
     (format!("TASK#{task}"), format!("CASE#{student_number}"))
+}
+
+pub const CASE_PREFIX: &str = "CASE#";
+
+/// 学信网图像采集码 → enrollment. Keyed by a blind index: the code identifies one student.
+pub fn chsi_code(blind_index: &str) -> (String, String) {
+    (format!("CHSICODE#{blind_index}"), "CHSICODE".into())
 }
 
 pub fn id_number_index(blind_index: &str) -> String {
@@ -114,4 +126,12 @@ pub fn idempotency(scope: &str, key: &str) -> (String, String) {
 
 pub fn nonce(scope: &str, nonce: &str) -> (String, String) {
     (format!("NONCE#{scope}#{nonce}"), "NONCE".into())
+}
+
+/// One fixed window of a failure counter (wrong guesses while linking a record).
+pub fn failures(scope: &str, key: &str, window_start: i64) -> (String, String) {
+    (
+        format!("FAILURES#{scope}#{key}"),
+        format!("WINDOW#{window_start}"),
+    )
 }

@@ -43,15 +43,7 @@ impl Config {
         let var = |name: &str| {
             std::env::var(name).map_err(|_| StoreError::Config(format!("{name} is not set")))
         };
-        let pii = match (var("PII_KEY"), var("PII_KEY_PARAMETER")) {
-            (Ok(key), _) => key,
-            (Err(_), Ok(parameter)) => pii_key_from_ssm(sdk, &parameter).await?,
-            (Err(_), Err(_)) => {
-                return Err(StoreError::Config(
-                    "PII_KEY or PII_KEY_PARAMETER must be set".into(),
-                ));
-            }
-        };
+        let pii = secret(sdk, "PII_KEY").await?;
         Ok(Self {
             table: var("TABLE_NAME")?,
             buckets: Buckets {
@@ -64,13 +56,19 @@ impl Config {
     }
 }
 
-async fn pii_key_from_ssm(
-    sdk: &aws_config::SdkConfig,
-    parameter: &str,
-) -> Result<String, StoreError> {
+/// A secret of the function's: the variable `name` itself on a local stack, or in the cloud
+/// the SSM SecureString whose name is in `<name>_PARAMETER`, so that no secret sits in a
+/// function's configuration. Read once at init.
+pub async fn secret(sdk: &aws_config::SdkConfig, name: &str) -> Result<String, StoreError> {
+    if let Ok(value) = std::env::var(name) {
+        return Ok(value);
+    }
+    let parameter_var = format!("{name}_PARAMETER");
+    let parameter = std::env::var(&parameter_var)
+        .map_err(|_| StoreError::Config(format!("{name} or {parameter_var} must be set")))?;
     let output = aws_sdk_ssm::Client::new(sdk)
         .get_parameter()
-        .name(parameter)
+        .name(&parameter)
         .with_decryption(true)
         .send()
         .await

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::StoreError;
 use crate::enrollments::ID_NUMBER_INDEX;
+use crate::expiring::condition_held;
 use crate::keys::{self, GSI2_PK, GSI2_SK};
 use crate::table::{Table, from_record, record, s};
 
@@ -31,7 +32,10 @@ fn seal_context(openid: &str, field: &str) -> String {
 }
 
 impl Table {
-    /// Creates or replaces a student's record.
+    /// Creates or replaces a student's record. A verified identity is never swapped for
+    /// another: once a record holds an ID number, only a record with the same number (a
+    /// repeated verification, a new portrait) may replace it, else
+    /// [`StoreError::AlreadyExists`].
     pub async fn put_student(&self, student: &Student) -> Result<(), StoreError> {
         let identity = student.identity.as_ref().map(|id| SealedIdentity {
             name_sealed: self
@@ -49,19 +53,32 @@ impl Table {
             portrait: student.portrait.clone(),
         };
         let mut item = record(ENTITY, keys::student(&student.openid), &record_)?;
+        let mut request = self.ddb.put_item().table_name(&self.name);
         if let Some(id) = &student.identity {
-            let index = self.pii.blind_index(ID_NUMBER_INDEX, id.id_number.as_str());
-            item.insert(GSI2_PK.into(), s(keys::id_number_index(&index)));
+            let index = keys::id_number_index(
+                &self.pii.blind_index(ID_NUMBER_INDEX, id.id_number.as_str()),
+            );
+            item.insert(GSI2_PK.into(), s(&index));
             item.insert(GSI2_SK.into(), s(keys::STUDENT_IN_INDEX));
+            request = request
+                .condition_expression("attribute_not_exists(#index) OR #index = :index")
+                .expression_attribute_values(":index", s(index));
+        } else {
+            request = request.condition_expression("attribute_not_exists(#index)");
         }
-        self.ddb
-            .put_item()
-            .table_name(&self.name)
+        let result = request
+            .expression_attribute_names("#index", GSI2_PK)
             .set_item(Some(item))
             .send()
-            .await
-            .map_err(|e| StoreError::dynamodb("PutItem", e))?;
-        Ok(())
+            .await;
+        if condition_held(result)? {
+            Ok(())
+        } else {
+            Err(StoreError::AlreadyExists {
+                entity: "verified identity",
+                id: student.openid.clone(),
+            })
+        }
     }
 
     pub async fn student(&self, openid: &str) -> Result<Option<Student>, StoreError> {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -107,6 +107,59 @@ impl Table {
                 return Ok(items);
             }
         }
+    }
+
+    /// The items under `keys` (at most 100), in no particular order; missing ones are left
+    /// out. Unprocessed keys are asked for again with back-off.
+    pub(crate) async fn batch_get(
+        &self,
+        keys: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let keys: Vec<Item> = keys
+            .into_iter()
+            .map(|(pk, sk)| HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))]))
+            .collect();
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(StoreError::request)?,
+        );
+        let mut items = Vec::new();
+        let mut attempt = 0u32;
+        while let Some(request) = pending.take() {
+            if request.keys().is_empty() {
+                break;
+            }
+            if attempt > 8 {
+                return Err(StoreError::dynamodb(
+                    "BatchGetItem",
+                    "keys still unprocessed after retries (throttled)",
+                ));
+            }
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt.min(6))).await;
+            }
+            let output = self
+                .ddb
+                .batch_get_item()
+                .request_items(&self.name, request)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamodb("BatchGetItem", e))?;
+            items.extend(
+                output
+                    .responses
+                    .and_then(|mut r| r.remove(&self.name))
+                    .unwrap_or_default(),
+            );
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.name));
+            attempt += 1;
+        }
+        Ok(items)
     }
 
     /// A `Put` of `item` in this table under `condition`, with its `#name`s and `:value`s.

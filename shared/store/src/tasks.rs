@@ -4,8 +4,8 @@ use domain::{CollectionTask, SessionCode, TaskId};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
-use crate::keys;
-use crate::table::{ABSENT, Table, from_record, record};
+use crate::keys::{self, GSI1, GSI1_PK, GSI1_SK};
+use crate::table::{ABSENT, Query, Table, from_record, record, s};
 
 const ENTITY: &str = "task";
 
@@ -17,7 +17,13 @@ struct SessionPointer {
 impl Table {
     /// Stores a new task; its session code must not be in use by another task.
     pub async fn create_task(&self, task: &CollectionTask) -> Result<(), StoreError> {
-        let item = record(ENTITY, keys::task(task.id), task)?;
+        let mut item = record(ENTITY, keys::task(task.id), task)?;
+        // Operators list tasks newest first through the sparse index.
+        item.insert(GSI1_PK.into(), s(keys::TASK_LIST));
+        item.insert(
+            GSI1_SK.into(),
+            s(format!("{}#{}", task.opens_at.unix_timestamp(), task.id)),
+        );
         let pointer = record(
             "session_code",
             keys::session_code(task.session_code.as_str()),
@@ -38,6 +44,24 @@ impl Table {
                 id: task.session_code.as_str().to_owned(),
             })
         })
+    }
+
+    /// Every task, the latest to open first.
+    pub async fn tasks(&self) -> Result<Vec<CollectionTask>, StoreError> {
+        let items = self
+            .query(Query {
+                index: Some(GSI1),
+                partition: (GSI1_PK, keys::TASK_LIST.to_owned()),
+                sort_prefix: None,
+                limit: None,
+            })
+            .await?;
+        let mut tasks = items
+            .into_iter()
+            .map(|item| from_record(ENTITY, item))
+            .collect::<Result<Vec<CollectionTask>, _>>()?;
+        tasks.reverse();
+        Ok(tasks)
     }
 
     pub async fn task(&self, id: TaskId) -> Result<CollectionTask, StoreError> {

@@ -1,0 +1,134 @@
+//! A student's cases: reading them, starting photo attempts and submitting one for review.
+
+use domain::{Actor, AttemptId, Collection, CollectionId, Command};
+use serde::{Deserialize, Serialize};
+use store::{PresignedUpload, UploadKey};
+
+use crate::app::{App, Ctx, JSON_LIMIT, Reply};
+use crate::auth::Role;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::student::UploadRequest;
+use crate::views::CaseView;
+
+fn collection_id(ctx: &Ctx<'_>) -> ApiResult<CollectionId> {
+    ctx.param(0)
+        .parse()
+        .map_err(|_| ApiError::not_found("采集记录", "Collection"))
+}
+
+/// The case, if the caller may see it: its owner, or an operator.
+async fn visible_case(app: &App, ctx: &Ctx<'_>) -> ApiResult<Collection> {
+    let id = collection_id(ctx)?;
+    let case = app.store.table.collection(id).await.map_err(|e| match e {
+        store::StoreError::NotFound { .. } => ApiError::not_found("采集记录", "Collection"),
+        other => other.into(),
+    })?;
+    let principal = ctx.principal()?;
+    if principal.role == Role::Student && case.owner != principal.subject {
+        return Err(ApiError::forbidden());
+    }
+    Ok(case)
+}
+
+async fn view(app: &App, case: &Collection) -> ApiResult<CaseView> {
+    let table = &app.store.table;
+    let task = table.task(case.task_id).await?;
+    let enrollment = table.enrollment(case.task_id, &case.student_number).await?;
+    Ok(CaseView::new(case, &task, &enrollment))
+}
+
+/// `GET /v1/collections`: the student's own cases, newest first.
+pub async fn list(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let mut cases = app.store.table.collections_of(ctx.student()?).await?;
+    cases.sort_by_key(|c| std::cmp::Reverse(c.created_at));
+    let mut views = Vec::with_capacity(cases.len());
+    for case in &cases {
+        views.push(view(app, case).await?);
+    }
+    Reply::ok(serde_json::json!({ "collections": views }))
+}
+
+/// `GET /v1/collections/{id}`.
+pub async fn get(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let case = visible_case(app, ctx).await?;
+    Reply::ok(view(app, &case).await?)
+}
+
+/// `GET /v1/collections/{id}/events`: the audit trail, for operators.
+pub async fn events(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let case = visible_case(app, ctx).await?;
+    let events = app.store.table.events(case.id).await?;
+    Reply::ok(serde_json::json!({ "events": events }))
+}
+
+#[derive(Serialize)]
+struct AttemptStarted {
+    attempt_id: String,
+    upload: PresignedUpload,
+}
+
+/// `POST /v1/collections/{id}/attempts`: records a new attempt and returns where to upload
+/// its photo. Refused unless the case is paid and not locked (the domain decides).
+pub async fn start_attempt(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let openid = ctx.student()?;
+    let body: UploadRequest = ctx.json(JSON_LIMIT)?;
+    let image_type = body.validate()?;
+    let case = visible_case(app, ctx).await?;
+    let attempt_id = AttemptId::new();
+    app.store
+        .table
+        .transition(
+            case.id,
+            Command::StartAttempt { attempt_id },
+            Actor::Student(openid.to_owned()),
+            ctx.now,
+        )
+        .await?;
+    // Presigned only once the attempt is recorded: a photo never arrives for an attempt the
+    // processor cannot find.
+    let upload = app
+        .store
+        .objects
+        .presign_upload(
+            UploadKey::Attempt {
+                collection: case.id,
+                attempt: attempt_id,
+            },
+            image_type,
+            body.content_length,
+        )
+        .await?;
+    Reply::created(AttemptStarted {
+        attempt_id: attempt_id.to_string(),
+        upload,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitBody {
+    attempt_id: String,
+}
+
+/// `POST /v1/collections/{id}/submit`: the student confirms a passed, standardised photo and
+/// the case goes to review.
+pub async fn submit(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let openid = ctx.student()?;
+    let body: SubmitBody = ctx.json(JSON_LIMIT)?;
+    let attempt_id: AttemptId = body
+        .attempt_id
+        .parse()
+        .map_err(|_| ApiError::not_found("照片", "Attempt"))?;
+    let case = visible_case(app, ctx).await?;
+    let transition = app
+        .store
+        .table
+        .transition(
+            case.id,
+            Command::Submit { attempt_id },
+            Actor::Student(openid.to_owned()),
+            ctx.now,
+        )
+        .await?;
+    Reply::ok(view(app, &transition.next).await?)
+}

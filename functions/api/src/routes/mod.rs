@@ -1,0 +1,33 @@
+//! The handlers, one module per area, behind one dispatch on the router's actions.
+
+mod cases;
+mod limits;
+mod links;
+mod student;
+mod tasks;
+
+use crate::app::{App, Ctx, Reply};
+use crate::error::ApiResult;
+use crate::router::Action;
+
+pub async fn dispatch(app: &App, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    match action {
+        Action::Login => student::login(app, ctx).await,
+        Action::Me => student::me(app, ctx).await,
+        Action::VerifyIdentity => student::verify_identity(app, ctx).await,
+        Action::NewPortrait => student::new_portrait(app, ctx).await,
+        Action::LinkByRoster => links::by_roster(app, ctx).await,
+        Action::LinkByChsiCode => links::by_chsi_code(app, ctx).await,
+        Action::LinkBySessionCode => links::by_session_code(app, ctx).await,
+        Action::ListCollections => cases::list(app, ctx).await,
+        Action::GetCollection => cases::get(app, ctx).await,
+        Action::CollectionEvents => cases::events(app, ctx).await,
+        Action::StartAttempt => cases::start_attempt(app, ctx).await,
+        Action::Submit => cases::submit(app, ctx).await,
+        Action::ListTasks => tasks::list(app, ctx).await,
+        Action::CreateTask => tasks::create(app, ctx).await,
+        Action::GetTask => tasks::get(app, ctx).await,
+        Action::ImportRoster => tasks::import_roster(app, ctx).await,
+        Action::Progress => tasks::progress(app, ctx).await,
+    }
+}

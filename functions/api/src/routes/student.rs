@@ -1,0 +1,263 @@
+//! Login, the student's profile and identity verification (实名核验) with the ID-card portrait.
+
+use domain::{
+    IdNumber, Portrait, PortraitId, PortraitStatus, Student, VerifiedIdentity, mask_name,
+};
+use lambda_http::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use store::{ImageType, PresignedUpload, StoreError, UploadKey};
+use time::OffsetDateTime;
+use wechat::LoginError;
+
+use crate::app::{App, Ctx, JSON_LIMIT, Reply};
+use crate::auth::{Principal, Role, STUDENT_TTL};
+use crate::error::{ApiError, ApiResult};
+use crate::identity::Verification;
+use crate::routes::limits::{self, Guesses};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    code: String,
+}
+
+#[derive(Serialize)]
+struct Session {
+    token: String,
+    role: Role,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: OffsetDateTime,
+}
+
+/// `POST /v1/auth/wechat`: trades the mini program's `wx.login()` code for a session.
+pub async fn login(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let body: LoginBody = ctx.json(JSON_LIMIT)?;
+    let code = body.code.trim();
+    if code.is_empty() || code.len() > 128 {
+        return Err(ApiError::bad_request(
+            "登录凭证格式有误",
+            "The login code is missing or malformed",
+        ));
+    }
+    let session = app.login.code_to_session(code).await.map_err(|e| match e {
+        LoginError::InvalidCode(_) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "login_code_invalid",
+            "登录凭证无效或已使用，请重新登录",
+            "The login code is invalid or was already used; log in again",
+        ),
+        LoginError::RateLimited => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "登录过于频繁，请稍后再试",
+            "Too many logins; try again in a minute",
+        ),
+        LoginError::Unavailable(reason) => {
+            tracing::warn!(%reason, "WeChat login unavailable");
+            ApiError::unavailable("微信登录", "WeChat login")
+        }
+        LoginError::Refused { code, message } => {
+            // Our configuration (appid, secret), not the student's fault.
+            tracing::error!(code, %message, "WeChat refused jscode2session");
+            ApiError::internal()
+        }
+    })?;
+    let principal = Principal {
+        subject: session.openid,
+        role: Role::Student,
+    };
+    Reply::ok(Session {
+        token: app.tokens.mint(&principal, ctx.now, STUDENT_TTL),
+        role: Role::Student,
+        expires_at: ctx.now + STUDENT_TTL,
+    })
+}
+
+#[derive(Serialize)]
+struct Profile {
+    verified: bool,
+    name: Option<String>,
+    id_number: Option<String>,
+    portrait: Option<PortraitStatus>,
+}
+
+/// `GET /v1/me`: whether the student has verified who they are, masked.
+pub async fn me(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let student = app.store.table.student(ctx.student()?).await?;
+    let identity = student.as_ref().and_then(|s| s.identity.as_ref());
+    Reply::ok(Profile {
+        verified: identity.is_some(),
+        name: identity.map(|i| mask_name(&i.name)),
+        id_number: identity.map(|i| i.id_number.masked()),
+        portrait: student.and_then(|s| s.portrait).map(|p| p.status),
+    })
+}
+
+/// The file the client is about to upload, so the URL can be bound to its type and length.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadRequest {
+    pub content_type: String,
+    pub content_length: u64,
+}
+
+impl UploadRequest {
+    pub fn validate(&self) -> ApiResult<ImageType> {
+        let image_type = ImageType::from_content_type(&self.content_type).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unsupported_format",
+                "请上传 JPG 或 PNG 格式的照片",
+                "Upload a JPEG or PNG photo",
+            )
+        })?;
+        if self.content_length == 0 || self.content_length > store::objects::MAX_UPLOAD_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "file_too_large",
+                "照片文件需小于 15 MB",
+                "The photo must be smaller than 15 MB",
+            ));
+        }
+        Ok(image_type)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityBody {
+    name: String,
+    id_number: String,
+    /// The ID-card portrait (身份证人像面) the client will upload.
+    portrait: UploadRequest,
+}
+
+#[derive(Serialize)]
+struct IdentityReply {
+    name: String,
+    id_number: String,
+    portrait_id: String,
+    upload: PresignedUpload,
+}
+
+/// `POST /v1/identity`: checks name and ID number with the provider, stores both sealed, and
+/// returns where to upload the ID-card portrait.
+pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let openid = ctx.student()?;
+    let body: IdentityBody = ctx.json(JSON_LIMIT)?;
+    let name = domain::text::required("name", &body.name, 50)?;
+    let id_number = IdNumber::parse(&body.id_number).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_id_number",
+            "身份证号码有误，请核对后重新输入",
+            format!("The ID number is not valid: {e}"),
+        )
+    })?;
+    let image_type = body.portrait.validate()?;
+    let table = &app.store.table;
+    let existing = table.student(openid).await?;
+    let already_verified = existing
+        .as_ref()
+        .and_then(|s| s.identity.as_ref())
+        .is_some_and(|i| i.name == name && i.id_number == id_number);
+    if !already_verified {
+        // Each check costs money at the provider: a burst of wrong pairs is cut off.
+        let guesses = Guesses::new(table, &limits::IDENTITY, openid, ctx.now);
+        guesses.check().await?;
+        let verdict = app.verifier.verify(&name, &id_number).await.map_err(|e| {
+            tracing::warn!(reason = %e, "identity provider unavailable");
+            ApiError::unavailable("身份核验服务", "The identity check")
+        })?;
+        if verdict != Verification::Match {
+            guesses.record().await?;
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "identity_mismatch",
+                "姓名与身份证号码不一致，请核对后重新输入",
+                "The name and ID number do not match; check them and try again",
+            ));
+        }
+    }
+    let portrait = Portrait {
+        id: PortraitId::new(),
+        status: PortraitStatus::Pending,
+    };
+    let student = Student {
+        openid: openid.to_owned(),
+        identity: Some(VerifiedIdentity {
+            name: name.clone(),
+            id_number: id_number.clone(),
+            verified_at: ctx.now,
+        }),
+        portrait: Some(portrait.clone()),
+    };
+    table.put_student(&student).await.map_err(|e| match e {
+        StoreError::AlreadyExists { .. } => ApiError::new(
+            StatusCode::CONFLICT,
+            "identity_already_verified",
+            "此微信账号已绑定其他身份，不能更改",
+            "This WeChat account is already verified as someone else",
+        ),
+        other => other.into(),
+    })?;
+    let upload = app
+        .store
+        .objects
+        .presign_upload(
+            UploadKey::Portrait(portrait.id),
+            image_type,
+            body.portrait.content_length,
+        )
+        .await?;
+    Reply::ok(IdentityReply {
+        name: mask_name(&name),
+        id_number: id_number.masked(),
+        portrait_id: portrait.id.to_string(),
+        upload,
+    })
+}
+
+/// `POST /v1/identity/portrait`: a new upload URL for the ID-card portrait (a retake, or the
+/// first URL expired).
+pub async fn new_portrait(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let openid = ctx.student()?;
+    let body: UploadRequest = ctx.json(JSON_LIMIT)?;
+    let image_type = body.validate()?;
+    let table = &app.store.table;
+    let Some(mut student) = table
+        .student(openid)
+        .await?
+        .filter(|s| s.identity.is_some())
+    else {
+        return Err(identity_required());
+    };
+    let portrait = Portrait {
+        id: PortraitId::new(),
+        status: PortraitStatus::Pending,
+    };
+    student.portrait = Some(portrait.clone());
+    table.put_student(&student).await?;
+    let upload = app
+        .store
+        .objects
+        .presign_upload(
+            UploadKey::Portrait(portrait.id),
+            image_type,
+            body.content_length,
+        )
+        .await?;
+    Reply::ok(serde_json::json!({
+        "portrait_id": portrait.id.to_string(),
+        "upload": upload,
+    }))
+}
+
+pub fn identity_required() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "identity_required",
+        "请先完成实名认证",
+        "Verify your identity first",
+    )
+}

@@ -1,0 +1,208 @@
+//! What the API shows of a case: everything the student needs to act on, with personal data
+//! masked. Built from the domain types, so the stored shape can change without the clients
+//! noticing.
+
+use domain::{
+    AttemptStatus, Collection, CollectionStatus, CollectionTask, Enrollment, PhotoAttempt,
+    ReasonCode, Verdict, mask_name,
+};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// A reason with the words a student can act on, in both languages.
+#[derive(Debug, Serialize)]
+pub struct ReasonView {
+    pub code: &'static str,
+    pub title_zh: &'static str,
+    pub title_en: &'static str,
+    pub hint_zh: &'static str,
+    pub hint_en: &'static str,
+}
+
+impl From<ReasonCode> for ReasonView {
+    fn from(r: ReasonCode) -> Self {
+        Self {
+            code: r.code(),
+            title_zh: r.title_zh(),
+            title_en: r.title_en(),
+            hint_zh: r.hint_zh(),
+            hint_en: r.hint_en(),
+        }
+    }
+}
+
+fn reasons(codes: &[ReasonCode]) -> Vec<ReasonView> {
+    codes.iter().copied().map(ReasonView::from).collect()
+}
+
+#[derive(Debug, Serialize)]
+pub struct TaskSummary {
+    pub id: String,
+    pub school: String,
+    pub education_level: domain::EducationLevel,
+    pub education_level_zh: &'static str,
+    pub graduation_year: u16,
+    pub fee_fen: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub closes_at: OffsetDateTime,
+}
+
+impl From<&CollectionTask> for TaskSummary {
+    fn from(t: &CollectionTask) -> Self {
+        Self {
+            id: t.id.to_string(),
+            school: t.school.clone(),
+            education_level: t.education_level,
+            education_level_zh: t.education_level.name_zh(),
+            graduation_year: t.graduation_year,
+            fee_fen: t.fee_fen,
+            closes_at: t.closes_at,
+        }
+    }
+}
+
+/// The roster row, masked: enough for the student to recognise it as theirs.
+#[derive(Debug, Serialize)]
+pub struct EnrollmentView {
+    pub student_number: String,
+    pub name: String,
+    pub id_number: String,
+    pub major: String,
+}
+
+impl From<&Enrollment> for EnrollmentView {
+    fn from(e: &Enrollment) -> Self {
+        Self {
+            student_number: e.student_number.clone(),
+            name: mask_name(&e.name),
+            id_number: e.id_number.masked(),
+            major: e.major.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttemptView {
+    pub id: String,
+    /// `uploaded`, `processing`, `passed` or `rejected`.
+    pub status: &'static str,
+    /// Why it was refused, with what to do about it (empty unless rejected).
+    pub reasons: Vec<ReasonView>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<&PhotoAttempt> for AttemptView {
+    fn from(a: &PhotoAttempt) -> Self {
+        let (status, codes): (_, &[ReasonCode]) = match &a.status {
+            AttemptStatus::Uploaded => ("uploaded", &[]),
+            AttemptStatus::Processing => ("processing", &[]),
+            AttemptStatus::Passed => ("passed", &[]),
+            AttemptStatus::Rejected { reasons } => ("rejected", reasons),
+        };
+        Self {
+            id: a.id.to_string(),
+            status,
+            reasons: reasons(codes),
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PaymentView {
+    pub amount_fen: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub paid_at: OffsetDateTime,
+}
+
+/// The reviewer's decision as the student sees it (the reviewer stays anonymous).
+#[derive(Debug, Serialize)]
+pub struct ReviewView {
+    pub attempt_id: String,
+    /// `approved` or `rejected`.
+    pub verdict: &'static str,
+    pub reasons: Vec<ReasonView>,
+    pub note: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub decided_at: OffsetDateTime,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PublishingView {
+    pub batch_id: Option<String>,
+    /// True once 学信网 acknowledged the batch: "采集成功，学信网可查".
+    pub published: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CaseView {
+    pub id: String,
+    pub status: CollectionStatus,
+    /// What the student should do now: `pay`, `upload`, `submit`, `wait_for_review`,
+    /// `wait_for_publishing` or `done`.
+    pub next_step: &'static str,
+    pub task: TaskSummary,
+    pub enrollment: EnrollmentView,
+    pub payment: Option<PaymentView>,
+    pub attempts: Vec<AttemptView>,
+    pub submitted_attempt: Option<String>,
+    pub review: Option<ReviewView>,
+    pub publishing: PublishingView,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl CaseView {
+    pub fn new(case: &Collection, task: &CollectionTask, enrollment: &Enrollment) -> Self {
+        let next_step = match case.status {
+            CollectionStatus::AwaitingPayment => "pay",
+            CollectionStatus::AwaitingPhoto
+                if case
+                    .attempts
+                    .iter()
+                    .any(|a| a.status == AttemptStatus::Passed) =>
+            {
+                "submit"
+            }
+            CollectionStatus::AwaitingPhoto => "upload",
+            CollectionStatus::InReview => "wait_for_review",
+            CollectionStatus::Approved | CollectionStatus::Publishing => "wait_for_publishing",
+            CollectionStatus::Published => "done",
+        };
+        Self {
+            id: case.id.to_string(),
+            status: case.status,
+            next_step,
+            task: task.into(),
+            enrollment: enrollment.into(),
+            payment: case.payment.as_ref().map(|p| PaymentView {
+                amount_fen: p.amount_fen,
+                paid_at: p.paid_at,
+            }),
+            attempts: case.attempts.iter().map(AttemptView::from).collect(),
+            submitted_attempt: case.submitted_attempt.map(|a| a.to_string()),
+            review: case.review.as_ref().map(|r| {
+                let (verdict, codes, note): (_, &[ReasonCode], _) = match &r.verdict {
+                    Verdict::Approved => ("approved", &[], None),
+                    Verdict::Rejected { reasons, note } => ("rejected", reasons, note.clone()),
+                };
+                ReviewView {
+                    attempt_id: r.attempt_id.to_string(),
+                    verdict,
+                    reasons: reasons(codes),
+                    note,
+                    decided_at: r.decided_at,
+                }
+            }),
+            publishing: PublishingView {
+                batch_id: case.batch_id.map(|b| b.to_string()),
+                published: case.status == CollectionStatus::Published,
+            },
+            created_at: case.created_at,
+            updated_at: case.updated_at,
+        }
+    }
+}

@@ -1,0 +1,931 @@
+//! Every route of the API through real `lambda_http` requests, against moto and local servers
+//! playing WeChat and the identity provider: what each does, and what each refuses.
+
+mod support;
+
+use std::io::Cursor;
+
+use api::auth::{Principal, Role};
+use base64::Engine;
+use domain::{Actor, AttemptId, CheckOutcome, CollectionId, Command, Payment, ReasonCode};
+use lambda_http::Body;
+use lambda_http::http::Method;
+use serde_json::{Value, json};
+use support::{Harness, id_number, session_code};
+use time::{Duration, OffsetDateTime};
+
+const ZHANG: &str = "张三";
+
+fn zhang_id() -> String {
+    id_number("44010620040517123")
+}
+
+fn masked(id: &str) -> String {
+    domain::IdNumber::parse(id).unwrap().masked()
+}
+
+fn roster_csv(rows: &[(&str, &str, &str, &str)]) -> String {
+    let mut csv = String::from("学号,姓名,身份证号,专业,图像采集码\n");
+    for (number, name, id, code) in rows {
+        csv.push_str(&format!("{number},{name},{id},软件工程,{code}\n"));
+    }
+    csv
+}
+
+/// A task with Zhang San (and Li Si) on its roster; returns the task id.
+async fn task_with_roster(h: &Harness) -> String {
+    let task = h.task(&session_code()).await;
+    let task_id = task["id"].as_str().unwrap().to_owned();
+    let csv = roster_csv(&[
+        ("2022001", ZHANG, &zhang_id(), "CJM2022001"),
+        (
+            "2022002",
+            "李四",
+            &id_number("11010520031109246"),
+            "CJM2022002",
+        ),
+    ]);
+    h.import(&task_id, &csv).await.ok(200);
+    task_id
+}
+
+/// Zhang San, logged in, verified and linked through the roster: (token, collection id).
+async fn linked_student(h: &Harness) -> (String, String) {
+    task_with_roster(h).await;
+    let token = h.verified_student("o-zhang", ZHANG, &zhang_id()).await;
+    let linked = h.post("/v1/links/roster", Some(&token), json!({})).await;
+    let id = linked.ok(200)["collections"][0]["collection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (token, id)
+}
+
+async fn pay(h: &Harness, collection: &str) {
+    let payment = Payment {
+        order_no: format!("GP{collection}"),
+        amount_fen: 3000,
+        transaction_id: "4200000000000000001".into(),
+        paid_at: OffsetDateTime::now_utc(),
+    };
+    h.env
+        .store
+        .table
+        .transition(
+            collection.parse().unwrap(),
+            Command::ConfirmPayment { payment },
+            Actor::PaymentProvider,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+}
+
+/// What the photo processor will do: record the automatic check of an attempt.
+async fn check(h: &Harness, collection: &str, attempt: &str, outcome: CheckOutcome) {
+    let id: CollectionId = collection.parse().unwrap();
+    let attempt_id: AttemptId = attempt.parse().unwrap();
+    let table = &h.env.store.table;
+    let system = Actor::System("photo-processor".into());
+    let now = OffsetDateTime::now_utc();
+    table
+        .transition(
+            id,
+            Command::BeginProcessing { attempt_id },
+            system.clone(),
+            now,
+        )
+        .await
+        .unwrap();
+    table
+        .transition(
+            id,
+            Command::RecordCheck {
+                attempt_id,
+                outcome,
+            },
+            system,
+            now,
+        )
+        .await
+        .unwrap();
+}
+
+async fn start_attempt(h: &Harness, token: &str, collection: &str) -> Value {
+    h.post(
+        &format!("/v1/collections/{collection}/attempts"),
+        Some(token),
+        json!({"content_type": "image/jpeg", "content_length": 2048}),
+    )
+    .await
+    .ok(201)
+    .clone()
+}
+
+#[tokio::test]
+async fn login_trades_a_wechat_code_for_a_session_once() {
+    let h = Harness::new().await;
+    let code = h.wechat.issue_code("o-login");
+    let session = h
+        .post("/v1/auth/wechat", None, json!({ "code": code }))
+        .await;
+    let token = session.ok(200)["token"].as_str().unwrap();
+    assert_eq!(session.body["role"], "student");
+    let principal = h.tokens.verify(token, OffsetDateTime::now_utc()).unwrap();
+    assert_eq!(
+        principal,
+        Principal {
+            subject: "o-login".into(),
+            role: Role::Student
+        }
+    );
+    // WeChat saw our appid and secret and the student's code.
+    let seen = h.wechat.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].appid, h.wechat.appid);
+    assert!(seen[0].secret_ok);
+    assert_eq!(seen[0].js_code, code);
+    assert_eq!(seen[0].grant_type, "authorization_code");
+
+    // A code works once.
+    h.post("/v1/auth/wechat", None, json!({ "code": code }))
+        .await
+        .refused(401, "login_code_invalid");
+    h.post("/v1/auth/wechat", None, json!({ "code": "" }))
+        .await
+        .refused(400, "bad_request");
+    h.post(
+        "/v1/auth/wechat",
+        None,
+        json!({ "code": "x", "openid": "o-forged" }),
+    )
+    .await
+    .refused(400, "bad_request");
+}
+
+#[tokio::test]
+async fn every_other_route_needs_a_valid_token_of_the_right_role() {
+    let h = Harness::new().await;
+    let no_token = h
+        .call(Method::GET, "/v1/collections", None, Body::Empty)
+        .await;
+    no_token.refused(401, "unauthenticated");
+    h.get("/v1/collections", "not.a.token")
+        .await
+        .refused(401, "token_invalid");
+    let expired = h.tokens.mint(
+        &Principal {
+            subject: "o-old".into(),
+            role: Role::Student,
+        },
+        OffsetDateTime::now_utc() - Duration::hours(3),
+        Duration::hours(2),
+    );
+    h.get("/v1/collections", &expired)
+        .await
+        .refused(401, "token_expired");
+    let foreign = api::auth::Tokens::new(&[9u8; 32]).unwrap().mint(
+        &Principal {
+            subject: "ops-1".into(),
+            role: Role::Operator,
+        },
+        OffsetDateTime::now_utc(),
+        Duration::hours(1),
+    );
+    h.get("/v1/tasks", &foreign)
+        .await
+        .refused(401, "token_invalid");
+
+    let student = h.student("o-someone").await;
+    h.get("/v1/tasks", &student).await.refused(403, "forbidden");
+    let reviewer = h.staff(Role::Reviewer, "rev-1");
+    h.get("/v1/tasks", &reviewer)
+        .await
+        .refused(403, "forbidden");
+    h.get("/v1/collections", &h.operator())
+        .await
+        .refused(403, "forbidden");
+    h.get("/v1/nowhere", &student)
+        .await
+        .refused(404, "not_found");
+    h.call(
+        Method::DELETE,
+        "/v1/collections",
+        Some(&student),
+        Body::Empty,
+    )
+    .await
+    .refused(405, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn identity_is_checked_with_the_provider_stored_sealed_and_shown_masked() {
+    let h = Harness::new().await;
+    let token = h.student("o-id").await;
+    let id = zhang_id();
+    let body = |name: &str, id: &str| {
+        json!({
+            "name": name,
+            "id_number": id,
+            "portrait": {"content_type": "image/jpeg", "content_length": 300_000},
+        })
+    };
+
+    // A number that fails the check digit never reaches the (paid) provider.
+    let mut wrong_check = id.clone();
+    wrong_check.replace_range(17.., if id.ends_with('0') { "1" } else { "0" });
+    let bad = h
+        .post("/v1/identity", Some(&token), body(ZHANG, &wrong_check))
+        .await;
+    bad.refused(422, "invalid_id_number");
+    assert!(
+        !bad.body.to_string().contains(&wrong_check[..14]),
+        "no echo of the number"
+    );
+    assert!(h.identity.requests().is_empty());
+
+    h.identity.register(ZHANG, &id);
+    h.post("/v1/identity", Some(&token), body("李四", &id))
+        .await
+        .refused(422, "identity_mismatch");
+
+    let verified = h.post("/v1/identity", Some(&token), body(ZHANG, &id)).await;
+    let reply = verified.ok(200);
+    assert_eq!(reply["name"], "张*");
+    assert_eq!(reply["id_number"], masked(&zhang_id()), "{reply}");
+    let upload = &reply["upload"];
+    assert_eq!(upload["method"], "PUT");
+    let url = upload["url"].as_str().unwrap();
+    let portrait = reply["portrait_id"].as_str().unwrap();
+    assert!(url.contains(&format!("portraits/{portrait}")), "{url}");
+    assert!(!verified.body.to_string().contains(&id));
+
+    let seen = h.identity.requests();
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|r| r.authorized));
+    assert_eq!(
+        (seen[1].name.as_str(), seen[1].id_number.as_str()),
+        (ZHANG, id.as_str())
+    );
+
+    let me = h.get("/v1/me", &token).await;
+    assert_eq!(
+        me.ok(200),
+        &json!({"verified": true, "name": "张*", "id_number": masked(&id), "portrait": "pending"})
+    );
+
+    // Verifying again with the same identity does not call the provider again; another
+    // identity on the same WeChat account is refused.
+    h.post("/v1/identity", Some(&token), body(ZHANG, &id))
+        .await
+        .ok(200);
+    assert_eq!(h.identity.requests().len(), 2);
+    let li = id_number("11010520031109246");
+    h.identity.register("李四", &li);
+    h.post("/v1/identity", Some(&token), body("李四", &li))
+        .await
+        .refused(409, "identity_already_verified");
+    let me_again = h.get("/v1/me", &token).await;
+    assert_eq!(me_again.body["name"], "张*");
+
+    // A new portrait URL, for a retake; only for a verified student.
+    let portrait_body = json!({"content_type": "image/png", "content_length": 1000});
+    let fresh = h
+        .post("/v1/identity/portrait", Some(&token), portrait_body.clone())
+        .await;
+    assert_ne!(fresh.ok(200)["portrait_id"].as_str().unwrap(), portrait);
+    let stranger = h.student("o-stranger").await;
+    h.post("/v1/identity/portrait", Some(&stranger), portrait_body)
+        .await
+        .refused(403, "identity_required");
+    h.post(
+        "/v1/identity",
+        Some(&token),
+        json!({"name": ZHANG, "id_number": id, "portrait": {"content_type": "image/heic", "content_length": 10}}),
+    )
+    .await
+    .refused(422, "unsupported_format");
+
+    // The stored record holds neither the name nor the number in plain text.
+    let scan = h
+        .env
+        .dynamodb()
+        .scan()
+        .table_name(h.env.store.table.name())
+        .send()
+        .await
+        .unwrap();
+    let dump = format!("{:?}", scan.items());
+    assert!(!dump.contains(&id) && !dump.contains(ZHANG));
+}
+
+#[tokio::test]
+async fn wrong_identity_guesses_are_rate_limited() {
+    let h = Harness::new().await;
+    let token = h.student("o-guesser").await;
+    h.identity.register(ZHANG, &zhang_id());
+    let body = json!({
+        "name": "王五",
+        "id_number": zhang_id(),
+        "portrait": {"content_type": "image/jpeg", "content_length": 1000},
+    });
+    for _ in 0..5 {
+        h.post("/v1/identity", Some(&token), body.clone())
+            .await
+            .refused(422, "identity_mismatch");
+    }
+    h.post("/v1/identity", Some(&token), body)
+        .await
+        .refused(429, "too_many_attempts");
+    assert_eq!(
+        h.identity.requests().len(),
+        5,
+        "the sixth never reached the provider"
+    );
+}
+
+#[tokio::test]
+async fn operators_create_tasks_and_import_rosters_all_or_nothing() {
+    let h = Harness::new().await;
+    let ops = h.operator();
+    let code = session_code();
+    let task = h.task(&code).await;
+    let task_id = task["id"].as_str().unwrap();
+    assert_eq!(task["profile"]["background"], "blue");
+
+    // The session code is unique; bad fields are named.
+    let duplicate = json!({
+        "session_code": code, "school": "另一所大学", "education_level": "master",
+        "graduation_year": 2026, "fee_fen": 3000,
+        "opens_at": "2026-01-01T00:00:00Z", "closes_at": "2026-12-31T00:00:00Z",
+    });
+    h.post("/v1/tasks", Some(&ops), duplicate.clone())
+        .await
+        .refused(409, "session_code_taken");
+    let mut bad = duplicate.clone();
+    bad["session_code"] = json!("1234");
+    let refused = h.post("/v1/tasks", Some(&ops), bad).await;
+    refused.refused(422, "invalid_field");
+    assert_eq!(refused.body["details"]["field"], "session_code");
+    let mut unknown = duplicate;
+    unknown["colour"] = json!("red");
+    h.post("/v1/tasks", Some(&ops), unknown)
+        .await
+        .refused(400, "bad_request");
+
+    let listed = h.get("/v1/tasks", &ops).await;
+    assert_eq!(listed.ok(200)["tasks"][0]["id"], task_id);
+    assert_eq!(
+        h.get(&format!("/v1/tasks/{task_id}"), &ops).await.ok(200)["id"],
+        task_id
+    );
+    h.get(&format!("/v1/tasks/{}", CollectionId::new()), &ops)
+        .await
+        .refused(404, "not_found");
+
+    // A roster with bad rows: every problem by line, nothing written.
+    let csv = format!(
+        "学号,姓名,身份证号,专业\n2022001,{ZHANG},{},软件工程\n2022002,李四,123,软件工程\n2022003,,{},法学\n",
+        zhang_id(),
+        id_number("11010520031109246"),
+    );
+    let answer = h.import(task_id, &csv).await;
+    answer.refused(422, "roster_rows_invalid");
+    let rows = &answer.body["details"]["rows"];
+    assert_eq!(rows[0]["line"], 3);
+    assert_eq!(rows[0]["field"], "id_number");
+    assert_eq!(rows[1]["line"], 4);
+    assert_eq!(rows[1]["field"], "name");
+    let progress = h.get(&format!("/v1/tasks/{task_id}/progress"), &ops).await;
+    assert_eq!(progress.ok(200)["enrolled"], 0, "nothing was imported");
+
+    h.import(task_id, "学号,姓名\n1,2\n")
+        .await
+        .refused(422, "roster_unreadable");
+
+    // A good roster, imported twice: the same rows.
+    let good = roster_csv(&[
+        ("2022001", ZHANG, &zhang_id(), ""),
+        ("2022002", "李四", &id_number("11010520031109246"), ""),
+    ]);
+    assert_eq!(h.import(task_id, &good).await.ok(200)["imported"], 2);
+    assert_eq!(h.import(task_id, &good).await.ok(200)["imported"], 2);
+    let progress = h.get(&format!("/v1/tasks/{task_id}/progress"), &ops).await;
+    let progress = progress.ok(200);
+    assert_eq!(progress["enrolled"], 2);
+    assert_eq!(progress["started"], 0);
+    assert_eq!(
+        progress["not_started"][0],
+        json!({"student_number": "2022001", "name": "张*"})
+    );
+}
+
+#[tokio::test]
+async fn a_roster_of_ten_thousand_rows_imports_in_one_request() {
+    let h = Harness::new().await;
+    let task = h.task(&session_code()).await;
+    let task_id = task["id"].as_str().unwrap();
+    let mut csv = String::from("学号,姓名,身份证号,图像采集码\n");
+    for i in 0..10_000u32 {
+        let body = format!("440106200{:01}0{:01}1{:05}", i % 10, 1 + i % 9, i);
+        let body = &body[..17];
+        csv.push_str(&format!("S{i:05},学生{i},{},C{i:05}\n", id_number(body)));
+    }
+    assert_eq!(h.import(task_id, &csv).await.ok(200)["imported"], 10_000);
+    let progress = h
+        .get(&format!("/v1/tasks/{task_id}/progress"), &h.operator())
+        .await;
+    assert_eq!(progress.ok(200)["enrolled"], 10_000);
+    // The last row's collection code leads to it.
+    let row = h
+        .env
+        .store
+        .table
+        .enrollment_by_chsi_code("C09999")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.student_number, "S09999");
+}
+
+#[tokio::test]
+async fn linking_by_roster_opens_one_case_and_again_returns_it() {
+    let h = Harness::new().await;
+    let task_id = task_with_roster(&h).await;
+    let stranger = h.student("o-unverified").await;
+    h.post("/v1/links/roster", Some(&stranger), json!({}))
+        .await
+        .refused(403, "identity_required");
+
+    let token = h.verified_student("o-zhang", ZHANG, &zhang_id()).await;
+    let first = h.post("/v1/links/roster", Some(&token), json!({})).await;
+    let linked = &first.ok(200)["collections"][0];
+    assert_eq!(linked["created"], true);
+    let case = &linked["collection"];
+    assert_eq!(case["status"], "awaiting_payment");
+    assert_eq!(case["next_step"], "pay");
+    assert_eq!(case["task"]["id"], task_id.as_str());
+    assert_eq!(case["task"]["fee_fen"], 3000);
+    assert_eq!(case["enrollment"]["student_number"], "2022001");
+    assert_eq!(case["enrollment"]["name"], "张*");
+    assert_eq!(case["enrollment"]["id_number"], masked(&zhang_id()));
+
+    let again = h.post("/v1/links/roster", Some(&token), json!({})).await;
+    let again = &again.ok(200)["collections"][0];
+    assert_eq!(again["created"], false);
+    assert_eq!(again["collection"]["id"], case["id"]);
+
+    // Someone verified with a number that is on no roster.
+    let li_other = id_number("11010519990101001");
+    let nobody = h.verified_student("o-nobody", "钱七", &li_other).await;
+    h.post("/v1/links/roster", Some(&nobody), json!({}))
+        .await
+        .refused(404, "not_on_roster");
+}
+
+#[tokio::test]
+async fn a_closed_or_future_session_cannot_be_linked() {
+    let h = Harness::new().await;
+    let now = OffsetDateTime::now_utc();
+    let closed = h
+        .task_open_between(
+            &session_code(),
+            now - Duration::days(30),
+            now - Duration::days(1),
+        )
+        .await;
+    let csv = roster_csv(&[("2022001", ZHANG, &zhang_id(), "")]);
+    h.import(closed["id"].as_str().unwrap(), &csv).await.ok(200);
+    let token = h.verified_student("o-late", ZHANG, &zhang_id()).await;
+    h.post("/v1/links/roster", Some(&token), json!({}))
+        .await
+        .refused(409, "session_closed");
+
+    let future_code = session_code();
+    let future = h
+        .task_open_between(
+            &future_code,
+            now + Duration::days(1),
+            now + Duration::days(30),
+        )
+        .await;
+    h.import(future["id"].as_str().unwrap(), &csv).await.ok(200);
+    h.post(
+        "/v1/links/session-code",
+        Some(&token),
+        json!({"session_code": future_code, "student_number": "2022001"}),
+    )
+    .await
+    .refused(409, "session_not_open");
+}
+
+fn qr_png(text: &str) -> String {
+    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+    let image = code
+        .render::<image::Luma<u8>>()
+        .min_dimensions(300, 300)
+        .build();
+    let mut png = Vec::new();
+    image
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    base64::engine::general_purpose::STANDARD.encode(png)
+}
+
+#[tokio::test]
+async fn linking_by_collection_code_checks_the_last_four_and_reads_qr_screenshots() {
+    let h = Harness::new().await;
+    task_with_roster(&h).await;
+    let token = h.verified_student("o-zhang", ZHANG, &zhang_id()).await;
+    let last4 = zhang_id()[14..].to_owned();
+
+    h.post(
+        "/v1/links/chsi-code",
+        Some(&token),
+        json!({"code": "CJM2022001", "id_last4": "0000"}),
+    )
+    .await
+    .refused(422, "id_last4_mismatch");
+    h.post(
+        "/v1/links/chsi-code",
+        Some(&token),
+        json!({"code": "NOPE", "id_last4": last4}),
+    )
+    .await
+    .refused(404, "chsi_code_not_found");
+    h.post(
+        "/v1/links/chsi-code",
+        Some(&token),
+        json!({"code": "bad code!", "id_last4": last4}),
+    )
+    .await
+    .refused(422, "invalid_chsi_code");
+    h.post(
+        "/v1/links/chsi-code",
+        Some(&token),
+        json!({"id_last4": last4}),
+    )
+    .await
+    .refused(400, "bad_request");
+    // Li Si's code with Li Si's last four is still not Zhang San's record.
+    let li_last4 = id_number("11010520031109246")[14..].to_owned();
+    h.post(
+        "/v1/links/chsi-code",
+        Some(&token),
+        json!({"code": "CJM2022002", "id_last4": li_last4}),
+    )
+    .await
+    .refused(403, "not_your_record");
+
+    // A screenshot of the QR (a link with the code in it), decoded on the server.
+    let qr = qr_png("https://www.chsi.com.cn/xlcx/tx?cjm=CJM2022001");
+    let linked = h
+        .post(
+            "/v1/links/chsi-code",
+            Some(&token),
+            json!({"qr_image": qr, "id_last4": last4}),
+        )
+        .await;
+    assert_eq!(
+        linked.ok(201)["collection"]["enrollment"]["student_number"],
+        "2022001"
+    );
+    let again = h
+        .post(
+            "/v1/links/chsi-code",
+            Some(&token),
+            json!({"code": "CJM2022001", "id_last4": last4}),
+        )
+        .await;
+    assert_eq!(again.ok(200)["created"], false);
+
+    let blank = image::GrayImage::from_pixel(50, 50, image::Luma([255]));
+    let mut png = Vec::new();
+    blank
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let blank = base64::engine::general_purpose::STANDARD.encode(png);
+    h.post(
+        "/v1/links/chsi-code",
+        Some(&token),
+        json!({"qr_image": blank, "id_last4": last4}),
+    )
+    .await
+    .refused(422, "qr_unreadable");
+
+    // Three wrong guesses so far (malformed input is not a guess): two more fill the window,
+    // after which even the right answer is refused until the window turns.
+    h.post(
+        "/v1/links/chsi-code",
+        Some(&token),
+        json!({"code": "NOPE2", "id_last4": last4}),
+    )
+    .await
+    .refused(404, "chsi_code_not_found");
+    h.post(
+        "/v1/links/chsi-code",
+        Some(&token),
+        json!({"code": "CJM2022001", "id_last4": "1111"}),
+    )
+    .await
+    .refused(422, "id_last4_mismatch");
+    h.post(
+        "/v1/links/chsi-code",
+        Some(&token),
+        json!({"code": "CJM2022001", "id_last4": last4}),
+    )
+    .await
+    .refused(429, "too_many_attempts");
+}
+
+#[tokio::test]
+async fn linking_by_session_code_and_student_number() {
+    let h = Harness::new().await;
+    let code = session_code();
+    let task = h.task(&code).await;
+    let csv = roster_csv(&[
+        ("2022001", ZHANG, &zhang_id(), ""),
+        ("2022002", "李四", &id_number("11010520031109246"), ""),
+    ]);
+    h.import(task["id"].as_str().unwrap(), &csv).await.ok(200);
+    let token = h.verified_student("o-zhang", ZHANG, &zhang_id()).await;
+    let link =
+        |session: &str, number: &str| json!({"session_code": session, "student_number": number});
+    h.post(
+        "/v1/links/session-code",
+        Some(&token),
+        link("123", "2022001"),
+    )
+    .await
+    .refused(422, "invalid_field");
+    let other_code = if code == "00000000" {
+        "00000001"
+    } else {
+        "00000000"
+    };
+    h.post(
+        "/v1/links/session-code",
+        Some(&token),
+        link(other_code, "2022001"),
+    )
+    .await
+    .refused(404, "session_not_found");
+    h.post(
+        "/v1/links/session-code",
+        Some(&token),
+        link(&code, "2099999"),
+    )
+    .await
+    .refused(404, "student_not_found");
+    h.post(
+        "/v1/links/session-code",
+        Some(&token),
+        link(&code, "2022002"),
+    )
+    .await
+    .refused(403, "not_your_record");
+    let linked = h
+        .post(
+            "/v1/links/session-code",
+            Some(&token),
+            link(&code, "2022001"),
+        )
+        .await;
+    assert_eq!(linked.ok(201)["collection"]["status"], "awaiting_payment");
+
+    // The same record from another WeChat account (even one verified as Zhang San).
+    let twin = h.verified_student("o-zhang-2", ZHANG, &zhang_id()).await;
+    h.post(
+        "/v1/links/session-code",
+        Some(&twin),
+        link(&code, "2022001"),
+    )
+    .await
+    .refused(409, "already_linked");
+}
+
+#[tokio::test]
+async fn a_student_sees_only_their_own_cases_and_operators_see_the_audit_trail() {
+    let h = Harness::new().await;
+    let (token, id) = linked_student(&h).await;
+    let mine = h.get("/v1/collections", &token).await;
+    assert_eq!(mine.ok(200)["collections"][0]["id"], id.as_str());
+    assert_eq!(
+        h.get(&format!("/v1/collections/{id}"), &token)
+            .await
+            .ok(200)["id"],
+        id.as_str()
+    );
+
+    let li = h
+        .verified_student("o-li", "李四", &id_number("11010520031109246"))
+        .await;
+    assert_eq!(
+        h.get("/v1/collections", &li).await.ok(200)["collections"],
+        json!([])
+    );
+    h.get(&format!("/v1/collections/{id}"), &li)
+        .await
+        .refused(403, "forbidden");
+    h.post(
+        &format!("/v1/collections/{id}/attempts"),
+        Some(&li),
+        json!({"content_type": "image/jpeg", "content_length": 10}),
+    )
+    .await
+    .refused(403, "forbidden");
+    h.get(&format!("/v1/collections/{}", CollectionId::new()), &li)
+        .await
+        .refused(404, "not_found");
+    h.get("/v1/collections/not-an-id", &li)
+        .await
+        .refused(404, "not_found");
+
+    h.get(&format!("/v1/collections/{id}/events"), &token)
+        .await
+        .refused(403, "forbidden");
+    let ops = h.operator();
+    assert_eq!(
+        h.get(&format!("/v1/collections/{id}"), &ops).await.ok(200)["id"],
+        id.as_str()
+    );
+    let events = h.get(&format!("/v1/collections/{id}/events"), &ops).await;
+    let events = events.ok(200)["events"].as_array().unwrap().clone();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["to"], "awaiting_payment");
+    assert_eq!(
+        events[0]["actor"],
+        json!({"kind": "student", "id": "o-zhang"})
+    );
+}
+
+#[tokio::test]
+async fn attempts_need_payment_and_only_a_passed_attempt_can_be_submitted() {
+    let h = Harness::new().await;
+    let (token, id) = linked_student(&h).await;
+    let attempts = format!("/v1/collections/{id}/attempts");
+    let jpeg = json!({"content_type": "image/jpeg", "content_length": 2048});
+    h.post(&attempts, Some(&token), jpeg.clone())
+        .await
+        .refused(409, "payment_required");
+
+    pay(&h, &id).await;
+    h.post(
+        &attempts,
+        Some(&token),
+        json!({"content_type": "image/gif", "content_length": 10}),
+    )
+    .await
+    .refused(422, "unsupported_format");
+    h.post(
+        &attempts,
+        Some(&token),
+        json!({"content_type": "image/jpeg", "content_length": 16 * 1024 * 1024}),
+    )
+    .await
+    .refused(413, "file_too_large");
+
+    // A presigned PUT that moto accepts, under the attempt's key.
+    let first = start_attempt(&h, &token, &id).await;
+    let rejected_id = first["attempt_id"].as_str().unwrap().to_owned();
+    let url = first["upload"]["url"].as_str().unwrap();
+    assert!(url.contains(&format!("attempts/{id}/{rejected_id}")));
+    let put = reqwest::Client::new()
+        .put(url)
+        .header("content-type", "image/jpeg")
+        .body(vec![0xFFu8; 2048])
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.status());
+
+    let submit = format!("/v1/collections/{id}/submit");
+    h.post(&submit, Some(&token), json!({"attempt_id": rejected_id}))
+        .await
+        .refused(409, "attempt_not_passed");
+    check(
+        &h,
+        &id,
+        &rejected_id,
+        CheckOutcome::Rejected {
+            reasons: vec![ReasonCode::Earrings],
+            review_flags: vec![],
+        },
+    )
+    .await;
+    h.post(&submit, Some(&token), json!({"attempt_id": rejected_id}))
+        .await
+        .refused(409, "attempt_not_passed");
+    let case = h.get(&format!("/v1/collections/{id}"), &token).await;
+    let attempt = &case.ok(200)["attempts"][0];
+    assert_eq!(attempt["status"], "rejected");
+    assert_eq!(attempt["reasons"][0]["code"], "earrings");
+    assert!(
+        attempt["reasons"][0]["hint_zh"]
+            .as_str()
+            .unwrap()
+            .contains("耳")
+    );
+    assert_eq!(case.body["next_step"], "upload");
+
+    // A retake that passes: submitted, and the case is in review and locked for uploads.
+    let second = start_attempt(&h, &token, &id).await;
+    let passed_id = second["attempt_id"].as_str().unwrap().to_owned();
+    check(
+        &h,
+        &id,
+        &passed_id,
+        CheckOutcome::Passed {
+            review_flags: vec![],
+        },
+    )
+    .await;
+    assert_eq!(
+        h.get(&format!("/v1/collections/{id}"), &token).await.body["next_step"],
+        "submit"
+    );
+    h.post(
+        &submit,
+        Some(&token),
+        json!({"attempt_id": AttemptId::new().to_string()}),
+    )
+    .await
+    .refused(404, "not_found");
+    let submitted = h
+        .post(&submit, Some(&token), json!({"attempt_id": passed_id}))
+        .await;
+    let submitted = submitted.ok(200);
+    assert_eq!(submitted["status"], "in_review");
+    assert_eq!(submitted["submitted_attempt"], passed_id.as_str());
+    assert_eq!(submitted["payment"]["amount_fen"], 3000);
+    h.post(&attempts, Some(&token), jpeg)
+        .await
+        .refused(409, "in_review");
+
+    let progress = h
+        .get(
+            &format!(
+                "/v1/tasks/{}/progress",
+                submitted["task"]["id"].as_str().unwrap()
+            ),
+            &h.operator(),
+        )
+        .await;
+    let progress = progress.ok(200);
+    assert_eq!(progress["by_status"]["in_review"], 1);
+    assert_eq!(progress["by_status"]["awaiting_payment"], 0);
+    assert_eq!(progress["started"], 1);
+    assert!(progress["oldest_in_review_since"].is_string());
+    assert_eq!(
+        progress["not_started"],
+        json!([{"student_number": "2022002", "name": "李*"}])
+    );
+}
+
+#[tokio::test]
+async fn bodies_are_size_limited_and_no_input_makes_a_handler_fail() {
+    let h = Harness::new().await;
+    let student = h.student("o-fuzz").await;
+    let ops = h.operator();
+    let huge = "x".repeat(17 * 1024);
+    h.post("/v1/identity", Some(&student), json!({ "name": huge }))
+        .await
+        .refused(413, "payload_too_large");
+
+    let garbage: [&[u8]; 7] = [
+        b"",
+        b"null",
+        b"[]",
+        b"{\"code\": 1}",
+        b"\xff\xfe\x00",
+        b"{\"name\":\"\\u0000\",\"id_number\":\"\",\"portrait\":{\"content_type\":\"\",\"content_length\":-1}}",
+        b"{{{{",
+    ];
+    for route in api::router::ROUTES {
+        let path = route
+            .path
+            .replace("{collection_id}", &CollectionId::new().to_string())
+            .replace("{task_id}", &CollectionId::new().to_string());
+        for body in garbage {
+            for token in [&student, &ops] {
+                let answer = h
+                    .call(
+                        route.method.clone(),
+                        &path,
+                        Some(token),
+                        Body::Binary(body.to_vec()),
+                    )
+                    .await;
+                // Routes that read no body answer normally; the rest refuse with a code.
+                assert!(
+                    answer.status < 500,
+                    "{} {path} with {body:?}: {} {}",
+                    route.method,
+                    answer.status,
+                    answer.body
+                );
+                assert!(answer.status < 400 || answer.body["code"].is_string());
+            }
+        }
+    }
+}

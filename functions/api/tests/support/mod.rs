@@ -1,0 +1,227 @@
+//! A test's own API: the real `App` over its own moto resources, with local HTTP servers
+//! playing WeChat login and the identity provider. Requests are real `lambda_http` requests.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use api::App;
+use api::auth::{Principal, Role, Tokens};
+use api::identity::HttpIdentityVerifier;
+use domain::IdNumber;
+use lambda_http::http::{Method, Request};
+use lambda_http::{Body, RequestExt};
+use localstack::TestEnv;
+use localstack::peers::{IdentityPeer, WeChatLoginPeer};
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+use wechat::{LoginClient, LoginConfig};
+
+pub struct Harness {
+    pub env: TestEnv,
+    pub app: App,
+    pub wechat: WeChatLoginPeer,
+    pub identity: IdentityPeer,
+    pub tokens: Tokens,
+}
+
+/// A response: status and JSON body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+
+    /// Asserts an error response with `status` and `code`, with both messages present.
+    #[track_caller]
+    pub fn refused(&self, status: u16, code: &str) {
+        assert_eq!(
+            (self.status, self.code()),
+            (status, code),
+            "{:#}",
+            self.body
+        );
+        assert!(
+            self.body["message_zh"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+                && self.body["message_en"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
+            "error without messages: {}",
+            self.body
+        );
+    }
+
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "{:#}", self.body);
+        &self.body
+    }
+}
+
+pub const SECRET: &[u8] = b"a test session secret of 32+ bytes, not for production";
+
+impl Harness {
+    pub async fn new() -> Self {
+        let env = TestEnv::new().await;
+        let wechat = WeChatLoginPeer::start().await;
+        let identity = IdentityPeer::start().await;
+        let tokens = Tokens::new(SECRET).unwrap();
+        let app = App {
+            store: env.store.clone(),
+            tokens: tokens.clone(),
+            login: LoginClient::new(LoginConfig {
+                base_url: wechat.base_url.clone(),
+                appid: wechat.appid.clone(),
+                secret: wechat.secret.clone(),
+            }),
+            verifier: Arc::new(HttpIdentityVerifier::new(
+                identity.base_url.clone(),
+                identity.api_key.clone(),
+            )),
+        };
+        Self {
+            env,
+            app,
+            wechat,
+            identity,
+            tokens,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Body,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request.body(body).unwrap().with_raw_http_path(path);
+        let response = self.app.handle(request).await;
+        let status = response.status().as_u16();
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json; charset=utf-8"
+        );
+        let body = match response.body() {
+            Body::Text(text) => serde_json::from_str(text).expect("a JSON body"),
+            other => panic!("unexpected body {other:?}"),
+        };
+        Answer { status, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.call(Method::GET, path, Some(token), Body::Empty).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        self.call(Method::POST, path, token, Body::Text(body.to_string()))
+            .await
+    }
+
+    /// Logs a student in through WeChat and returns their token.
+    pub async fn student(&self, openid: &str) -> String {
+        let code = self.wechat.issue_code(openid);
+        let answer = self
+            .post("/v1/auth/wechat", None, json!({ "code": code }))
+            .await;
+        answer.ok(200)["token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn staff(&self, role: Role, subject: &str) -> String {
+        let principal = Principal {
+            subject: subject.into(),
+            role,
+        };
+        self.tokens
+            .mint(&principal, OffsetDateTime::now_utc(), Duration::hours(1))
+    }
+
+    pub fn operator(&self) -> String {
+        self.staff(Role::Operator, "ops-1")
+    }
+
+    /// Creates a task open now, with a session code of its own; returns its JSON.
+    pub async fn task(&self, session_code: &str) -> Value {
+        self.task_open_between(
+            session_code,
+            OffsetDateTime::now_utc() - Duration::days(1),
+            OffsetDateTime::now_utc() + Duration::days(30),
+        )
+        .await
+    }
+
+    pub async fn task_open_between(
+        &self,
+        session_code: &str,
+        opens_at: OffsetDateTime,
+        closes_at: OffsetDateTime,
+    ) -> Value {
+        let body = json!({
+            "session_code": session_code,
+            "school": "华南理工大学",
+            "education_level": "bachelor",
+            "graduation_year": 2026,
+            "fee_fen": 3000,
+            "opens_at": opens_at.format(&time::format_description::well_known::Rfc3339).unwrap(),
+            "closes_at": closes_at.format(&time::format_description::well_known::Rfc3339).unwrap(),
+        });
+        self.post("/v1/tasks", Some(&self.operator()), body)
+            .await
+            .ok(201)
+            .clone()
+    }
+
+    pub async fn import(&self, task_id: &str, csv: &str) -> Answer {
+        self.call(
+            Method::PUT,
+            &format!("/v1/tasks/{task_id}/roster"),
+            Some(&self.operator()),
+            Body::Text(csv.to_owned()),
+        )
+        .await
+    }
+
+    /// Logs in, verifies the identity (registered with the provider) and returns the token.
+    pub async fn verified_student(&self, openid: &str, name: &str, id_number: &str) -> String {
+        self.identity.register(name, id_number);
+        let token = self.student(openid).await;
+        self.post(
+            "/v1/identity",
+            Some(&token),
+            json!({
+                "name": name,
+                "id_number": id_number,
+                "portrait": {"content_type": "image/jpeg", "content_length": 1000},
+            }),
+        )
+        .await
+        .ok(200);
+        token
+    }
+}
+
+/// A valid, made-up ID number from its first 17 characters.
+pub fn id_number(body: &str) -> String {
+    IdNumber::complete(body).expect("a 17-digit body")
+}
+
+/// A session code of this test's own: session codes are unique per table, and each test has its
+/// own table, so any fixed code works; this one varies to catch accidental sharing.
+pub fn session_code() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{:08}", nanos % 100_000_000)
+}
