@@ -1,27 +1,31 @@
-//! The journey of one student's case through the system, on whatever stack `store` points at.
-//! The demo prints it; the end-to-end tests check it. It grows with each part of the system:
-//! today it walks the state machine through the store; the API, photo processor, payments,
-//! review and publishing functions take over their steps as they land.
+//! The journey of one student's case through the system, on whatever stack it is given. The
+//! demo prints it; the end-to-end tests check it. It grows with each part of the system: the
+//! API (served by `cargo lambda watch`) runs the student's and operator's steps over HTTP;
+//! payment, the photo check, review and publishing are still driven through the store until
+//! their functions land.
+
+mod local_api;
+
+pub use local_api::{LocalApi, StackNames};
 
 use domain::{
-    Actor, AttemptId, BatchId, CheckOutcome, Collection, CollectionId, CollectionTask, Command,
-    EducationLevel, Enrollment, IdNumber, NewTask, Payment, PhotoProfile, RosterRow, SessionCode,
-    Student, VerifiedIdentity, mask_name,
+    Actor, AttemptId, BatchId, CheckOutcome, Collection, CollectionId, Command, IdNumber, Payment,
 };
-use store::{ImageType, Opened, Store, StoreError, UploadKey};
-use time::{Duration, OffsetDateTime};
+use serde_json::{Value, json};
+use store::{Store, StoreError};
+use time::OffsetDateTime;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// What the journey left behind, for checks.
 pub struct Journey {
-    pub task: CollectionTask,
+    pub task_id: String,
     pub collection: CollectionId,
 }
 
-/// A small roster, as a school would send it. The ID numbers are made up with valid check
-/// characters (GB 11643); nobody real has them.
-fn roster(task: &CollectionTask) -> Result<Vec<Enrollment>, Error> {
+/// A small roster, as a school would send it (CSV, Chinese headers). The ID numbers are made up
+/// with valid check characters (GB 11643); nobody real has them.
+fn roster_csv() -> Result<(String, Vec<(String, String)>), Error> {
     let rows = [
         (
             "2022110101",
@@ -37,135 +41,150 @@ fn roster(task: &CollectionTask) -> Result<Vec<Enrollment>, Error> {
             "数字媒体技术",
         ),
     ];
-    rows.iter()
-        .map(|(number, name, body, major)| {
-            let id = IdNumber::complete(body).ok_or("bad demo ID body")?;
-            Enrollment::from_row(
-                task.id,
-                &RosterRow {
-                    student_number: number,
-                    name,
-                    id_number: &id,
-                    school: &task.school,
-                    education_level: task.education_level,
-                    major,
-                    chsi_code: "",
-                },
-            )
-            .map_err(Into::into)
-        })
-        .collect()
+    let mut csv = String::from("学号,姓名,身份证号,专业\n");
+    let mut people = Vec::new();
+    for (number, name, body, major) in rows {
+        let id = IdNumber::complete(body).ok_or("bad demo ID body")?;
+        csv.push_str(&format!("{number},{name},{id},{major}\n"));
+        people.push((name.to_owned(), id));
+    }
+    Ok((csv, people))
 }
+
+/// A stand-in for the phone photo until the photo engine lands: the first bytes of a JPEG.
+const PHOTO: &[u8] = b"\xFF\xD8\xFF\xE0 stand-in bytes until the photo engine lands";
 
 /// Walks one student from roster to `Published`, reporting each step to `say`.
 pub async fn walk(
     store: &Store,
+    api: &LocalApi,
     now: OffsetDateTime,
     say: &mut dyn FnMut(String),
 ) -> Result<Journey, Error> {
     let table = &store.table;
+    let ops = api.operator_token();
 
     // A session code of its own per run, so the demo can run again on a running stack.
     let code = format!("{:08}", now.unix_timestamp() % 100_000_000);
-    let task = CollectionTask::create(NewTask {
-        session_code: SessionCode::parse(&code)?,
-        school: "华南理工大学".into(),
-        education_level: EducationLevel::Bachelor,
-        graduation_year: 2026,
-        fee_fen: 3000,
-        profile: PhotoProfile::default(),
-        opens_at: now - Duration::days(1),
-        closes_at: now + Duration::days(60),
-    })?;
-    table.create_task(&task).await?;
-    say(format!(
-        "operator created task {} for {} (session code {}, fee ¥{:.2})",
-        task.id,
-        task.school,
-        task.session_code.as_str(),
-        f64::from(task.fee_fen) / 100.0
-    ));
-
-    let rows = roster(&task)?;
-    table.put_enrollments(&rows).await?;
-    table.put_enrollments(&rows).await?;
-    say(format!(
-        "operator imported a roster of {} students (twice: re-import changes nothing)",
-        rows.len()
-    ));
-
-    let me = &rows[0];
-    let openid = format!("o-demo-{}", task.id);
-    table
-        .put_student(&Student {
-            openid: openid.clone(),
-            identity: Some(VerifiedIdentity {
-                name: me.name.clone(),
-                id_number: me.id_number.clone(),
-                verified_at: now,
-            }),
-            portrait: None,
-        })
-        .await?;
-    say(format!(
-        "student verified as {} {} (stored sealed; shown masked)",
-        mask_name(&me.name),
-        me.id_number.masked()
-    ));
-
-    let matches = table.enrollments_by_id_number(&me.id_number).await?;
-    let enrollment = matches
-        .iter()
-        .find(|e| e.task_id == task.id && e.name == me.name)
-        .ok_or("the roster has no row for this student")?;
-    say(format!(
-        "roster row found by blind index: 学号 {}, {}, {}",
-        enrollment.student_number,
-        enrollment.education_level.name_zh(),
-        enrollment.major
-    ));
-
-    let student = Actor::Student(openid.clone());
-    let (case, created) = Collection::open(
-        task.id,
-        enrollment.student_number.clone(),
-        openid.clone(),
-        student.clone(),
-        now,
-    );
-    table.open_collection(&case, &created).await?;
-    let (again, again_created) = Collection::open(
-        task.id,
-        enrollment.student_number.clone(),
-        openid,
-        student.clone(),
-        now,
-    );
-    let Opened::Existing { id: same, .. } = table.open_collection(&again, &again_created).await?
-    else {
-        return Err("linking twice opened a second case".into());
+    let rfc3339 = |t: OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
     };
+    let task = api
+        .send(
+            "POST",
+            "/v1/tasks",
+            Some(&ops),
+            Body::Json(json!({
+                "session_code": code,
+                "school": "华南理工大学",
+                "education_level": "bachelor",
+                "graduation_year": 2026,
+                "fee_fen": 3000,
+                "opens_at": rfc3339(now - time::Duration::days(1)),
+                "closes_at": rfc3339(now + time::Duration::days(60)),
+            })),
+        )
+        .await?
+        .expect(201)?;
+    let task_id = text(&task["id"])?;
     say(format!(
-        "case {} opened, {} (linking again returns the same case: {})",
-        case.id,
-        case.status,
-        same == case.id
+        "operator  POST /v1/tasks → task {task_id} for {} (session code {code}, fee ¥{:.2})",
+        task["school"].as_str().unwrap_or_default(),
+        task["fee_fen"].as_f64().unwrap_or_default() / 100.0
+    ));
+
+    let (csv, people) = roster_csv()?;
+    let roster_path = format!("/v1/tasks/{task_id}/roster");
+    for _ in 0..2 {
+        let imported = api
+            .send("PUT", &roster_path, Some(&ops), Body::Csv(csv.clone()))
+            .await?
+            .expect(200)?;
+        say(format!(
+            "operator  PUT {roster_path} → {} rows imported",
+            imported["imported"]
+        ));
+    }
+    say("          (the second import changed nothing: rows are keyed by 学号)".into());
+
+    let (name, id_number) = &people[0];
+    let openid = format!("o-demo-{task_id}");
+    let token = api.login(&openid).await?;
+    say(format!(
+        "student   POST /v1/auth/wechat → session for {openid} (2 h)"
+    ));
+
+    api.identity.register(name, id_number);
+    let identity = api
+        .send(
+            "POST",
+            "/v1/identity",
+            Some(&token),
+            Body::Json(json!({
+                "name": name,
+                "id_number": id_number,
+                "portrait": {"content_type": "image/jpeg", "content_length": PHOTO.len()},
+            })),
+        )
+        .await?
+        .expect(200)?;
+    say(format!(
+        "student   POST /v1/identity → verified as {} {} (stored sealed; shown masked)",
+        text(&identity["name"])?,
+        text(&identity["id_number"])?
+    ));
+    let status = put(&identity["upload"], PHOTO).await?;
+    say(format!(
+        "student   PUT ID-card portrait to the presigned URL → HTTP {status}"
+    ));
+
+    let linked = api
+        .send(
+            "POST",
+            "/v1/links/roster",
+            Some(&token),
+            Body::Json(json!({})),
+        )
+        .await?
+        .expect(200)?;
+    let case_json = &linked["collections"][0]["collection"];
+    let case_id: CollectionId = text(&case_json["id"])?.parse()?;
+    say(format!(
+        "student   POST /v1/links/roster → case {case_id}: 学号 {}, {} ({}), next step: {}",
+        text(&case_json["enrollment"]["student_number"])?,
+        text(&case_json["task"]["education_level_zh"])?,
+        text(&case_json["enrollment"]["major"])?,
+        text(&case_json["next_step"])?
+    ));
+    let again = api
+        .send(
+            "POST",
+            "/v1/links/roster",
+            Some(&token),
+            Body::Json(json!({})),
+        )
+        .await?
+        .expect(200)?;
+    say(format!(
+        "student   POST /v1/links/roster again → same case: {}",
+        again["collections"][0]["collection"]["id"] == case_json["id"]
     ));
 
     let mut case_steps = Steps {
         table,
-        case: case.id,
-        now,
+        case: case_id,
         say,
     };
-
-    let order_no = format!("GP{}", case.id);
+    case_steps.say(
+        "payments   (the store stands in for WeChat Pay until the payments issue lands)".into(),
+    );
     case_steps
         .step(
             Command::ConfirmPayment {
                 payment: Payment {
-                    order_no: order_no.clone(),
-                    amount_fen: task.fee_fen,
+                    order_no: format!("GP{case_id}"),
+                    amount_fen: 3000,
                     transaction_id: format!("4200{}", now.unix_timestamp()),
                     paid_at: now,
                 },
@@ -174,40 +193,26 @@ pub async fn walk(
         )
         .await?;
 
-    let attempt = AttemptId::new();
-    case_steps
-        .step(
-            Command::StartAttempt {
-                attempt_id: attempt,
-            },
-            student.clone(),
+    let attempts_path = format!("/v1/collections/{case_id}/attempts");
+    let started = api
+        .send(
+            "POST",
+            &attempts_path,
+            Some(&token),
+            Body::Json(json!({
+                "content_type": "image/jpeg",
+                "content_length": PHOTO.len(),
+            })),
         )
-        .await?;
-    let photo = b"\xFF\xD8\xFF\xE0 stand-in bytes until the photo engine lands".to_vec();
-    let upload = store
-        .objects
-        .presign_upload(
-            UploadKey::Attempt {
-                collection: case.id,
-                attempt,
-            },
-            ImageType::Jpeg,
-            photo.len() as u64,
-        )
-        .await?;
-    let mut put = reqwest::Client::new().put(&upload.url).body(photo);
-    for (name, value) in &upload.headers {
-        put = put.header(name, value);
-    }
-    let status = put.send().await?.status();
-    if !status.is_success() {
-        return Err(format!("the presigned upload failed: HTTP {status}").into());
-    }
+        .await?
+        .expect(201)?;
+    let attempt: AttemptId = text(&started["attempt_id"])?.parse()?;
+    let status = put(&started["upload"], PHOTO).await?;
     case_steps.say(format!(
-        "       uploaded through a presigned PUT (valid until {}): HTTP {status}",
-        clock(upload.expires_at)
+        "student   POST {attempts_path} → attempt {attempt}; PUT photo to S3 → HTTP {status}"
     ));
 
+    case_steps.say("processor  (the store stands in for the photo engine until it lands)".into());
     let processor = Actor::System("photo-processor".into());
     case_steps
         .step(
@@ -228,17 +233,25 @@ pub async fn walk(
             processor,
         )
         .await?;
-    case_steps
-        .step(
-            Command::Submit {
-                attempt_id: attempt,
-            },
-            student,
-        )
-        .await?;
 
+    let submitted = api
+        .send(
+            "POST",
+            &format!("/v1/collections/{case_id}/submit"),
+            Some(&token),
+            Body::Json(json!({ "attempt_id": attempt.to_string() })),
+        )
+        .await?
+        .expect(200)?;
+    case_steps.say(format!(
+        "student   POST /v1/collections/{case_id}/submit → {}, next step: {}",
+        text(&submitted["status"])?,
+        text(&submitted["next_step"])?
+    ));
+
+    let now = OffsetDateTime::now_utc();
     // Two reviewers decide on the same snapshot: exactly one decision is written.
-    let current = table.collection(case.id).await?;
+    let current = table.collection(case_id).await?;
     let a = current.apply(
         Command::Approve {
             reviewer: "reviewer-1".into(),
@@ -274,28 +287,107 @@ pub async fn walk(
         .step(Command::AcknowledgePublished { batch_id: batch }, publisher)
         .await?;
 
-    case_steps.say("audit trail (never rewritten):".into());
-    for event in table.events(case.id).await? {
+    let case = api
+        .send(
+            "GET",
+            &format!("/v1/collections/{case_id}"),
+            Some(&token),
+            Body::None,
+        )
+        .await?
+        .expect(200)?;
+    case_steps.say(format!(
+        "student   GET /v1/collections/{case_id} → {}, published: {}",
+        text(&case["status"])?,
+        case["publishing"]["published"]
+    ));
+    let events = api
+        .send(
+            "GET",
+            &format!("/v1/collections/{case_id}/events"),
+            Some(&ops),
+            Body::None,
+        )
+        .await?
+        .expect(200)?;
+    case_steps.say("operator  GET …/events → the audit trail (never rewritten):".into());
+    for event in events["events"].as_array().into_iter().flatten() {
+        let kind = event["command"]["type"].as_str().unwrap_or("created");
+        let actor = match &event["actor"] {
+            Value::Object(a) => format!(
+                "{} {}",
+                a.get("kind").and_then(Value::as_str).unwrap_or_default(),
+                a.get("id").and_then(Value::as_str).unwrap_or_default()
+            ),
+            other => other.to_string(),
+        };
         case_steps.say(format!(
-            "  v{:<2} {} {:<22} {:<16} by {}",
-            event.version,
-            clock(event.at),
-            event.kind(),
-            event.to,
-            event.actor
+            "  v{:<2} {} {kind:<22} {:<16} by {}",
+            event["version"],
+            text(&event["at"])?.get(11..19).unwrap_or_default(),
+            text(&event["to"])?,
+            actor.trim()
         ));
     }
     Ok(Journey {
-        task,
-        collection: case.id,
+        task_id: task_id.to_owned(),
+        collection: case_id,
     })
+}
+
+/// A request body.
+pub enum Body {
+    None,
+    Json(Value),
+    Csv(String),
+}
+
+/// An answer from the API.
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The body, if the status is `expected`; else an error with what the API said.
+    pub fn expect(self, expected: u16) -> Result<Value, Error> {
+        if self.status == expected {
+            Ok(self.body)
+        } else {
+            Err(format!(
+                "expected HTTP {expected}, got {}: {}",
+                self.status, self.body
+            )
+            .into())
+        }
+    }
+}
+
+fn text(value: &Value) -> Result<&str, Error> {
+    value
+        .as_str()
+        .ok_or_else(|| format!("expected a string, got {value}").into())
+}
+
+/// Uploads `bytes` to a presigned PUT as the API described it (URL and headers).
+async fn put(upload: &Value, bytes: &[u8]) -> Result<u16, Error> {
+    let mut request = localstack::http_client()
+        .put(text(&upload["url"])?)
+        .body(bytes.to_vec());
+    for pair in upload["headers"].as_array().into_iter().flatten() {
+        request = request.header(text(&pair[0])?, text(&pair[1])?);
+    }
+    let status = request.send().await?.status();
+    if !status.is_success() {
+        return Err(format!("the presigned upload failed: HTTP {status}").into());
+    }
+    Ok(status.as_u16())
 }
 
 /// Applies commands to one case and reports each transition.
 struct Steps<'a> {
     table: &'a store::Table,
     case: CollectionId,
-    now: OffsetDateTime,
     say: &'a mut dyn FnMut(String),
 }
 
@@ -308,7 +400,8 @@ impl Steps<'_> {
         let name = command.name();
         let t = self
             .table
-            .transition(self.case, command, actor, self.now)
+            // The store's steps happen between the API's, so they take the real time too.
+            .transition(self.case, command, actor, OffsetDateTime::now_utc())
             .await?;
         self.say(transition_line(&t, name, ""));
         Ok(t.next)
@@ -321,9 +414,4 @@ fn transition_line(t: &domain::Transition, name: &str, note: &str) -> String {
         "  v{:<2} {name:<22} {from} → {}{note}",
         t.next.version, t.next.status
     )
-}
-
-fn clock(at: OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[hour]:[minute]:[second]");
-    at.format(&format).unwrap_or_default()
 }

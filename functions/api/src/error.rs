@@ -200,7 +200,7 @@ impl From<TransitionError> for ApiError {
             ),
             TransitionError::UnknownAttempt(_) => Self::not_found("照片", "Attempt"),
             TransitionError::TooManyAttempts { .. } => conflict(
-                "too_many_attempts",
+                "attempt_limit_reached",
                 "上传次数已达上限，请联系客服",
                 "You have reached the upload limit; please contact support",
             ),

@@ -367,9 +367,16 @@ async fn operators_create_tasks_and_import_rosters_all_or_nothing() {
     let refused = h.post("/v1/tasks", Some(&ops), bad).await;
     refused.refused(422, "invalid_field");
     assert_eq!(refused.body["details"]["field"], "session_code");
-    let mut unknown = duplicate;
+    let mut unknown = duplicate.clone();
     unknown["colour"] = json!("red");
     h.post("/v1/tasks", Some(&ops), unknown)
+        .await
+        .refused(400, "bad_request");
+    let mut unknown_in_profile = duplicate;
+    unknown_in_profile["session_code"] = json!(session_code());
+    unknown_in_profile["profile"] =
+        json!({"background": "white", "min_kb": 20, "max_kb": 40, "dpi": 300});
+    h.post("/v1/tasks", Some(&ops), unknown_in_profile)
         .await
         .refused(400, "bad_request");
 
@@ -517,6 +524,26 @@ async fn a_closed_or_future_session_cannot_be_linked() {
     )
     .await
     .refused(409, "session_not_open");
+
+    // With one open session among them, the automatic link takes the open one and says why it
+    // skipped the others.
+    let open = h.task(&session_code()).await;
+    h.import(open["id"].as_str().unwrap(), &csv).await.ok(200);
+    let linked = h.post("/v1/links/roster", Some(&token), json!({})).await;
+    let linked = linked.ok(200);
+    assert_eq!(linked["collections"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        linked["collections"][0]["collection"]["task"]["id"],
+        open["id"]
+    );
+    let mut skipped: Vec<&str> = linked["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap())
+        .collect();
+    skipped.sort();
+    assert_eq!(skipped, ["session_closed", "session_not_open"]);
 }
 
 fn qr_png(text: &str) -> String {
@@ -780,6 +807,13 @@ async fn attempts_need_payment_and_only_a_passed_attempt_can_be_submitted() {
     h.post(
         &attempts,
         Some(&token),
+        json!({"content_type": "image/png", "content_length": 0}),
+    )
+    .await
+    .refused(422, "empty_file");
+    h.post(
+        &attempts,
+        Some(&token),
         json!({"content_type": "image/jpeg", "content_length": 16 * 1024 * 1024}),
     )
     .await
@@ -790,7 +824,7 @@ async fn attempts_need_payment_and_only_a_passed_attempt_can_be_submitted() {
     let rejected_id = first["attempt_id"].as_str().unwrap().to_owned();
     let url = first["upload"]["url"].as_str().unwrap();
     assert!(url.contains(&format!("attempts/{id}/{rejected_id}")));
-    let put = reqwest::Client::new()
+    let put = localstack::http_client()
         .put(url)
         .header("content-type", "image/jpeg")
         .body(vec![0xFFu8; 2048])

@@ -58,6 +58,24 @@ impl std::fmt::Debug for RosterRow<'_> {
     }
 }
 
+/// A 学信网 image collection code (图像采集码): letters, digits, `-` and `_`, at most 64. The
+/// roster import and the link route check with this one rule, so every imported code can be
+/// typed back in.
+pub fn validate_chsi_code(code: &str) -> Result<(), ValidationError> {
+    if code.is_empty()
+        || code.len() > 64
+        || !code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ValidationError::new(
+            "chsi_code",
+            "must be 1–64 letters, digits, '-' or '_'",
+        ));
+    }
+    Ok(())
+}
+
 impl Enrollment {
     pub fn from_row(task_id: TaskId, row: &RosterRow<'_>) -> Result<Self, ValidationError> {
         let student_number = text::required("student_number", row.student_number, 32)?;
@@ -72,7 +90,10 @@ impl Enrollment {
         }
         let id_number = IdNumber::parse(row.id_number)
             .map_err(|e| ValidationError::new("id_number", e.to_string()))?;
-        let chsi_code = text::optional("chsi_code", row.chsi_code, 64)?;
+        let chsi_code = row.chsi_code.trim();
+        if !chsi_code.is_empty() {
+            validate_chsi_code(chsi_code)?;
+        }
         Ok(Self {
             task_id,
             student_number,

@@ -15,7 +15,7 @@ pub use collection::{
     AttemptStatus, CheckOutcome, Collection, CollectionStatus, Command, Payment, PhotoAttempt,
     ReviewDecision, Transition, TransitionError, Verdict,
 };
-pub use enrollment::{Enrollment, RosterRow};
+pub use enrollment::{Enrollment, RosterRow, validate_chsi_code};
 pub use event::{Actor, Event};
 pub use id_number::{IdNumber, IdNumberError, mask_name};
 pub use ids::{AttemptId, BatchId, CollectionId, InvalidId, PortraitId, TaskId};

@@ -4,6 +4,7 @@
 
 pub mod peers;
 mod provision;
+pub mod watch;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use std::sync::OnceLock;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
+use base64::Engine;
 use store::{Buckets, Config, PiiKeys, Store};
 
 pub use provision::{MAX_RECEIVES, Names, Provisioned, provision};
@@ -101,11 +103,52 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// An HTTP client for tests and the demo. The workspace's reqwest has rustls without a built-in
+/// crypto provider (the service brings aws-lc-rs for the AWS SDK), so every client is made
+/// through `wechat::http_client`, which installs it.
+pub fn http_client() -> reqwest::Client {
+    wechat::http_client(std::time::Duration::from_secs(600))
+}
+
+/// `infra/template.yaml` as JSON, read with cfn-lint's own decoder (it knows `!Sub`, `!Ref`,
+/// …), so tests can hold the code to what the template declares.
+pub fn template() -> serde_json::Value {
+    let script = "import json, sys; from cfnlint.decode import decode; \
+                  t, errors = decode(sys.argv[1]); assert not errors, errors; \
+                  print(json.dumps(t, default=str))";
+    python_json(script, &workspace_root().join("infra/template.yaml"))
+}
+
+/// A plain YAML file (such as `api/openapi.yaml`) as JSON, read with PyYAML's safe loader.
+pub fn yaml(path: &std::path::Path) -> serde_json::Value {
+    let script = "import json, sys, yaml; \
+                  print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding='utf-8')), default=str))";
+    python_json(script, path)
+}
+
+fn python_json(script: &str, path: &std::path::Path) -> serde_json::Value {
+    let output = Command::new(venv_dir().join("bin/python"))
+        .arg("-c")
+        .arg(script)
+        .arg(path)
+        .output()
+        .expect("the venv's python runs (scripts/setup.sh)");
+    assert!(
+        output.status.success(),
+        "reading {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("python printed JSON")
+}
+
 /// A test's own resources on the shared moto server.
 pub struct TestEnv {
     pub sdk: SdkConfig,
     pub store: Store,
     pub stack: Provisioned,
+    /// The test's personal-data key (base64), for functions started as processes.
+    pub pii_key: String,
 }
 
 impl TestEnv {
@@ -116,11 +159,16 @@ impl TestEnv {
         let stack = provision(&sdk, &Names::with_prefix(&prefix))
             .await
             .unwrap_or_else(|e| panic!("provisioning {prefix} on moto failed: {e}"));
-        let store = Store::with_sdk_config(
-            &sdk,
-            store_config(&stack.names, PiiKeys::from_master(&test_key())),
-        );
-        TestEnv { sdk, store, stack }
+        let key = test_key();
+        let store =
+            Store::with_sdk_config(&sdk, store_config(&stack.names, PiiKeys::from_master(&key)));
+        let pii_key = base64::engine::general_purpose::STANDARD.encode(key);
+        TestEnv {
+            sdk,
+            store,
+            stack,
+            pii_key,
+        }
     }
 
     pub fn sqs(&self) -> aws_sdk_sqs::Client {

@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use aws_sdk_dynamodb::types::TimeToLiveStatus;
-use localstack::{MAX_RECEIVES, TestEnv, venv_dir, workspace_root};
+use localstack::{MAX_RECEIVES, TestEnv, template, venv_dir, workspace_root};
 use serde_json::{Value, json};
 
 fn template_path() -> String {
@@ -11,23 +11,6 @@ fn template_path() -> String {
         .join("infra/template.yaml")
         .display()
         .to_string()
-}
-
-/// The template as JSON, read with cfn-lint's own decoder (it knows `!Sub`, `!Ref`, …).
-fn template() -> Value {
-    let script = "import json, sys; from cfnlint.decode import decode; \
-                  t, errors = decode(sys.argv[1]); assert not errors, errors; \
-                  print(json.dumps(t, default=str))";
-    let output = Command::new(venv_dir().join("bin/python"))
-        .args(["-c", script, &template_path()])
-        .output()
-        .expect("the venv's python runs (scripts/setup.sh)");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 fn run_linter(program: &str, args: &[&str]) {

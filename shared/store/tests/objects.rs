@@ -32,7 +32,7 @@ async fn a_presigned_put_uploads_the_file_over_http() {
     assert!(lifetime <= PRESIGN_TTL && lifetime > PRESIGN_TTL - std::time::Duration::from_secs(60));
     assert!(upload.url.contains(&key.to_string()), "{}", upload.url);
 
-    let client = reqwest::Client::new();
+    let client = localstack::http_client();
     let mut request = client.put(&upload.url).body(photo.clone());
     for (name, value) in &upload.headers {
         request = request.header(name, value);

@@ -1,11 +1,16 @@
-//! The README's main job: one student's case through the system on the local stack.
+//! The README's main job: one student's case through the system on the local stack, the API
+//! served by `cargo lambda watch` exactly as Lambda would run it.
 
+use e2e::{LocalApi, StackNames};
 use time::OffsetDateTime;
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> Result<(), e2e::Error> {
     let store = store::Store::from_env().await?;
-    let journey = e2e::walk(&store, OffsetDateTime::now_utc(), &mut |line| {
+    println!("starting the API under cargo lambda watch (the first run compiles it)…");
+    let api = LocalApi::start(&StackNames::from_env()?).await?;
+    println!("API at {}", api.function.base_url);
+    let journey = e2e::walk(&store, &api, OffsetDateTime::now_utc(), &mut |line| {
         println!("{line}")
     })
     .await?;

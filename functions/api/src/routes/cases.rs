@@ -7,6 +7,7 @@ use store::{PresignedUpload, UploadKey};
 use crate::app::{App, Ctx, JSON_LIMIT, Reply};
 use crate::auth::Role;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::links::session_open;
 use crate::routes::student::UploadRequest;
 use crate::views::CaseView;
 
@@ -32,8 +33,11 @@ async fn visible_case(app: &App, ctx: &Ctx<'_>) -> ApiResult<Collection> {
 
 async fn view(app: &App, case: &Collection) -> ApiResult<CaseView> {
     let table = &app.store.table;
-    let task = table.task(case.task_id).await?;
-    let enrollment = table.enrollment(case.task_id, &case.student_number).await?;
+    // Independent reads: in flight together, so the request waits for one round trip, not two.
+    let (task, enrollment) = tokio::try_join!(
+        table.task(case.task_id),
+        table.enrollment(case.task_id, &case.student_number)
+    )?;
     Ok(CaseView::new(case, &task, &enrollment))
 }
 
@@ -74,6 +78,8 @@ pub async fn start_attempt(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let body: UploadRequest = ctx.json(JSON_LIMIT)?;
     let image_type = body.validate()?;
     let case = visible_case(app, ctx).await?;
+    let task = app.store.table.task(case.task_id).await?;
+    session_open(&task, ctx.now)?;
     let attempt_id = AttemptId::new();
     app.store
         .table

@@ -8,13 +8,14 @@ use domain::{Actor, Collection, CollectionTask, Enrollment, SessionCode, Verifie
 use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use store::{Opened, StoreError};
+use time::OffsetDateTime;
 
 use crate::app::{App, Ctx, JSON_LIMIT, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::qr;
 use crate::routes::limits::{self, Guesses};
 use crate::routes::student::identity_required;
-use crate::views::CaseView;
+use crate::views::{CaseView, TaskSummary};
 
 /// A QR screenshot, base64 in JSON: 3 MB of image at most.
 const QR_LIMIT: usize = 4 * 1024 * 1024;
@@ -47,22 +48,40 @@ pub async fn by_roster(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
             "You are not on any roster under this name and ID number; link with your collection code or session code instead",
         ));
     }
+    // Rows that cannot be linked (a closed session, a record another account holds) are
+    // reported beside the ones that were; only when none could be is the call refused.
     let mut linked = Vec::new();
-    let mut closed = None;
+    let mut skipped = Vec::new();
+    let mut first_refusal = None;
     for row in &rows {
         let task = table.task(row.task_id).await?;
         match open_case(app, ctx, &openid, &task, row).await {
             Ok(link) => linked.push(link),
-            Err(e) if e.code == "session_closed" || e.code == "session_not_open" => {
-                closed = Some(e)
+            Err(e) if e.status.is_client_error() => {
+                skipped.push(Skipped {
+                    task: (&task).into(),
+                    code: e.code,
+                    message_zh: e.message_zh.clone(),
+                    message_en: e.message_en.clone(),
+                });
+                first_refusal.get_or_insert(e);
             }
             Err(e) => return Err(e),
         }
     }
-    match (linked.is_empty(), closed) {
-        (true, Some(closed)) => Err(closed),
-        _ => Reply::ok(serde_json::json!({ "collections": linked })),
+    match first_refusal {
+        Some(refusal) if linked.is_empty() => Err(refusal),
+        _ => Reply::ok(serde_json::json!({ "collections": linked, "skipped": skipped })),
     }
+}
+
+/// A roster row the automatic link could not use, and why.
+#[derive(Serialize)]
+struct Skipped {
+    task: TaskSummary,
+    code: &'static str,
+    message_zh: std::borrow::Cow<'static, str>,
+    message_en: std::borrow::Cow<'static, str>,
 }
 
 #[derive(Deserialize)]
@@ -110,12 +129,7 @@ pub async fn by_chsi_code(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         }
     };
     let code = qr::code_from_text(&text);
-    if code.is_empty()
-        || code.len() > 64
-        || !code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    if domain::validate_chsi_code(code).is_err() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_chsi_code",
@@ -242,15 +256,9 @@ async fn link_one(
     }
 }
 
-/// Opens the case of `row` for `openid`, or finds the one they opened before.
-async fn open_case(
-    app: &App,
-    ctx: &Ctx<'_>,
-    openid: &str,
-    task: &CollectionTask,
-    row: &Enrollment,
-) -> ApiResult<Linked> {
-    if ctx.now < task.opens_at {
+/// Students link, and upload, only while the task's session is open.
+pub fn session_open(task: &CollectionTask, now: OffsetDateTime) -> ApiResult<()> {
+    if now < task.opens_at {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "session_not_open",
@@ -258,7 +266,7 @@ async fn open_case(
             format!("The collection session opens on {}", task.opens_at.date()),
         ));
     }
-    if !task.is_open(ctx.now) {
+    if !task.is_open(now) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "session_closed",
@@ -269,6 +277,18 @@ async fn open_case(
             ),
         ));
     }
+    Ok(())
+}
+
+/// Opens the case of `row` for `openid`, or finds the one they opened before.
+async fn open_case(
+    app: &App,
+    ctx: &Ctx<'_>,
+    openid: &str,
+    task: &CollectionTask,
+    row: &Enrollment,
+) -> ApiResult<Linked> {
+    session_open(task, ctx.now)?;
     let table = &app.store.table;
     let (case, created) = Collection::open(
         task.id,

@@ -111,7 +111,15 @@ impl UploadRequest {
                 "Upload a JPEG or PNG photo",
             )
         })?;
-        if self.content_length == 0 || self.content_length > store::objects::MAX_UPLOAD_BYTES {
+        if self.content_length == 0 {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "empty_file",
+                "照片文件是空的，请重新选择",
+                "The photo file is empty; choose it again",
+            ));
+        }
+        if self.content_length > store::objects::MAX_UPLOAD_BYTES {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "file_too_large",

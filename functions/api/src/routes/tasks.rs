@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use domain::{
-    CollectionStatus, CollectionTask, EducationLevel, NewTask, PhotoProfile, SessionCode, TaskId,
-    mask_name,
+    Background, CollectionStatus, CollectionTask, EducationLevel, NewTask, PhotoProfile,
+    SessionCode, TaskId, mask_name,
 };
 use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -38,11 +38,20 @@ struct CreateTaskBody {
     graduation_year: u16,
     fee_fen: u32,
     #[serde(default)]
-    profile: Option<PhotoProfile>,
+    profile: Option<ProfileBody>,
     #[serde(with = "time::serde::rfc3339")]
     opens_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     closes_at: OffsetDateTime,
+}
+
+/// The photo profile as an operator writes it (the stored type stays lenient for old records).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileBody {
+    background: Background,
+    min_kb: u32,
+    max_kb: u32,
 }
 
 /// `POST /v1/tasks`.
@@ -54,7 +63,13 @@ pub async fn create(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         education_level: body.education_level,
         graduation_year: body.graduation_year,
         fee_fen: body.fee_fen,
-        profile: body.profile.unwrap_or_default(),
+        profile: body
+            .profile
+            .map_or_else(PhotoProfile::default, |p| PhotoProfile {
+                background: p.background,
+                min_kb: p.min_kb,
+                max_kb: p.max_kb,
+            }),
         opens_at: body.opens_at,
         closes_at: body.closes_at,
     })?;

@@ -1,0 +1,142 @@
+//! The API as it runs locally: the real function under `cargo lambda watch`, with local
+//! stand-ins for WeChat login and the identity provider, on a given local stack.
+
+use api::auth::{Principal, Role, Tokens};
+use localstack::peers::{IdentityPeer, WeChatLoginPeer};
+use localstack::watch::WatchedFunction;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::{Answer, Body, Error};
+
+/// Where the function's data lives on the local stack.
+pub struct StackNames {
+    pub endpoint: String,
+    pub table: String,
+    pub uploads_bucket: String,
+    pub photos_bucket: String,
+    pub outbox_bucket: String,
+    /// The personal-data master key, base64.
+    pub pii_key: String,
+}
+
+impl StackNames {
+    /// From the variables `scripts/localstack.sh env` exports.
+    pub fn from_env() -> Result<Self, Error> {
+        let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+        Ok(Self {
+            endpoint: var("AWS_ENDPOINT_URL")?,
+            table: var("TABLE_NAME")?,
+            uploads_bucket: var("UPLOADS_BUCKET")?,
+            photos_bucket: var("PHOTOS_BUCKET")?,
+            outbox_bucket: var("OUTBOX_BUCKET")?,
+            pii_key: var("PII_KEY")?,
+        })
+    }
+}
+
+pub struct LocalApi {
+    pub function: WatchedFunction,
+    pub wechat: WeChatLoginPeer,
+    pub identity: IdentityPeer,
+    tokens: Tokens,
+    http: reqwest::Client,
+}
+
+impl LocalApi {
+    pub async fn start(stack: &StackNames) -> Result<Self, Error> {
+        let wechat = WeChatLoginPeer::start().await;
+        let identity = IdentityPeer::start().await;
+        // A signing secret of this run's own: tokens from an earlier run are worthless.
+        let secret = format!("local-{}-{}", ulid::Ulid::new(), ulid::Ulid::new());
+        let env: Vec<(String, String)> = [
+            ("AWS_ENDPOINT_URL", stack.endpoint.as_str()),
+            ("AWS_REGION", localstack::REGION),
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+            ("TABLE_NAME", &stack.table),
+            ("UPLOADS_BUCKET", &stack.uploads_bucket),
+            ("PHOTOS_BUCKET", &stack.photos_bucket),
+            ("OUTBOX_BUCKET", &stack.outbox_bucket),
+            ("PII_KEY", &stack.pii_key),
+            ("SESSION_SECRET", &secret),
+            ("WECHAT_API_BASE", &wechat.base_url),
+            ("WECHAT_APPID", &wechat.appid),
+            ("WECHAT_SECRET", &wechat.secret),
+            ("IDENTITY_API_BASE", &identity.base_url),
+            ("IDENTITY_API_KEY", &identity.api_key),
+            ("RUST_LOG", "warn"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let function = WatchedFunction::start("api", "api", &env).await?;
+        Ok(Self {
+            function,
+            wechat,
+            identity,
+            tokens: Tokens::new(secret.as_bytes())?,
+            http: localstack::http_client(),
+        })
+    }
+
+    /// What `mint-token --role operator` would print for this run's secret.
+    pub fn operator_token(&self) -> String {
+        let principal = Principal {
+            subject: "ops-demo".into(),
+            role: Role::Operator,
+        };
+        self.tokens.mint(
+            &principal,
+            OffsetDateTime::now_utc(),
+            time::Duration::hours(1),
+        )
+    }
+
+    /// A student's `wx.login()` and the API's session for it.
+    pub async fn login(&self, openid: &str) -> Result<String, Error> {
+        let code = self.wechat.issue_code(openid);
+        let session = self
+            .send(
+                "POST",
+                "/v1/auth/wechat",
+                None,
+                Body::Json(json!({ "code": code })),
+            )
+            .await?
+            .expect(200)?;
+        Ok(session["token"]
+            .as_str()
+            .ok_or("login answered without a token")?
+            .to_owned())
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Body,
+    ) -> Result<Answer, Error> {
+        let url = format!("{}{path}", self.function.base_url);
+        let mut request = self.http.request(method.parse()?, url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request = match body {
+            Body::None => request,
+            Body::Json(value) => request
+                .header("content-type", "application/json")
+                .body(value.to_string()),
+            Body::Csv(text) => request
+                .header("content-type", "text/csv; charset=utf-8")
+                .body(text),
+        };
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await?;
+        let body = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("HTTP {status} with a body that is not JSON ({e})"))?;
+        Ok(Answer { status, body })
+    }
+}
