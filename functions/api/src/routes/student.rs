@@ -187,10 +187,7 @@ pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
             ));
         }
     }
-    let portrait = Portrait {
-        id: PortraitId::new(),
-        status: PortraitStatus::Pending,
-    };
+    let portrait = pending_portrait();
     let student = Student {
         openid: openid.to_owned(),
         identity: Some(VerifiedIdentity {
@@ -209,15 +206,7 @@ pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         ),
         other => other.into(),
     })?;
-    let upload = app
-        .store
-        .objects
-        .presign_upload(
-            UploadKey::Portrait(portrait.id),
-            image_type,
-            body.portrait.content_length,
-        )
-        .await?;
+    let upload = presign_portrait(app, &portrait, image_type, &body.portrait).await?;
     Reply::ok(IdentityReply {
         name: mask_name(&name),
         id_number: id_number.masked(),
@@ -240,25 +229,40 @@ pub async fn new_portrait(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     else {
         return Err(identity_required());
     };
-    let portrait = Portrait {
-        id: PortraitId::new(),
-        status: PortraitStatus::Pending,
-    };
+    let portrait = pending_portrait();
     student.portrait = Some(portrait.clone());
     table.put_student(&student).await?;
-    let upload = app
+    let upload = presign_portrait(app, &portrait, image_type, &body).await?;
+    Reply::ok(serde_json::json!({
+        "portrait_id": portrait.id.to_string(),
+        "upload": upload,
+    }))
+}
+
+/// A new portrait, waiting for its upload: each upload URL gets a key of its own, so a retake
+/// never overwrites the photo a reviewer may be looking at.
+fn pending_portrait() -> Portrait {
+    Portrait {
+        id: PortraitId::new(),
+        status: PortraitStatus::Pending,
+    }
+}
+
+async fn presign_portrait(
+    app: &App,
+    portrait: &Portrait,
+    image_type: ImageType,
+    file: &UploadRequest,
+) -> ApiResult<PresignedUpload> {
+    Ok(app
         .store
         .objects
         .presign_upload(
             UploadKey::Portrait(portrait.id),
             image_type,
-            body.content_length,
+            file.content_length,
         )
-        .await?;
-    Reply::ok(serde_json::json!({
-        "portrait_id": portrait.id.to_string(),
-        "upload": upload,
-    }))
+        .await?)
 }
 
 pub fn identity_required() -> ApiError {
