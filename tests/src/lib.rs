@@ -139,15 +139,17 @@ pub async fn walk(
         "student   PUT ID-card portrait to the presigned URL → HTTP {status}"
     ));
 
-    let linked = api
-        .send(
+    let link_by_roster = || async {
+        api.send(
             "POST",
             "/v1/links/roster",
             Some(&token),
             Body::Json(json!({})),
         )
         .await?
-        .expect(200)?;
+        .expect(200)
+    };
+    let linked = link_by_roster().await?;
     let case_json = &linked["collections"][0]["collection"];
     let case_id: CollectionId = text(&case_json["id"])?.parse()?;
     say(format!(
@@ -157,15 +159,7 @@ pub async fn walk(
         text(&case_json["enrollment"]["major"])?,
         text(&case_json["next_step"])?
     ));
-    let again = api
-        .send(
-            "POST",
-            "/v1/links/roster",
-            Some(&token),
-            Body::Json(json!({})),
-        )
-        .await?
-        .expect(200)?;
+    let again = link_by_roster().await?;
     say(format!(
         "student   POST /v1/links/roster again → same case: {}",
         again["collections"][0]["collection"]["id"] == case_json["id"]

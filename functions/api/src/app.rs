@@ -32,7 +32,6 @@ pub struct App {
 pub struct Ctx<'r> {
     pub principal: Option<Principal>,
     pub params: Vec<&'r str>,
-    pub headers: &'r HeaderMap,
     pub body: &'r [u8],
     pub now: OffsetDateTime,
 }
@@ -170,7 +169,6 @@ impl App {
         let ctx = Ctx {
             principal,
             params,
-            headers: request.headers(),
             body,
             now,
         };

@@ -204,11 +204,15 @@ impl From<TransitionError> for ApiError {
                 "上传次数已达上限，请联系客服",
                 "You have reached the upload limit; please contact support",
             ),
-            other => conflict("not_allowed", "当前状态下不能进行此操作", {
-                // Domain refusals name ids only.
+            other => {
+                // Domain refusals name ids only, so they are safe to log.
                 tracing::info!(refusal = %other, "command refused");
-                "This cannot be done in the case's current state"
-            }),
+                conflict(
+                    "not_allowed",
+                    "当前状态下不能进行此操作",
+                    "This cannot be done in the case's current state",
+                )
+            }
         }
     }
 }

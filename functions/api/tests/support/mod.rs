@@ -9,8 +9,8 @@ use api::App;
 use api::auth::{Principal, Role, Tokens};
 use api::identity::HttpIdentityVerifier;
 use domain::IdNumber;
+use lambda_http::Body;
 use lambda_http::http::{Method, Request};
-use lambda_http::{Body, RequestExt};
 use localstack::TestEnv;
 use localstack::peers::{IdentityPeer, WeChatLoginPeer};
 use serde_json::{Value, json};
@@ -106,7 +106,7 @@ impl Harness {
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));
         }
-        let request = request.body(body).unwrap().with_raw_http_path(path);
+        let request = request.body(body).unwrap();
         let response = self.app.handle(request).await;
         let status = response.status().as_u16();
         assert_eq!(
