@@ -30,7 +30,7 @@ const DETECT_SIDE: u32 = 640;
 const WORK_FACE_PX: f32 = 360.0;
 /// Mesh face-presence below this: what the detector found is not a face
 /// (a cat, a pattern).
-const MIN_PRESENCE: f32 = 0.5;
+const MIN_PRESENCE: f32 = 0.9;
 /// A second face counts when it is at least this fraction of the student's
 /// face width (smaller ones are far away and flagged for review).
 const SECOND_FACE_MIN_RATIO: f32 = 0.2;
@@ -210,6 +210,14 @@ impl Engine {
             if m.presence >= MIN_PRESENCE {
                 others.push(d.size[0] / fw_work);
             }
+            if std::env::var_os("IDPHOTO_DEBUG").is_some() {
+                eprintln!(
+                    "other face: score {:.2} presence {:.2} size {:.2}",
+                    d.score,
+                    m.presence,
+                    d.size[0] / fw_work
+                );
+            }
         }
         checks.push(second_face_check(&others));
 
@@ -248,12 +256,15 @@ impl Engine {
         t.lap("segment", &mut clock);
 
         // Step 3: measure and judge.
-        let m = measure::measure(&measure::Inputs {
+        let mut m = measure::measure(&measure::Inputs {
             img: &work,
             mesh: &face.mesh,
             eyes: &face.eyes,
             mask: &mask,
         });
+        m.detection_score = primary.score;
+        // Report the face in the upload's own pixels.
+        m.face_width_px *= k_work as f32;
         checks.extend(checks::face_checks(&m, profile.background));
         checks.push(cut_off_check(&face.mesh, &work));
         let descriptor = descriptor::describe(&self.models.descriptor, &work, &face.mesh)?;
@@ -536,6 +547,18 @@ fn render(work: &RgbImage, mask: &PersonMask, p: &place::Placement, bg: [u8; 3])
             if x >= 0.0 && y >= 0.0 && x < ww && y < wh {
                 coarse[v * w + u] = mask.at(x, y);
             }
+        }
+    }
+    let mut rgb = rgb;
+    // Continue the clothes below a photo that ends up to BOTTOM_SLACK short
+    // of the frame's bottom edge (the solver allows no more).
+    let last = (0..h)
+        .rev()
+        .find(|&v| frame.to_source(0.0, v as f32 + 1.0)[1] <= wh);
+    if let Some(last) = last.filter(|&l| l + 1 < h) {
+        for v in last + 1..h {
+            rgb.copy_within(last * w..(last + 1) * w, v * w);
+            coarse.copy_within(last * w..(last + 1) * w, v * w);
         }
     }
     let alpha = matte::refine(&rgb, &coarse, w, h);

@@ -6,12 +6,15 @@ use image::RgbImage;
 use serde::Serialize;
 
 use crate::landmarks::{Eye, Mesh, idx};
-use crate::raster::{Frame, box_mean, delta_e, lab, luma, sample};
+use crate::raster::{Frame, delta_e, lab, lab_from_linear, linear, luma, sample};
 use crate::segment::PersonMask;
 
 /// Everything measured on the student's face, in report units.
 #[derive(Debug, Clone, Serialize)]
 pub struct Measurements {
+    /// Detector confidence (0–1) and face-mesh presence (0–1) of the face.
+    pub detection_score: f32,
+    pub presence: f32,
     /// Face width, cheek to cheek (mesh 234–454), in source pixels.
     pub face_width_px: f32,
     pub roll_deg: f32,
@@ -25,7 +28,8 @@ pub struct Measurements {
     /// eye's own axes: (horizontal, vertical; positive is down), both eyes averaged.
     pub gaze: [f32; 2],
     /// Variance of the Laplacian over luma variance on the face resampled
-    /// to 160 px wide: a scale-free measure of fine detail.
+    /// to 240 px wide, as it will be in the output: blur from enlarging a small
+    /// face counts, as the student will see it.
     pub sharpness: f32,
     /// Median L* of the cheek and forehead skin.
     pub skin_lightness: f32,
@@ -50,16 +54,22 @@ pub struct Measurements {
     pub ear_delta_e: [f32; 2],
     /// Person-mask probability at the ear areas.
     pub ear_mask: [f32; 2],
-    /// Share of small bright specular spots (L* ≥ 85 and above their
-    /// surroundings by 20) below the ear lobes and on the neck.
-    pub earlobe_sparkle: f32,
-    pub neck_sparkle: f32,
+    /// Share of the area below each ear lobe (where an earring hangs) whose
+    /// colour is none of skin, hair or background: the larger side.
+    pub earlobe_foreign: f32,
+    /// The same on the neck between chin and collar.
+    pub neck_foreign: f32,
     /// Mean L*a*b* of the clothing (below the chin, inside the person mask).
     pub clothing_lab: Option<[f32; 3]>,
 }
 
 /// Pixels of a disc, as L*a*b*.
 fn disc(img: &RgbImage, c: [f32; 2], r: f32) -> Vec<[f32; 3]> {
+    disc_rgb(img, c, r).into_iter().map(lab).collect()
+}
+
+/// Pixels of a disc, as sRGB.
+fn disc_rgb(img: &RgbImage, c: [f32; 2], r: f32) -> Vec<[f32; 3]> {
     let mut out = Vec::new();
     let (w, h) = (img.width() as i32, img.height() as i32);
     let r2 = r * r;
@@ -71,7 +81,7 @@ fn disc(img: &RgbImage, c: [f32; 2], r: f32) -> Vec<[f32; 3]> {
             let (dx, dy) = (x as f32 - c[0], y as f32 - c[1]);
             if x >= 0 && y >= 0 && x < w && y < h && dx * dx + dy * dy <= r2 {
                 let p = img.get_pixel(x as u32, y as u32).0;
-                out.push(lab([p[0] as f32, p[1] as f32, p[2] as f32]));
+                out.push([p[0] as f32, p[1] as f32, p[2] as f32]);
             }
             x += step;
         }
@@ -187,10 +197,10 @@ pub fn measure(i: &Inputs) -> Measurements {
 
     // Face box pixels for clipping and sharpness.
     let b = m.bounds();
-    let face_frame = Frame::axis(b[0], b[1], fw / 160.0);
+    let face_frame = Frame::axis(b[0], b[1], fw / 240.0);
     let (fw_px, fh_px) = (
-        160u32,
-        (((b[3] - b[1]) / (fw / 160.0)) as u32).clamp(16, 400),
+        240u32,
+        (((b[3] - b[1]) / (fw / 240.0)) as u32).clamp(16, 400),
     );
     let face_px = sample(img, &face_frame, fw_px, fh_px, [0.0; 3]);
     let clipped = face_px
@@ -243,23 +253,60 @@ pub fn measure(i: &Inputs) -> Measurements {
         ear_mask[k] = i.mask.at(c[0], c[1]);
     }
 
-    // Jewellery shows as small specular highlights: below the ear lobes and
-    // on the neck.
-    let jaw_l = along(m.xy(idx::CHEEK_LEFT), right, fw, 0.02, 0.35);
-    let jaw_r = along(m.xy(idx::CHEEK_RIGHT), right, fw, -0.02, 0.35);
-    let earlobe_sparkle = sparkle(img, jaw_l, fw * 0.12).max(sparkle(img, jaw_r, fw * 0.12));
+    // Jewellery: colours that are no known material of the photo (skin,
+    // hair, clothes, background, each under any shading), below the ear
+    // lobes and on the neck.
+    let centre = mid(m.xy(idx::CHEEK_LEFT), m.xy(idx::CHEEK_RIGHT));
     let chin = m.xy(idx::CHIN);
-    let neck_sparkle = sparkle(img, along(chin, right, fw, 0.0, 0.35), fw * 0.3);
-
-    // Clothing: a band across the chest, where the person mask holds.
+    let median_rgb = |v: &[[f32; 3]]| [0, 1, 2].map(|c| median(v.iter().map(|p| p[c]).collect()));
+    let mut materials = Vec::new();
+    let mut sample_at = |p: [f32; 2], r: f32, keep: bool| {
+        let d = disc_rgb(img, p, r);
+        if keep && !d.is_empty() {
+            materials.push(linear(median_rgb(&d)));
+        }
+    };
+    for p in [m.xy(205), m.xy(425), m.xy(151)] {
+        sample_at(p, fw * 0.06, true);
+    }
+    for kx in [-0.15f32, 0.0, 0.15] {
+        let p = along(m.xy(idx::FOREHEAD), right, fw, kx, -0.2);
+        sample_at(p, fw * 0.05, i.mask.at(p[0], p[1]) > 0.8);
+    }
+    for kx in [-0.9f32, 0.9] {
+        for ky in [-0.5f32, 0.0, 0.4] {
+            let p = along(centre, right, fw, kx, ky);
+            sample_at(p, fw * 0.08, i.mask.at(p[0], p[1]) < 0.2);
+        }
+    }
     let mut clothes = Vec::new();
     for kx in [-0.6f32, -0.4, 0.4, 0.6] {
         let c = along(chin, right, fw, kx, 0.8);
         if i.mask.at(c[0], c[1]) > 0.8 {
-            clothes.extend(disc(img, c, fw * 0.08));
+            let d = disc_rgb(img, c, fw * 0.08);
+            if !d.is_empty() {
+                materials.push(linear(median_rgb(&d)));
+            }
+            clothes.extend(d);
         }
     }
-    let clothing_lab = (clothes.len() > 10).then(|| median_lab(&clothes));
+    let lobe = |p: [f32; 2], inward: f32| {
+        let px: Vec<[f32; 3]> = (0..5)
+            .flat_map(|k| {
+                let ky = 0.3 + 0.1 * k as f32;
+                [-0.04f32, 0.04].map(|kx| along(p, right, fw, inward * (0.04 + kx), ky))
+            })
+            .flat_map(|c| disc_rgb(img, c, fw * 0.05))
+            .collect();
+        foreign_share(&px, &materials)
+    };
+    let earlobe_foreign = lobe(m.xy(idx::CHEEK_LEFT), 1.0).max(lobe(m.xy(idx::CHEEK_RIGHT), -1.0));
+    let neck: Vec<[f32; 3]> = [-0.15f32, 0.0, 0.15]
+        .iter()
+        .flat_map(|&kx| disc_rgb(img, along(chin, right, fw, kx, 0.3), fw * 0.08))
+        .collect();
+    let neck_foreign = foreign_share(&neck, &materials);
+    let clothing_lab = (clothes.len() > 10).then(|| lab(median_rgb(&clothes)));
 
     let photo_chroma = {
         let small = sample(
@@ -277,6 +324,8 @@ pub fn measure(i: &Inputs) -> Measurements {
     };
 
     Measurements {
+        detection_score: f32::NAN,
+        presence: m.presence,
         face_width_px: fw,
         roll_deg: roll.to_degrees(),
         yaw_deg: yaw.to_degrees(),
@@ -297,8 +346,8 @@ pub fn measure(i: &Inputs) -> Measurements {
         forehead_delta_e,
         ear_delta_e,
         ear_mask,
-        earlobe_sparkle,
-        neck_sparkle,
+        earlobe_foreign,
+        neck_foreign,
         clothing_lab,
     }
 }
@@ -320,29 +369,29 @@ fn laplacian_ratio(px: &[[f32; 3]], w: usize, h: usize) -> f32 {
     lv / var.max(1.0)
 }
 
-/// Share of pixels in a disc that are specular highlights: L* ≥ 85 and at
-/// least 20 above the local mean (a 7-pixel-wide neighbourhood at a
-/// 64-pixel-wide sampling of the disc): jewellery glints, not skin or fabric.
-fn sparkle(img: &RgbImage, c: [f32; 2], r: f32) -> f32 {
-    const N: u32 = 64;
-    let frame = Frame::axis(c[0] - r, c[1] - r, 2.0 * r / N as f32);
-    let px = sample(img, &frame, N, N, [0.0; 3]);
-    let l: Vec<f32> = px.iter().map(|p| lab(*p)[0]).collect();
-    let local = box_mean(&l, N as usize, N as usize, 3);
-    let mut hits = 0;
-    let mut total = 0;
-    for y in 0..N as usize {
-        for x in 0..N as usize {
-            let (dx, dy) = (x as f32 - N as f32 / 2.0, y as f32 - N as f32 / 2.0);
-            if dx * dx + dy * dy > (N as f32 / 2.0).powi(2) {
-                continue;
-            }
-            total += 1;
-            let i = y * N as usize + x;
-            if l[i] >= 85.0 && l[i] - local[i] >= 20.0 {
-                hits += 1;
-            }
-        }
+/// Beyond this ΔE from every known material, shaded to the pixel's
+/// brightness, a pixel is something else: ΔE 20 separates skin from the
+/// nearest hair and gold tones.
+const FOREIGN: f32 = 20.0;
+
+/// Share of pixels (sRGB) that match none of the materials (linear RGB).
+/// Shading scales linear light, so each material is first scaled to the
+/// pixel's brightness (within 0.2–1.3×): a shadow on the neck stays skin.
+fn foreign_share(px: &[[f32; 3]], classes: &[[f32; 3]]) -> f32 {
+    if px.is_empty() {
+        return 0.0;
     }
-    hits as f32 / total.max(1) as f32
+    let n = px
+        .iter()
+        .filter(|p| {
+            let pl = linear(**p);
+            let lp = lab_from_linear(pl);
+            classes.iter().all(|c| {
+                let dot = |a: [f32; 3], b: [f32; 3]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+                let k = (dot(pl, *c) / dot(*c, *c).max(1e-6)).clamp(0.2, 1.3);
+                delta_e(lp, lab_from_linear(c.map(|v| v * k))) > FOREIGN
+            })
+        })
+        .count();
+    n as f32 / px.len() as f32
 }

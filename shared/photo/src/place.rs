@@ -14,6 +14,10 @@ pub const FACE_WIDTH: (f32, f32) = (180.0, 300.0);
 /// At most 1.5 output pixels per source pixel: beyond that the face looks
 /// soft at 300 dpi, so the photo is refused rather than blown up.
 pub const MAX_UPSCALE: f32 = 1.5;
+/// The photo may end this many output pixels above the frame's bottom edge;
+/// the clothes are continued down (edge rows repeated). 5% of the height is
+/// shirt below the collar, where a repeated row cannot be seen.
+pub const BOTTOM_SLACK: f32 = 32.0;
 
 /// Where the head is in the (upright) source photo, in source pixels.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -65,7 +69,7 @@ pub fn solve(head: &Head) -> Result<Placement, ReasonCode> {
         // Offsets allowed by each rule.
         let min_oy = (HAIR_TOP.0 - hair).max(EYE_LINE.0 - eye);
         let max_oy = (HAIR_TOP.1 - hair).min(EYE_LINE.1 - eye);
-        let bottom_oy = OUT_H as f32 - s * head.photo_height;
+        let bottom_oy = OUT_H as f32 - BOTTOM_SLACK - s * head.photo_height;
         if min_oy > max_oy {
             continue;
         }

@@ -127,7 +127,7 @@ pub fn box_shrink(img: &RgbImage, k: u32) -> RgbImage {
     let src = img.as_raw();
     let sw = img.width() as usize;
     let mut out = vec![0u8; (w * h * 3) as usize];
-    let area = (k * k) as u32;
+    let area = k * k;
     let mut row = vec![0u32; w as usize * 3];
     for oy in 0..h as usize {
         row.iter_mut().for_each(|r| *r = 0);
@@ -156,17 +156,25 @@ pub fn box_shrink(img: &RgbImage, k: u32) -> RgbImage {
     RgbImage::from_raw(w, h, out).expect("buffer sized from dimensions")
 }
 
-/// sRGB (0..255) to CIE L*a*b* under D65.
-pub fn lab(rgb: [f32; 3]) -> [f32; 3] {
-    fn lin(c: f32) -> f32 {
+/// sRGB (0..255) to linear light (0..1).
+pub fn linear(rgb: [f32; 3]) -> [f32; 3] {
+    rgb.map(|c| {
         let c = (c / 255.0).clamp(0.0, 1.0);
         if c <= 0.04045 {
             c / 12.92
         } else {
             ((c + 0.055) / 1.055).powf(2.4)
         }
-    }
-    let (r, g, b) = (lin(rgb[0]), lin(rgb[1]), lin(rgb[2]));
+    })
+}
+
+/// sRGB (0..255) to CIE L*a*b* under D65.
+pub fn lab(rgb: [f32; 3]) -> [f32; 3] {
+    lab_from_linear(linear(rgb))
+}
+
+/// Linear-light RGB to CIE L*a*b* under D65.
+pub fn lab_from_linear([r, g, b]: [f32; 3]) -> [f32; 3] {
     let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
     let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
     let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
