@@ -100,6 +100,7 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, PhotoError
     let format = sniff(bytes)?;
     let (image, orientation, name) = match format {
         Format::Jpeg => {
+            check_jpeg_complete(bytes)?;
             let mut d = JpegDecoder::new(Cursor::new(bytes)).map_err(corrupt)?;
             check_pixels(d.dimensions(), limits)?;
             d.set_limits(alloc_limits(limits)).map_err(corrupt)?;
@@ -125,6 +126,19 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, PhotoError
         format: name,
         exif_orientation: orientation.to_exif(),
     })
+}
+
+/// A JPEG cut short in transfer still decodes (the decoder greys out the
+/// rest), so look for the end-of-image marker after the last scan.
+fn check_jpeg_complete(bytes: &[u8]) -> Result<(), PhotoError> {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    let end = bytes.windows(2).rposition(|w| w == [0xFF, 0xD9]);
+    match (last_scan, end) {
+        (Some(s), Some(e)) if e > s => Ok(()),
+        _ => Err(PhotoError::CorruptImage(
+            "the JPEG ends before its image data does".into(),
+        )),
+    }
 }
 
 fn check_pixels((width, height): (u32, u32), limits: &DecodeLimits) -> Result<(), PhotoError> {

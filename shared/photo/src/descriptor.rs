@@ -10,13 +10,15 @@ use crate::models::Model;
 use crate::raster::{Frame, sample};
 
 /// Same person when the distance is at most this. Calibrated on
-/// `fixtures/photos/PAIRS.csv` (see `idphoto compare` and the
-/// `descriptor_threshold_separates_the_labelled_pairs` test): same-person
-/// pairs measured 0.30, 0.34 and 0.41 (the last across sessions with small,
-/// sunglassed faces), different people 0.62–0.75. 0.5 sits in the gap and
-/// is dlib's own published operating point for this network (0.6) made
-/// stricter, because a false match lets someone else sit the photo.
-pub const SAME_PERSON_MAX_DISTANCE: f32 = 0.5;
+/// `fixtures/photos/PAIRS.csv` (`idphoto compare`, and the test
+/// `descriptor_threshold_separates_the_labelled_pairs`): same-person pairs
+/// measured 0.22 (same session), 0.40 (different sessions) and 0.56
+/// (different sessions, faces 94 and 152 px wide, one in sunglasses);
+/// different people 0.66, 0.71 and 0.72. 0.6 sits in that gap, and is also
+/// the operating point dlib published for this network (99.38% on LFW). An
+/// ID-card portrait is small and old, like the hardest same-person pair, so
+/// the threshold is not tightened towards the easy pairs.
+pub const SAME_PERSON_MAX_DISTANCE: f32 = 0.6;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Descriptor(pub Vec<f32>);

@@ -1,6 +1,7 @@
 //! The seven steps of DESIGN §5 in order, with per-stage timings for the
 //! bench.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use domain::ReasonCode as R;
@@ -18,7 +19,7 @@ use crate::measure;
 use crate::models::Models;
 use crate::place::{self, Head, OUT_H, OUT_W};
 use crate::profile::Profile;
-use crate::raster::{Frame, box_shrink, sample};
+use crate::raster::{Frame, box_shrink, sample, sparse_shrink};
 use crate::report::{Check, InputInfo, OutputInfo, Report, Status};
 use crate::segment::PersonMask;
 
@@ -116,7 +117,7 @@ impl Engine {
 
         // Step 2: faces.
         let k_det = src.width().max(src.height()).div_ceil(DETECT_SIDE).max(1);
-        let det_img = box_shrink(&src, k_det);
+        let det_img = sparse_shrink(&src, k_det);
         let faces = Detector::default().detect(
             &self.models.short_range,
             &self.models.full_range,
@@ -155,11 +156,12 @@ impl Engine {
         // Working copy: enough pixels across the face, no more.
         let face_src = primary.size[0] * k_det as f32;
         let k_work = ((face_src / WORK_FACE_PX).floor() as u32).clamp(1, k_det.max(1) * 4);
-        let work = if k_work == k_det {
-            det_img.clone()
-        } else {
-            box_shrink(&src, k_work)
+        let work: Cow<RgbImage> = match k_work {
+            1 => Cow::Borrowed(&src),
+            k if k == k_det && k <= 2 => Cow::Borrowed(&det_img),
+            k => Cow::Owned(box_shrink(&src, k)),
         };
+        let work: &RgbImage = &work;
         let to_work = k_det as f32 / k_work as f32;
         let scaled = |d: &Detection| {
             let mut d = d.clone();
@@ -170,7 +172,7 @@ impl Engine {
         };
         t.lap("resample", &mut clock);
 
-        let mesh = landmarks::mesh(&self.models.face_mesh, &work, &scaled(primary))?;
+        let mesh = landmarks::mesh(&self.models.face_mesh, work, &scaled(primary))?;
         if mesh.presence < MIN_PRESENCE {
             let code = if self.sideways_face(&det_img)? {
                 R::Rotated
@@ -202,7 +204,7 @@ impl Engine {
             let d = scaled(d);
             let m = landmarks::mesh_at(
                 &self.models.face_mesh,
-                &work,
+                work,
                 d.centre,
                 d.size[0].max(d.size[1]) * 1.5,
                 d.eye_angle(),
@@ -224,14 +226,14 @@ impl Engine {
         let eyes = [
             landmarks::eye(
                 &self.models.iris,
-                &work,
+                work,
                 mesh.xy(idx::LEFT_EYE_OUTER),
                 mesh.xy(idx::LEFT_EYE_INNER),
                 false,
             )?,
             landmarks::eye(
                 &self.models.iris,
-                &work,
+                work,
                 mesh.xy(idx::RIGHT_EYE_OUTER),
                 mesh.xy(idx::RIGHT_EYE_INNER),
                 true,
@@ -248,7 +250,7 @@ impl Engine {
         let side = fw_work * 3.6;
         let mask = PersonMask::run(
             &self.models.selfie,
-            &work,
+            work,
             centre_x - side / 2.0,
             eye_y - 1.6 * fw_work,
             side,
@@ -257,7 +259,7 @@ impl Engine {
 
         // Step 3: measure and judge.
         let mut m = measure::measure(&measure::Inputs {
-            img: &work,
+            img: work,
             mesh: &face.mesh,
             eyes: &face.eyes,
             mask: &mask,
@@ -266,8 +268,8 @@ impl Engine {
         // Report the face in the upload's own pixels.
         m.face_width_px *= k_work as f32;
         checks.extend(checks::face_checks(&m, profile.background));
-        checks.push(cut_off_check(&face.mesh, &work));
-        let descriptor = descriptor::describe(&self.models.descriptor, &work, &face.mesh)?;
+        checks.push(cut_off_check(&face.mesh, work));
+        let descriptor = descriptor::describe(&self.models.descriptor, work, &face.mesh)?;
         t.lap("measure", &mut clock);
 
         // Step 5: placement, in source pixels so the upscaling limit is honest.
@@ -338,7 +340,7 @@ impl Engine {
         let jpeg = match (report.passed, placement) {
             (true, Some(p)) => {
                 // Step 4 (second half) and 6: render, matte, compose, encode.
-                let out = render(&work, &mask, &p, profile.background);
+                let out = render(work, &mask, &p, profile.background);
                 t.lap("matte", &mut clock);
                 let enc = encode::encode(&out, profile.size_window)?;
                 t.lap("encode", &mut clock);

@@ -111,7 +111,11 @@ mod tests {
             .collect();
         let alpha = refine(&rgb, &coarse, w, h);
         let row = &alpha[8 * w..9 * w];
-        assert!(row[28] > 0.9 && row[36] < 0.1, "{:?}", &row[24..40]);
+        // The coarse matte changes by 1/16 per pixel; the refined one jumps
+        // where the photo does, and stays ordered on either side.
+        let jump = row[31] - row[32];
+        assert!(jump > 0.3, "{:?}", &row[24..40]);
+        assert!(row[..32].iter().all(|&a| a >= row[31]) && row[32..].iter().all(|&a| a <= row[32]));
     }
 
     #[test]

@@ -156,6 +156,33 @@ pub fn box_shrink(img: &RgbImage, k: u32) -> RgbImage {
     RgbImage::from_raw(w, h, out).expect("buffer sized from dimensions")
 }
 
+/// Shrink by an integer factor reading only the 2×2 pixels at the centre of
+/// each block: a quick preview for the face detector, whose own input is
+/// 128–192 px and is sampled with its own anti-aliasing from this image.
+/// Reads 4 pixels per block instead of k², which matters at 12 megapixels.
+pub fn sparse_shrink(img: &RgbImage, k: u32) -> RgbImage {
+    if k <= 2 {
+        return box_shrink(img, k);
+    }
+    let (w, h) = ((img.width() / k).max(1), (img.height() / k).max(1));
+    let src = img.as_raw();
+    let sw = img.width() as usize;
+    let mut out = Vec::with_capacity((w * h * 3) as usize);
+    let c = (k / 2 - 1) as usize;
+    for oy in 0..h as usize {
+        let y = oy * k as usize + c;
+        for ox in 0..w as usize {
+            let x = ox * k as usize + c;
+            for ch in 0..3 {
+                let at = |yy: usize, xx: usize| src[(yy * sw + xx) * 3 + ch] as u32;
+                let sum = at(y, x) + at(y, x + 1) + at(y + 1, x) + at(y + 1, x + 1);
+                out.push(((sum + 2) / 4) as u8);
+            }
+        }
+    }
+    RgbImage::from_raw(w, h, out).expect("buffer sized from dimensions")
+}
+
 /// sRGB (0..255) to linear light (0..1).
 pub fn linear(rgb: [f32; 3]) -> [f32; 3] {
     rgb.map(|c| {
