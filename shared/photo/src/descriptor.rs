@@ -1,13 +1,12 @@
 //! Face match: the 128-d dlib descriptor of a face, compared by Euclidean
 //! distance, for the ID-card portrait against the collected photo.
 
-use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use crate::error::PhotoError;
 use crate::landmarks::{Mesh, idx};
 use crate::models::Model;
-use crate::raster::{Frame, sample};
+use crate::raster::{Frame, Pyramid};
 
 /// Same person when the distance is at most this. Calibrated on
 /// `fixtures/photos/PAIRS.csv` (`idphoto compare`, and the test
@@ -90,9 +89,9 @@ fn chip_frame(mesh: &Mesh) -> Frame {
     }
 }
 
-pub fn describe(model: &Model, img: &RgbImage, mesh: &Mesh) -> Result<Descriptor, PhotoError> {
+pub fn describe(model: &Model, img: &Pyramid, mesh: &Mesh) -> Result<Descriptor, PhotoError> {
     let frame = chip_frame(mesh);
-    let px = sample(img, &frame, CHIP, CHIP, [0.0; 3]);
+    let px = img.sample(&frame, CHIP, CHIP, [0.0; 3]);
     let input: Vec<f32> = px.into_iter().flatten().collect();
     let out = model.run(input)?;
     let v = out

@@ -6,7 +6,7 @@ use image::RgbImage;
 
 use crate::error::PhotoError;
 use crate::models::Model;
-use crate::raster::{Frame, sample};
+use crate::raster::{Frame, Pyramid};
 
 /// One face in source-image coordinates.
 #[derive(Debug, Clone)]
@@ -83,7 +83,7 @@ fn run(model: &Model, anchors: &Anchors, img: &RgbImage) -> Result<Vec<Detection
     let side = w.max(h);
     let n = anchors.input;
     let frame = Frame::axis(-(side - w) / 2.0, -(side - h) / 2.0, side / n as f32);
-    let px = sample(img, &frame, n as u32, n as u32, [0.0; 3]);
+    let px = Pyramid::new(img).sample(&frame, n as u32, n as u32, [0.0; 3]);
     let mut input = vec![0f32; 3 * n * n];
     for (i, p) in px.iter().enumerate() {
         for c in 0..3 {

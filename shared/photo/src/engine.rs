@@ -19,7 +19,7 @@ use crate::measure;
 use crate::models::Models;
 use crate::place::{self, Head, OUT_H, OUT_W};
 use crate::profile::Profile;
-use crate::raster::{Frame, box_shrink, sample, sparse_shrink};
+use crate::raster::{Frame, Pyramid, box_shrink, sparse_shrink};
 use crate::report::{Check, InputInfo, OutputInfo, Report, Status};
 use crate::segment::PersonMask;
 
@@ -162,6 +162,7 @@ impl Engine {
             k => Cow::Owned(box_shrink(&src, k)),
         };
         let work: &RgbImage = &work;
+        let pyr = Pyramid::new(work);
         let to_work = k_det as f32 / k_work as f32;
         let scaled = |d: &Detection| {
             let mut d = d.clone();
@@ -172,7 +173,7 @@ impl Engine {
         };
         t.lap("resample", &mut clock);
 
-        let mesh = landmarks::mesh(&self.models.face_mesh, work, &scaled(primary))?;
+        let mesh = landmarks::mesh(&self.models.face_mesh, &pyr, &scaled(primary))?;
         if mesh.presence < MIN_PRESENCE {
             let code = if self.sideways_face(&det_img)? {
                 R::Rotated
@@ -204,7 +205,7 @@ impl Engine {
             let d = scaled(d);
             let m = landmarks::mesh_at(
                 &self.models.face_mesh,
-                work,
+                &pyr,
                 d.centre,
                 d.size[0].max(d.size[1]) * 1.5,
                 d.eye_angle(),
@@ -226,14 +227,14 @@ impl Engine {
         let eyes = [
             landmarks::eye(
                 &self.models.iris,
-                work,
+                &pyr,
                 mesh.xy(idx::LEFT_EYE_OUTER),
                 mesh.xy(idx::LEFT_EYE_INNER),
                 false,
             )?,
             landmarks::eye(
                 &self.models.iris,
-                work,
+                &pyr,
                 mesh.xy(idx::RIGHT_EYE_OUTER),
                 mesh.xy(idx::RIGHT_EYE_INNER),
                 true,
@@ -250,7 +251,7 @@ impl Engine {
         let side = fw_work * 3.6;
         let mask = PersonMask::run(
             &self.models.selfie,
-            work,
+            &pyr,
             centre_x - side / 2.0,
             eye_y - 1.6 * fw_work,
             side,
@@ -259,7 +260,7 @@ impl Engine {
 
         // Step 3: measure and judge.
         let mut m = measure::measure(&measure::Inputs {
-            img: work,
+            img: &pyr,
             mesh: &face.mesh,
             eyes: &face.eyes,
             mask: &mask,
@@ -269,7 +270,7 @@ impl Engine {
         m.face_width_px *= k_work as f32;
         checks.extend(checks::face_checks(&m, profile.background));
         checks.push(cut_off_check(&face.mesh, work));
-        let descriptor = descriptor::describe(&self.models.descriptor, work, &face.mesh)?;
+        let descriptor = descriptor::describe(&self.models.descriptor, &pyr, &face.mesh)?;
         t.lap("measure", &mut clock);
 
         // Step 5: placement, in source pixels so the upscaling limit is honest.
@@ -340,7 +341,7 @@ impl Engine {
         let jpeg = match (report.passed, placement) {
             (true, Some(p)) => {
                 // Step 4 (second half) and 6: render, matte, compose, encode.
-                let out = render(work, &mask, &p, profile.background);
+                let out = render(&pyr, &mask, &p, profile.background);
                 t.lap("matte", &mut clock);
                 let enc = encode::encode(&out, profile.size_window)?;
                 t.lap("encode", &mut clock);
@@ -385,13 +386,13 @@ impl Engine {
         let [face] = faces.as_slice() else {
             return Ok(None);
         };
-        let mesh = landmarks::mesh(&self.models.face_mesh, &img, face)?;
+        let mesh = landmarks::mesh(&self.models.face_mesh, &Pyramid::new(&img), face)?;
         if mesh.presence < MIN_PRESENCE {
             return Ok(None);
         }
         Ok(Some(descriptor::describe(
             &self.models.descriptor,
-            &img,
+            &Pyramid::new(&img),
             &mesh,
         )?))
     }
@@ -409,7 +410,7 @@ impl Engine {
                 &turned,
             )?;
             if let Some(f) = faces.first() {
-                let m = landmarks::mesh(&self.models.face_mesh, &turned, f)?;
+                let m = landmarks::mesh(&self.models.face_mesh, &Pyramid::new(&turned), f)?;
                 if m.presence >= MIN_PRESENCE && f.eye_angle().to_degrees().abs() < SIDEWAYS_DEG {
                     return Ok(true);
                 }
@@ -535,13 +536,13 @@ fn hair_top(mask: &PersonMask, mesh: &Mesh, fw: f32, photo_h: u32) -> Option<f32
 
 /// Render the output frame from the working copy: scale and translate,
 /// refine the matte at output resolution, composite onto the profile colour.
-fn render(work: &RgbImage, mask: &PersonMask, p: &place::Placement, bg: [u8; 3]) -> RgbImage {
+fn render(pyr: &Pyramid, mask: &PersonMask, p: &place::Placement, bg: [u8; 3]) -> RgbImage {
     let step = 1.0 / p.scale;
     let frame = Frame::axis(-p.offset[0] * step, -p.offset[1] * step, step);
     let bgf = bg.map(|c| c as f32);
-    let rgb = sample(work, &frame, OUT_W, OUT_H, bgf);
+    let rgb = pyr.sample(&frame, OUT_W, OUT_H, bgf);
     let (w, h) = (OUT_W as usize, OUT_H as usize);
-    let (ww, wh) = (work.width() as f32, work.height() as f32);
+    let (ww, wh) = (pyr.base().width() as f32, pyr.base().height() as f32);
     let mut coarse = vec![0f32; w * h];
     for v in 0..h {
         for u in 0..w {
@@ -576,7 +577,7 @@ impl Engine {
         let Some(f) = faces.first() else {
             return Ok(None);
         };
-        let mesh = landmarks::mesh(&self.models.face_mesh, img, f)?;
+        let mesh = landmarks::mesh(&self.models.face_mesh, &Pyramid::new(img), f)?;
         Ok((mesh.presence >= MIN_PRESENCE).then_some(mesh))
     }
 }

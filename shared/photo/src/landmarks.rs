@@ -2,12 +2,10 @@
 //! contour and iris. Indices follow MediaPipe's canonical topology; "image-
 //! left" is the subject's right.
 
-use image::RgbImage;
-
 use crate::detect::Detection;
 use crate::error::PhotoError;
 use crate::models::Model;
-use crate::raster::{Frame, sample};
+use crate::raster::{Frame, Pyramid};
 
 pub mod idx {
     pub const LEFT_EYE_OUTER: usize = 33;
@@ -79,14 +77,14 @@ fn to_nchw01(px: &[[f32; 3]], n: usize) -> Vec<f32> {
 /// by `angle` so that the eyes are level in the crop, as the model expects.
 pub fn mesh_at(
     model: &Model,
-    img: &RgbImage,
+    img: &Pyramid,
     centre: [f32; 2],
     side: f32,
     angle: f32,
 ) -> Result<Mesh, PhotoError> {
     const N: u32 = 192;
     let frame = Frame::rotated_square(centre, side, angle, N);
-    let input = to_nchw01(&sample(img, &frame, N, N, [0.0; 3]), N as usize);
+    let input = to_nchw01(&img.sample(&frame, N, N, [0.0; 3]), N as usize);
     let outputs = model.run(input)?;
     let (pts, presence) = match (
         outputs.iter().find(|o| o.len() == 1404),
@@ -112,7 +110,7 @@ pub fn mesh_at(
 /// The mesh of a detected face: a first pass on the detector's box, then a
 /// second on the box of the first mesh, which centres the face as the model
 /// was trained (MediaPipe tracks the face the same way between frames).
-pub fn mesh(model: &Model, img: &RgbImage, det: &Detection) -> Result<Mesh, PhotoError> {
+pub fn mesh(model: &Model, img: &Pyramid, det: &Detection) -> Result<Mesh, PhotoError> {
     let angle = det.eye_angle();
     let side = det.size[0].max(det.size[1]) * 1.5;
     let first = mesh_at(model, img, det.centre, side, angle)?;
@@ -142,7 +140,7 @@ pub struct Eye {
 /// trained on one side; the other eye is mirrored into it.
 pub fn eye(
     model: &Model,
-    img: &RgbImage,
+    img: &Pyramid,
     outer: [f32; 2],
     inner: [f32; 2],
     mirror: bool,
@@ -164,7 +162,7 @@ pub fn eye(
         ];
         frame.ux = [-frame.ux[0], -frame.ux[1]];
     }
-    let input = to_nchw01(&sample(img, &frame, N, N, [0.0; 3]), N as usize);
+    let input = to_nchw01(&img.sample(&frame, N, N, [0.0; 3]), N as usize);
     let outputs = model.run(input)?;
     let (contour, iris) = match (
         outputs.iter().find(|o| o.len() == 213),

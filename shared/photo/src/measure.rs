@@ -6,7 +6,7 @@ use image::RgbImage;
 use serde::Serialize;
 
 use crate::landmarks::{Eye, Mesh, idx};
-use crate::raster::{Frame, delta_e, lab, lab_from_linear, linear, luma, sample};
+use crate::raster::{Frame, Pyramid, delta_e, lab, lab_from_linear, linear, luma};
 use crate::segment::PersonMask;
 
 /// Everything measured on the student's face, in report units.
@@ -133,7 +133,7 @@ fn along(p: [f32; 2], right: [f32; 2], fw: f32, kx: f32, ky: f32) -> [f32; 2] {
 }
 
 pub struct Inputs<'a> {
-    pub img: &'a RgbImage,
+    pub img: &'a Pyramid<'a>,
     pub mesh: &'a Mesh,
     pub eyes: &'a [Eye; 2],
     pub mask: &'a PersonMask,
@@ -141,7 +141,8 @@ pub struct Inputs<'a> {
 
 pub fn measure(i: &Inputs) -> Measurements {
     let m = i.mesh;
-    let img = i.img;
+    let pyr = i.img;
+    let img = pyr.base();
     let cl = m.points[idx::CHEEK_LEFT];
     let cr = m.points[idx::CHEEK_RIGHT];
     let fw = dist(m.xy(idx::CHEEK_LEFT), m.xy(idx::CHEEK_RIGHT));
@@ -202,7 +203,7 @@ pub fn measure(i: &Inputs) -> Measurements {
         240u32,
         (((b[3] - b[1]) / (fw / 240.0)) as u32).clamp(16, 400),
     );
-    let face_px = sample(img, &face_frame, fw_px, fh_px, [0.0; 3]);
+    let face_px = pyr.sample(&face_frame, fw_px, fh_px, [0.0; 3]);
     let clipped = face_px
         .iter()
         .filter(|p| p.iter().any(|&c| c >= 250.0))
@@ -309,8 +310,7 @@ pub fn measure(i: &Inputs) -> Measurements {
     let clothing_lab = (clothes.len() > 10).then(|| lab(median_rgb(&clothes)));
 
     let photo_chroma = {
-        let small = sample(
-            img,
+        let small = pyr.sample(
             &Frame::axis(
                 0.0,
                 0.0,

@@ -1,11 +1,9 @@
 //! Person segmentation (MediaPipe selfie model) on a square region around
 //! the student, readable at any source position.
 
-use image::RgbImage;
-
 use crate::error::PhotoError;
 use crate::models::Model;
-use crate::raster::{Frame, sample};
+use crate::raster::{Frame, Pyramid};
 
 const N: u32 = 256;
 
@@ -21,13 +19,13 @@ impl PersonMask {
     /// background.
     pub fn run(
         model: &Model,
-        img: &RgbImage,
+        img: &Pyramid,
         x0: f32,
         y0: f32,
         side: f32,
     ) -> Result<Self, PhotoError> {
         let frame = Frame::axis(x0, y0, side / N as f32);
-        let px = sample(img, &frame, N, N, [0.0; 3]);
+        let px = img.sample(&frame, N, N, [0.0; 3]);
         let input: Vec<f32> = px.iter().flat_map(|p| p.map(|c| c / 255.0)).collect();
         let out = model.run(input)?;
         let prob = out
