@@ -39,7 +39,7 @@ fn main() {
         for k in 0..5 {
             for kx in [-0.04f32, 0.04] {
                 ring(
-                    along(p, inward * (0.04 + kx), 0.3 + 0.1 * k as f32),
+                    along(p, inward * (0.11 + kx), 0.25 + 0.1 * k as f32),
                     fw * 0.05,
                     [255, 0, 0],
                 );

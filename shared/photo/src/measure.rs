@@ -294,8 +294,8 @@ pub fn measure(i: &Inputs) -> Measurements {
     let lobe = |p: [f32; 2], inward: f32| {
         let px: Vec<[f32; 3]> = (0..5)
             .flat_map(|k| {
-                let ky = 0.3 + 0.1 * k as f32;
-                [-0.04f32, 0.04].map(|kx| along(p, right, fw, inward * (0.04 + kx), ky))
+                let ky = 0.25 + 0.1 * k as f32;
+                [-0.04f32, 0.04].map(|kx| along(p, right, fw, inward * (0.11 + kx), ky))
             })
             .flat_map(|c| disc_rgb(img, c, fw * 0.05))
             .collect();

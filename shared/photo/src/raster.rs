@@ -57,7 +57,7 @@ impl Frame {
     }
 }
 
-/// Bilinear sample with edge pixels outside replaced by `fill`.
+/// Bilinear sample with pixels outside the image replaced by `fill`.
 #[inline]
 fn bilinear(img: &RgbImage, x: f32, y: f32, fill: [f32; 3]) -> [f32; 3] {
     let (w, h) = (img.width() as i32, img.height() as i32);
@@ -68,6 +68,18 @@ fn bilinear(img: &RgbImage, x: f32, y: f32, fill: [f32; 3]) -> [f32; 3] {
     let ax = fx - x0 as f32;
     let ay = fy - y0 as f32;
     let raw = img.as_raw();
+    let mut out = [0.0; 3];
+    if x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h {
+        // Inside: read the 2×2 block directly.
+        let i = (y0 as usize * w as usize + x0 as usize) * 3;
+        let j = i + w as usize * 3;
+        for c in 0..3 {
+            let top = raw[i + c] as f32 + (raw[i + 3 + c] as f32 - raw[i + c] as f32) * ax;
+            let bottom = raw[j + c] as f32 + (raw[j + 3 + c] as f32 - raw[j + c] as f32) * ax;
+            out[c] = top + (bottom - top) * ay;
+        }
+        return out;
+    }
     let get = |xi: i32, yi: i32| -> [f32; 3] {
         if xi < 0 || yi < 0 || xi >= w || yi >= h {
             fill
@@ -80,7 +92,6 @@ fn bilinear(img: &RgbImage, x: f32, y: f32, fill: [f32; 3]) -> [f32; 3] {
     let p10 = get(x0 + 1, y0);
     let p01 = get(x0, y0 + 1);
     let p11 = get(x0 + 1, y0 + 1);
-    let mut out = [0.0; 3];
     for c in 0..3 {
         let top = p00[c] + (p10[c] - p00[c]) * ax;
         let bottom = p01[c] + (p11[c] - p01[c]) * ax;
@@ -178,18 +189,15 @@ pub fn box_shrink(img: &RgbImage, k: u32) -> RgbImage {
         for dy in 0..k as usize {
             let sy = oy * k as usize + dy;
             let line = &src[sy * sw * 3..(sy * sw + w as usize * k as usize) * 3];
-            for ox in 0..w as usize {
-                let base = ox * k as usize * 3;
-                let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
-                for dx in 0..k as usize {
-                    let i = base + dx * 3;
-                    r += line[i] as u32;
-                    g += line[i + 1] as u32;
-                    b += line[i + 2] as u32;
+            for (block, acc) in line
+                .chunks_exact(3 * k as usize)
+                .zip(row.chunks_exact_mut(3))
+            {
+                for px in block.chunks_exact(3) {
+                    acc[0] += px[0] as u32;
+                    acc[1] += px[1] as u32;
+                    acc[2] += px[2] as u32;
                 }
-                row[ox * 3] += r;
-                row[ox * 3 + 1] += g;
-                row[ox * 3 + 2] += b;
             }
         }
         let o = &mut out[oy * w as usize * 3..(oy + 1) * w as usize * 3];
@@ -227,14 +235,26 @@ pub fn sparse_shrink(img: &RgbImage, k: u32) -> RgbImage {
     RgbImage::from_raw(w, h, out).expect("buffer sized from dimensions")
 }
 
-/// sRGB (0..255) to linear light (0..1).
+fn srgb_to_linear(c: f32) -> f32 {
+    let c = (c / 255.0).clamp(0.0, 1.0);
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// sRGB (0..255) to linear light (0..1). Whole values, the common case,
+/// come from a table.
 pub fn linear(rgb: [f32; 3]) -> [f32; 3] {
+    static LUT: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
+    let lut = LUT.get_or_init(|| std::array::from_fn(|i| srgb_to_linear(i as f32)));
     rgb.map(|c| {
-        let c = (c / 255.0).clamp(0.0, 1.0);
-        if c <= 0.04045 {
-            c / 12.92
+        let i = c as usize;
+        if i < 256 && i as f32 == c {
+            lut[i]
         } else {
-            ((c + 0.055) / 1.055).powf(2.4)
+            srgb_to_linear(c)
         }
     })
 }
@@ -266,7 +286,8 @@ pub fn delta_e(a: [f32; 3], b: [f32; 3]) -> f32 {
 }
 
 /// Mean of `w`×`h` values over a (2r+1)² window, edges handled by shrinking
-/// the window. Separable running sums: O(1) per pixel whatever the radius.
+/// the window. Separable running sums: O(1) per pixel whatever the radius;
+/// the vertical pass runs a row at a time so it reads memory in order.
 pub fn box_mean(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     let mut tmp = vec![0f32; w * h];
     for y in 0..h {
@@ -280,29 +301,44 @@ pub fn box_mean(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
         );
     }
     let mut out = vec![0f32; w * h];
-    for x in 0..w {
-        running_mean(&tmp[x..], w, &mut out[x..], w, h, r);
+    let mut sum = vec![0f32; w];
+    for row in tmp.chunks_exact(w).take(r.min(h)) {
+        sum.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+    }
+    for y in 0..h {
+        if y + r < h {
+            sum.iter_mut()
+                .zip(&tmp[(y + r) * w..(y + r + 1) * w])
+                .for_each(|(s, v)| *s += v);
+        }
+        if y > r {
+            let old = &tmp[(y - r - 1) * w..(y - r) * w];
+            sum.iter_mut().zip(old).for_each(|(s, v)| *s -= v);
+        }
+        let inv = 1.0 / ((y + r + 1).min(h) - y.saturating_sub(r)) as f32;
+        out[y * w..(y + 1) * w]
+            .iter_mut()
+            .zip(&sum)
+            .for_each(|(o, s)| *o = s * inv);
     }
     out
 }
 
-/// Windowed mean along one line of `n` values spaced `stride` apart.
+/// Windowed mean along one line of `n` values spaced `ss` (source) and `ds`
+/// (destination) apart. Sums in f64: a line is at most a few thousand values.
 fn running_mean(src: &[f32], ss: usize, dst: &mut [f32], ds: usize, n: usize, r: usize) {
     let mut sum = 0f64;
-    let mut count = 0usize;
     for i in 0..r.min(n) {
         sum += src[i * ss] as f64;
-        count += 1;
     }
     for i in 0..n {
         if i + r < n {
             sum += src[(i + r) * ss] as f64;
-            count += 1;
         }
         if i > r {
             sum -= src[(i - r - 1) * ss] as f64;
-            count -= 1;
         }
+        let count = (i + r + 1).min(n) - i.saturating_sub(r);
         dst[i * ds] = (sum / count as f64) as f32;
     }
 }
