@@ -544,28 +544,45 @@ fn render(pyr: &Pyramid, mask: &PersonMask, p: &place::Placement, bg: [u8; 3]) -
     let (w, h) = (OUT_W as usize, OUT_H as usize);
     let (ww, wh) = (pyr.base().width() as f32, pyr.base().height() as f32);
     let mut coarse = vec![0f32; w * h];
+    let mut in_photo = vec![false; w * h];
     for v in 0..h {
         for u in 0..w {
             let [x, y] = frame.to_source(u as f32 + 0.5, v as f32 + 0.5);
             if x >= 0.0 && y >= 0.0 && x < ww && y < wh {
                 coarse[v * w + u] = mask.at(x, y);
+                in_photo[v * w + u] = true;
             }
         }
     }
     let mut rgb = rgb;
     // Continue the clothes below a photo that ends up to BOTTOM_SLACK short
-    // of the frame's bottom edge (the solver allows no more).
+    // of the frame's bottom edge (the solver allows no more): the mean of
+    // the last rows, smoothed along the row, so fabric texture does not
+    // repeat into visible streaks.
     let last = (0..h)
         .rev()
         .find(|&v| frame.to_source(0.0, v as f32 + 1.0)[1] <= wh);
-    if let Some(last) = last.filter(|&l| l + 1 < h) {
+    if let Some(last) = last.filter(|&l| l + 1 < h && l >= 8) {
+        let mut fill = vec![[0f32; 3]; w];
+        for v in last - 7..=last {
+            for (f, p) in fill.iter_mut().zip(&rgb[v * w..(v + 1) * w]) {
+                (0..3).for_each(|c| f[c] += p[c] / 8.0);
+            }
+        }
+        let smooth: [Vec<f32>; 3] = [0, 1, 2].map(|c| {
+            let ch: Vec<f32> = fill.iter().map(|p| p[c]).collect();
+            crate::raster::box_mean(&ch, w, 1, 12)
+        });
         for v in last + 1..h {
-            rgb.copy_within(last * w..(last + 1) * w, v * w);
+            for u in 0..w {
+                rgb[v * w + u] = [smooth[0][u], smooth[1][u], smooth[2][u]];
+            }
             coarse.copy_within(last * w..(last + 1) * w, v * w);
+            in_photo.copy_within(last * w..(last + 1) * w, v * w);
         }
     }
     let alpha = matte::refine(&rgb, &coarse, w, h);
-    matte::composite(&rgb, &alpha, w, h, bg)
+    matte::composite(&rgb, &in_photo, &coarse, &alpha, w, h, bg)
 }
 
 impl Engine {

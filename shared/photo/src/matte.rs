@@ -57,37 +57,100 @@ pub fn refine(rgb: &[[f32; 3]], coarse: &[f32], w: usize, h: usize) -> Vec<f32> 
         .collect()
 }
 
+/// Local mean colour of the pixels selected by `weight` (normalised box
+/// filter): the old background near an edge, or the person's own colour.
+fn local_colour(rgb: &[[f32; 3]], weight: &[f32], w: usize, h: usize) -> (Vec<f32>, [Vec<f32>; 3]) {
+    let wsum = box_mean(weight, w, h, 4 * RADIUS);
+    let sums = [0, 1, 2].map(|c| {
+        let ch: Vec<f32> = rgb.iter().zip(weight).map(|(p, wt)| p[c] * wt).collect();
+        box_mean(&ch, w, h, 4 * RADIUS)
+    });
+    (wsum, sums)
+}
+
+/// Half-width of the edge band, in output pixels: the segmentation model
+/// sees the head at about a third of the output resolution, so its outline
+/// can be off by a few of its own pixels.
+const BAND: usize = 10;
+
+/// Below this RGB distance between the person's and the old background's
+/// local colours, colour cannot tell them apart and the filtered alpha stands.
+const MIN_CONTRAST: f32 = 40.0;
+
 /// Composite onto `bg`. Where alpha is partial the observed colour is
-/// `α·F + (1−α)·B_old`; replacing `B_old` by `bg` gives
-/// `observed + (1−α)(bg − B_old)`, with `B_old` averaged from nearby pure
-/// background pixels.
-pub fn composite(rgb: &[[f32; 3]], alpha: &[f32], w: usize, h: usize, bg: [u8; 3]) -> RgbImage {
+/// `I = α·F + (1−α)·B_old`. With `F` and `B_old` averaged from nearby sure
+/// person and sure background pixels, α is re-read from the colour itself
+/// (the projection of `I − B_old` on `F − B_old`), which removes the pale
+/// rim a too-wide matte leaves; then replacing `B_old` by `bg` gives
+/// `I + (1−α)(bg − B_old)`, so no old background stays in the hair.
+pub fn composite(
+    rgb: &[[f32; 3]],
+    in_photo: &[bool],
+    coarse: &[f32],
+    alpha: &[f32],
+    w: usize,
+    h: usize,
+    bg: [u8; 3],
+) -> RgbImage {
     let bgf = bg.map(|c| c as f32);
-    let weight: Vec<f32> = alpha
+    // The edge band: within BAND px of the segmentation's outline, where
+    // the model (at a third of this resolution) cannot be trusted.
+    let inside: Vec<f32> = coarse
         .iter()
-        .map(|&a| if a <= CLEAR { 1.0 } else { 0.0 })
+        .map(|&p| if p > 0.5 { 1.0 } else { 0.0 })
         .collect();
-    let wsum = box_mean(&weight, w, h, 4 * RADIUS);
-    let old: Vec<Vec<f32>> = (0..3)
-        .map(|c| {
-            let ch: Vec<f32> = rgb.iter().zip(&weight).map(|(p, wt)| p[c] * wt).collect();
-            box_mean(&ch, w, h, 4 * RADIUS)
-        })
+    let near = box_mean(&inside, w, h, BAND);
+    let band: Vec<bool> = near.iter().map(|&n| n > 0.01 && n < 0.99).collect();
+    // Padding outside the photo is already the new colour: it says nothing
+    // about the old background.
+    let sure = |k: usize, a: f32| in_photo[k] && !band[k] && alpha[k] == a;
+    let is_bg: Vec<f32> = (0..w * h)
+        .map(|k| if sure(k, 0.0) { 1.0 } else { 0.0 })
         .collect();
+    let is_fg: Vec<f32> = (0..w * h)
+        .map(|k| if sure(k, 1.0) { 1.0 } else { 0.0 })
+        .collect();
+    let (wb, sb) = local_colour(rgb, &is_bg, w, h);
+    // The photo's overall old background: sure background pixels, or if the
+    // band covers them all, any pixel of the photo the matte calls background.
+    let mean_of = |sel: &dyn Fn(usize) -> bool| {
+        let (mut acc, mut n) = ([0f32; 3], 0f32);
+        for k in (0..w * h).filter(|&k| sel(k)) {
+            (0..3).for_each(|c| acc[c] += rgb[k][c]);
+            n += 1.0;
+        }
+        (n > 0.0).then(|| acc.map(|v| v / n))
+    };
+    let global_bg = mean_of(&|k| is_bg[k] > 0.0)
+        .or_else(|| mean_of(&|k| in_photo[k] && alpha[k] <= 0.0))
+        .unwrap_or(bgf);
+    let (wf, sf) = local_colour(rgb, &is_fg, w, h);
     let mut out = RgbImage::new(w as u32, h as u32);
     for (k, px) in out.pixels_mut().enumerate() {
         let a = alpha[k];
-        let v = if a <= 0.0 {
+        let v = if !band[k] && a <= 0.0 {
             bgf
-        } else if a >= 1.0 || wsum[k] < 1e-3 {
+        } else if !band[k] && a >= 1.0 {
             rgb[k]
         } else {
-            let mut v = [0.0; 3];
-            for c in 0..3 {
-                let b_old = old[c][k] / wsum[k];
-                v[c] = rgb[k][c] + (1.0 - a) * (bgf[c] - b_old);
+            // Far from any sure background (a photo edge padded on both
+            // sides), the photo's overall old background stands in.
+            let b_old = if wb[k] >= 1e-3 {
+                [0, 1, 2].map(|c| sb[c][k] / wb[k])
+            } else {
+                global_bg
+            };
+            let mut a = a;
+            if wf[k] >= 1e-3 {
+                let f = [0, 1, 2].map(|c| sf[c][k] / wf[k]);
+                let d = [f[0] - b_old[0], f[1] - b_old[1], f[2] - b_old[2]];
+                let dd = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+                if dd >= MIN_CONTRAST * MIN_CONTRAST {
+                    let i = [0, 1, 2].map(|c| rgb[k][c] - b_old[c]);
+                    a = ((i[0] * d[0] + i[1] * d[1] + i[2] * d[2]) / dd).clamp(0.0, 1.0);
+                }
             }
-            v
+            [0, 1, 2].map(|c| rgb[k][c] + (1.0 - a) * (bgf[c] - b_old[c]))
         };
         px.0 = v.map(|c| c.round().clamp(0.0, 255.0) as u8);
     }
@@ -120,12 +183,33 @@ mod tests {
 
     #[test]
     fn background_becomes_exactly_the_profile_colour() {
-        let (w, h) = (8, 8);
-        let rgb = vec![[10.0, 200.0, 30.0]; w * h];
-        let mut alpha = vec![0.0; w * h];
-        alpha[0] = 1.0;
-        let out = composite(&rgb, &alpha, w, h, [100, 197, 255]);
-        assert_eq!(out.get_pixel(5, 5).0, [100, 197, 255]);
-        assert_eq!(out.get_pixel(0, 0).0, [10, 200, 30]);
+        // A green wall with a small dark "person" in one corner.
+        let (w, h) = (64, 64);
+        let person = |k: usize| k % w < 8 && k / w < 8;
+        let rgb: Vec<[f32; 3]> = (0..w * h)
+            .map(|k| {
+                if person(k) {
+                    [20.0; 3]
+                } else {
+                    [10.0, 200.0, 30.0]
+                }
+            })
+            .collect();
+        let alpha: Vec<f32> = (0..w * h)
+            .map(|k| if person(k) { 1.0 } else { 0.0 })
+            .collect();
+        let out = composite(
+            &rgb,
+            &vec![true; w * h],
+            &alpha,
+            &alpha,
+            w,
+            h,
+            [100, 197, 255],
+        );
+        assert_eq!(out.get_pixel(40, 40).0, [100, 197, 255]);
+        assert_eq!(out.get_pixel(2, 2).0, [20, 20, 20]);
+        // In the edge band the wall is recognised by its colour and replaced too.
+        assert_eq!(out.get_pixel(12, 3).0, [100, 197, 255]);
     }
 }
