@@ -213,14 +213,6 @@ impl Engine {
             if m.presence >= MIN_PRESENCE {
                 others.push(d.size[0] / fw_work);
             }
-            if std::env::var_os("IDPHOTO_DEBUG").is_some() {
-                eprintln!(
-                    "other face: score {:.2} presence {:.2} size {:.2}",
-                    d.score,
-                    m.presence,
-                    d.size[0] / fw_work
-                );
-            }
         }
         checks.push(second_face_check(&others));
 

@@ -57,15 +57,45 @@ pub fn refine(rgb: &[[f32; 3]], coarse: &[f32], w: usize, h: usize) -> Vec<f32> 
         .collect()
 }
 
-/// Local mean colour of the pixels selected by `weight` (normalised box
-/// filter): the old background near an edge, or the person's own colour.
-fn local_colour(rgb: &[[f32; 3]], weight: &[f32], w: usize, h: usize) -> (Vec<f32>, [Vec<f32>; 3]) {
-    let wsum = box_mean(weight, w, h, 4 * RADIUS);
-    let sums = [0, 1, 2].map(|c| {
-        let ch: Vec<f32> = rgb.iter().zip(weight).map(|(p, wt)| p[c] * wt).collect();
-        box_mean(&ch, w, h, 4 * RADIUS)
-    });
-    (wsum, sums)
+/// Local mean colour of the pixels selected by `weight` (a normalised box
+/// filter 2·4·RADIUS px wide): the old background near an edge, or the
+/// person's own colour. Smooth by nature, so computed on 4×4 blocks.
+struct LocalColour {
+    bw: usize,
+    weight: Vec<f32>,
+    sums: [Vec<f32>; 3],
+}
+
+const BLOCK: usize = 4;
+
+impl LocalColour {
+    fn new(rgb: &[[f32; 3]], select: &[f32], w: usize, h: usize) -> Self {
+        let (bw, bh) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));
+        let mut weight = vec![0f32; bw * bh];
+        let mut sums = [
+            vec![0f32; bw * bh],
+            vec![0f32; bw * bh],
+            vec![0f32; bw * bh],
+        ];
+        for k in 0..w * h {
+            let b = (k / w / BLOCK) * bw + (k % w) / BLOCK;
+            weight[b] += select[k];
+            (0..3).for_each(|c| sums[c][b] += rgb[k][c] * select[k]);
+        }
+        let r = RADIUS;
+        Self {
+            bw,
+            weight: box_mean(&weight, bw, bh, r),
+            sums: sums.map(|v| box_mean(&v, bw, bh, r)),
+        }
+    }
+
+    /// The mean colour around pixel `k` of a `w`-wide image, if any pixel
+    /// was selected nearby.
+    fn at(&self, k: usize, w: usize) -> Option<[f32; 3]> {
+        let b = (k / w / BLOCK) * self.bw + (k % w) / BLOCK;
+        (self.weight[b] >= 1e-3).then(|| [0, 1, 2].map(|c| self.sums[c][b] / self.weight[b]))
+    }
 }
 
 /// Half-width of the edge band, in output pixels: the segmentation model
@@ -110,7 +140,7 @@ pub fn composite(
     let is_fg: Vec<f32> = (0..w * h)
         .map(|k| if sure(k, 1.0) { 1.0 } else { 0.0 })
         .collect();
-    let (wb, sb) = local_colour(rgb, &is_bg, w, h);
+    let old_bg = LocalColour::new(rgb, &is_bg, w, h);
     // The photo's overall old background: sure background pixels, or if the
     // band covers them all, any pixel of the photo the matte calls background.
     let mean_of = |sel: &dyn Fn(usize) -> bool| {
@@ -124,7 +154,7 @@ pub fn composite(
     let global_bg = mean_of(&|k| is_bg[k] > 0.0)
         .or_else(|| mean_of(&|k| in_photo[k] && alpha[k] <= 0.0))
         .unwrap_or(bgf);
-    let (wf, sf) = local_colour(rgb, &is_fg, w, h);
+    let person = LocalColour::new(rgb, &is_fg, w, h);
     let mut out = RgbImage::new(w as u32, h as u32);
     for (k, px) in out.pixels_mut().enumerate() {
         let a = alpha[k];
@@ -135,14 +165,9 @@ pub fn composite(
         } else {
             // Far from any sure background (a photo edge padded on both
             // sides), the photo's overall old background stands in.
-            let b_old = if wb[k] >= 1e-3 {
-                [0, 1, 2].map(|c| sb[c][k] / wb[k])
-            } else {
-                global_bg
-            };
+            let b_old = old_bg.at(k, w).unwrap_or(global_bg);
             let mut a = a;
-            if wf[k] >= 1e-3 {
-                let f = [0, 1, 2].map(|c| sf[c][k] / wf[k]);
+            if let Some(f) = person.at(k, w) {
                 let d = [f[0] - b_old[0], f[1] - b_old[1], f[2] - b_old[2]];
                 let dd = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
                 if dd >= MIN_CONTRAST * MIN_CONTRAST {

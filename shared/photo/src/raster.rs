@@ -106,20 +106,33 @@ fn bilinear(img: &RgbImage, x: f32, y: f32, fill: [f32; 3]) -> [f32; 3] {
 pub fn sample(img: &RgbImage, frame: &Frame, w: u32, h: u32, fill: [f32; 3]) -> Vec<[f32; 3]> {
     let n = (frame.step().ceil() as usize).clamp(1, 4);
     let inv = 1.0 / (n * n) as f32;
+    // Source offsets of the n×n taps from a destination pixel's corner.
+    let taps: Vec<[f32; 2]> = (0..n * n)
+        .map(|t| {
+            let (du, dv) = (
+                ((t % n) as f32 + 0.5) / n as f32,
+                ((t / n) as f32 + 0.5) / n as f32,
+            );
+            [
+                du * frame.ux[0] + dv * frame.vy[0],
+                du * frame.ux[1] + dv * frame.vy[1],
+            ]
+        })
+        .collect();
     let mut out = Vec::with_capacity((w * h) as usize);
     for v in 0..h {
+        let row = frame.to_source(0.0, v as f32);
         for u in 0..w {
+            let corner = [
+                row[0] + u as f32 * frame.ux[0],
+                row[1] + u as f32 * frame.ux[1],
+            ];
             let mut acc = [0.0f32; 3];
-            for j in 0..n {
-                for i in 0..n {
-                    let du = u as f32 + (i as f32 + 0.5) / n as f32;
-                    let dv = v as f32 + (j as f32 + 0.5) / n as f32;
-                    let [x, y] = frame.to_source(du, dv);
-                    let p = bilinear(img, x, y, fill);
-                    acc[0] += p[0];
-                    acc[1] += p[1];
-                    acc[2] += p[2];
-                }
+            for t in &taps {
+                let p = bilinear(img, corner[0] + t[0], corner[1] + t[1], fill);
+                acc[0] += p[0];
+                acc[1] += p[1];
+                acc[2] += p[2];
             }
             out.push([acc[0] * inv, acc[1] * inv, acc[2] * inv]);
         }
