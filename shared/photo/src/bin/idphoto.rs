@@ -1,0 +1,333 @@
+//! `idphoto`: the photo engine from the command line. A door, not a room:
+//! argument parsing and printing here, everything else in the library.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use photo::{Engine, Profile};
+
+const USAGE: &str = "usage:
+  idphoto standardize IN -o OUT [--report R.json] [--profile blue|white|grey]
+  idphoto check IN [--profile P]
+  idphoto batch DIR -o OUTDIR [--profile P]
+  idphoto compare A B
+  idphoto eval MANIFEST.csv
+  idphoto bench [--runs N] FILES...";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("idphoto: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+type Res<T> = Result<T, String>;
+
+/// Positional arguments and `--flag value` options.
+struct Args {
+    positional: Vec<String>,
+    options: BTreeMap<String, String>,
+}
+
+fn parse(args: &[String], with_value: &[&str]) -> Res<Args> {
+    let mut positional = Vec::new();
+    let mut options = BTreeMap::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if let Some(name) = a
+            .strip_prefix("--")
+            .or_else(|| a.strip_prefix('-').filter(|n| n.len() == 1))
+        {
+            if !with_value.contains(&name) {
+                return Err(format!("unknown option {a}\n{USAGE}"));
+            }
+            let v = it.next().ok_or_else(|| format!("{a} needs a value"))?;
+            options.insert(name.to_string(), v.clone());
+        } else {
+            positional.push(a.clone());
+        }
+    }
+    Ok(Args {
+        positional,
+        options,
+    })
+}
+
+fn profile(a: &Args) -> Res<Profile> {
+    match a.options.get("profile") {
+        None => Ok(Profile::default()),
+        Some(p) => {
+            Profile::by_name(p).ok_or_else(|| format!("unknown profile {p} (blue, white, grey)"))
+        }
+    }
+}
+
+fn read(p: &str) -> Res<Vec<u8>> {
+    std::fs::read(p).map_err(|e| format!("{p}: {e}"))
+}
+
+fn write(p: &Path, bytes: &[u8]) -> Res<()> {
+    std::fs::write(p, bytes).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+fn engine() -> Res<Engine> {
+    Engine::load().map_err(|e| e.to_string())
+}
+
+fn run(args: &[String]) -> Res<ExitCode> {
+    let Some((cmd, rest)) = args.split_first() else {
+        return Err(USAGE.into());
+    };
+    match cmd.as_str() {
+        "standardize" => {
+            let a = parse(rest, &["o", "report", "profile"])?;
+            let [input] = a.positional.as_slice() else {
+                return Err(USAGE.into());
+            };
+            let out = a.options.get("o").ok_or("standardize needs -o OUT")?;
+            let outcome = engine()?
+                .standardize(&read(input)?, &profile(&a)?)
+                .map_err(|e| e.to_string())?;
+            if let Some(r) = a.options.get("report") {
+                write(Path::new(r), outcome.report.to_json().as_bytes())?;
+            }
+            print_verdict(input, &outcome.report);
+            match outcome.jpeg {
+                Some(j) => {
+                    write(Path::new(out), &j)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => Ok(ExitCode::from(1)),
+            }
+        }
+        "check" => {
+            let a = parse(rest, &["profile"])?;
+            let [input] = a.positional.as_slice() else {
+                return Err(USAGE.into());
+            };
+            let outcome = engine()?
+                .standardize(&read(input)?, &profile(&a)?)
+                .map_err(|e| e.to_string())?;
+            println!("{}", outcome.report.to_json());
+            Ok(if outcome.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        "batch" => batch(rest),
+        "compare" => {
+            let [a, b] = rest else {
+                return Err(USAGE.into());
+            };
+            let e = engine()?;
+            let da = e
+                .describe_portrait(&read(a)?)
+                .map_err(|e| e.to_string())?
+                .ok_or(format!("{a}: no single face"))?;
+            let db = e
+                .describe_portrait(&read(b)?)
+                .map_err(|e| e.to_string())?
+                .ok_or(format!("{b}: no single face"))?;
+            let d = da.distance(&db);
+            let same = d <= photo::SAME_PERSON_MAX_DISTANCE;
+            println!(
+                "distance {d:.3} (threshold {}) → {}",
+                photo::SAME_PERSON_MAX_DISTANCE,
+                if same {
+                    "same person"
+                } else {
+                    "different people"
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        "eval" => {
+            let [manifest] = rest else {
+                return Err(USAGE.into());
+            };
+            let s = photo::eval::run(&engine()?, Path::new(manifest)).map_err(|e| e.to_string())?;
+            print!("{}", s.render());
+            Ok(if s.meets_targets() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        "bench" => bench(rest),
+        _ => Err(USAGE.into()),
+    }
+}
+
+fn print_verdict(name: &str, r: &photo::Report) {
+    let reasons: Vec<&str> = r.reasons.iter().map(|x| x.code.code()).collect();
+    let flags: Vec<&str> = r.review_flags.iter().map(|x| x.check).collect();
+    println!(
+        "{name}: {}{}{}",
+        if r.passed { "PASS" } else { "FAIL " },
+        reasons.join(","),
+        if flags.is_empty() {
+            String::new()
+        } else {
+            format!("  (review: {})", flags.join(","))
+        }
+    );
+}
+
+fn batch(rest: &[String]) -> Res<ExitCode> {
+    let a = parse(rest, &["o", "profile"])?;
+    let [dir] = a.positional.as_slice() else {
+        return Err(USAGE.into());
+    };
+    let out = PathBuf::from(a.options.get("o").ok_or("batch needs -o OUTDIR")?);
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{dir}: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| {
+                ["jpg", "jpeg", "png"].contains(&x.to_string_lossy().to_lowercase().as_str())
+            })
+        })
+        .collect();
+    files.sort();
+    let e = engine()?;
+    let p = profile(&a)?;
+    let mut rows = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let name = f
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        let done = (i + 1) * 30 / files.len().max(1);
+        eprint!(
+            "\r[{}{}] {}/{} {:<40}",
+            "#".repeat(done),
+            ".".repeat(30 - done),
+            i + 1,
+            files.len(),
+            name
+        );
+        let outcome = e
+            .standardize(&read(&f.to_string_lossy())?, &p)
+            .map_err(|e| e.to_string())?;
+        let stem = f
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        write(
+            &out.join(format!("{stem}.report.json")),
+            outcome.report.to_json().as_bytes(),
+        )?;
+        if let Some(j) = &outcome.jpeg {
+            write(&out.join(format!("{stem}.jpg")), j)?;
+        }
+        rows.push((name, outcome.report));
+    }
+    eprintln!();
+    let passed = rows.iter().filter(|(_, r)| r.passed).count();
+    println!("{:<44} {:<6} reasons / review flags", "file", "result");
+    for (name, r) in &rows {
+        let reasons: Vec<&str> = r.reasons.iter().map(|x| x.code.code()).collect();
+        let flags: Vec<&str> = r.review_flags.iter().map(|x| x.check).collect();
+        println!(
+            "{:<44} {:<6} {}{}",
+            name,
+            if r.passed { "pass" } else { "FAIL" },
+            reasons.join(","),
+            if flags.is_empty() {
+                String::new()
+            } else {
+                format!(" / {}", flags.join(","))
+            }
+        );
+    }
+    let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, r) in &rows {
+        for x in &r.reasons {
+            *by_reason.entry(x.code.code()).or_default() += 1;
+        }
+    }
+    println!(
+        "\n{passed} of {} passed; outputs and reports in {}",
+        rows.len(),
+        out.display()
+    );
+    for (code, n) in by_reason {
+        println!("  {code:<28} {n}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench(rest: &[String]) -> Res<ExitCode> {
+    let a = parse(rest, &["runs"])?;
+    let runs: usize = a
+        .options
+        .get("runs")
+        .map_or(Ok(20), |r| r.parse().map_err(|_| "bad --runs"))?;
+    let t0 = Instant::now();
+    let e = engine()?;
+    let load_ms = t0.elapsed().as_secs_f64() * 1e3;
+    println!("models loaded in {load_ms:.0} ms");
+    let p = Profile::default();
+    for f in &a.positional {
+        let bytes = read(f)?;
+        let mut stages: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+        let mut order: Vec<&'static str> = Vec::new();
+        let mut totals = Vec::new();
+        let mut dims = (0, 0);
+        for _ in 0..runs {
+            let t = Instant::now();
+            let o = e.standardize(&bytes, &p).map_err(|e| e.to_string())?;
+            totals.push(t.elapsed().as_secs_f64() * 1e3);
+            dims = (o.report.input.width, o.report.input.height);
+            for (s, ms) in o.timings.stages {
+                if !order.contains(&s) {
+                    order.push(s);
+                }
+                stages.entry(s).or_default().push(ms);
+            }
+        }
+        println!(
+            "{f}: {}×{} ({:.1} MP), {runs} runs",
+            dims.0,
+            dims.1,
+            (dims.0 * dims.1) as f64 / 1e6
+        );
+        for s in order {
+            let (p50, p95) = percentiles(stages.get_mut(s).expect("stage recorded"));
+            println!("  {s:<10} p50 {p50:7.1} ms  p95 {p95:7.1} ms");
+        }
+        let (p50, p95) = percentiles(&mut totals);
+        println!("  {:<10} p50 {p50:7.1} ms  p95 {p95:7.1} ms", "total");
+    }
+    println!("peak RSS {} MB", peak_rss_kb() / 1024);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn percentiles(v: &mut [f64]) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.95))
+}
+
+/// High-water mark of resident memory (Linux), in KiB; 0 elsewhere.
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.to_string())
+        })
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}

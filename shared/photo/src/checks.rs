@@ -1,0 +1,413 @@
+//! Step 3 (decisions): compare each measurement with the standard's limit.
+//!
+//! Each limit is a physical quantity, not a number fitted to sample files.
+//! A check refuses (`Fail`) only where the measurement is reliable; between
+//! the clear pass and the clear fail, or where the measurement is only a
+//! proxy, it sends the photo to a reviewer (`Review`): a false refusal costs
+//! the student a retake and money.
+
+use domain::ReasonCode as R;
+
+use crate::measure::Measurements;
+use crate::raster::{delta_e, lab};
+use crate::report::{Check, Status};
+
+/// A check whose pass region is `measured <= limit` (or `>=`), with a band
+/// of `review` beyond the limit before it fails.
+struct Rule {
+    check: &'static str,
+    code: R,
+    unit: &'static str,
+    /// True when larger values are worse.
+    max: bool,
+    /// Pass up to here.
+    pass: f32,
+    /// Refuse beyond here; between `pass` and `fail`, review. `None`: the
+    /// measurement is a proxy and never refuses on its own.
+    fail: Option<f32>,
+}
+
+impl Rule {
+    fn judge(&self, value: f32) -> Check {
+        let worse = |limit: f32| {
+            if self.max {
+                value > limit
+            } else {
+                value < limit
+            }
+        };
+        let status = if value.is_nan() {
+            Status::Skipped
+        } else if self.fail.is_some_and(worse) {
+            Status::Fail
+        } else if worse(self.pass) {
+            Status::Review
+        } else {
+            Status::Pass
+        };
+        Check {
+            check: self.check,
+            code: self.code,
+            status,
+            measured: (!value.is_nan()).then_some(value),
+            threshold: Some(if status == Status::Fail {
+                self.fail.unwrap_or(self.pass)
+            } else {
+                self.pass
+            }),
+            comparison: if self.max { "<=" } else { ">=" },
+            unit: self.unit,
+            note: None,
+        }
+    }
+}
+
+fn rule(
+    check: &'static str,
+    code: R,
+    unit: &'static str,
+    max: bool,
+    pass: f32,
+    fail: Option<f32>,
+) -> Rule {
+    Rule {
+        check,
+        code,
+        unit,
+        max,
+        pass,
+        fail,
+    }
+}
+
+/// Checks of the face and the photo, given its measurements and the
+/// profile's background colour.
+pub fn face_checks(m: &Measurements, background: [u8; 3]) -> Vec<Check> {
+    use Status::*;
+    let mut out = Vec::new();
+    // Pose. A head turned 10° shows visibly more of one cheek; 20° is
+    // unmistakably a three-quarter view.
+    add(
+        &mut out,
+        rule("yaw", R::NotFrontal, "deg", MAX, 10.0, Some(20.0)),
+        m.yaw_deg.abs(),
+    );
+    // Pitch is the lean of the forehead–chin line out of the image plane.
+    // Upright faces read −5…+12° (the chin sits forward of the brow), so the
+    // limits sit either side of that band.
+    let pitch = (m.pitch_deg - PITCH_NEUTRAL).abs();
+    add(
+        &mut out,
+        rule(
+            "pitch",
+            R::NotFrontal,
+            "deg from neutral",
+            MAX,
+            15.0,
+            Some(25.0),
+        ),
+        pitch,
+    );
+    // Eyes level: 8° puts one eye 9 mm above the other at a 63 mm
+    // interpupillary distance, plainly visible; 12° is a tilted head.
+    add(
+        &mut out,
+        rule("roll", R::HeadTilted, "deg", MAX, 8.0, Some(12.0)),
+        m.roll_deg.abs(),
+    );
+    // Eyes: the iris model's lid outline, height over width. Open eyes read
+    // 0.25–0.45, shut eyes under 0.12; refuse only when both eyes are shut.
+    let [a, b] = m.eye_openness;
+    add(
+        &mut out,
+        rule("eyes_open", R::EyesClosed, "ratio", MIN, 0.18, Some(0.15)),
+        a.max(b),
+    );
+    if add(
+        &mut out,
+        rule("each_eye_open", R::EyesClosed, "ratio", MIN, 0.15, None),
+        a.min(b),
+    ) == Review
+    {
+        note(
+            &mut out,
+            "one eye reads closed (a wink, or hair or glasses over it)",
+        );
+    }
+    // Lips: inner-lip gap over mouth width. Closed lips read under 0.05; a
+    // toothy smile parts them by an eighth of the mouth's width or more
+    // (about 6 mm on a 50 mm mouth: the teeth show).
+    add(
+        &mut out,
+        rule("mouth_closed", R::MouthOpen, "ratio", MAX, 0.06, Some(0.12)),
+        m.mouth_opening,
+    );
+    // Gaze: the iris centre off the eye's centre by a fifth of the eye width
+    // is looking aside or down. The iris model is a proxy here: review only.
+    let gaze = m.gaze[0].max(m.gaze[1].abs());
+    add(
+        &mut out,
+        rule("gaze", R::NotFrontal, "ratio of eye width", MAX, 0.2, None),
+        gaze,
+    );
+    // Sharpness at output size (Laplacian variance over luma variance, face
+    // 240 px wide): in-focus faces keep several percent of their contrast in
+    // the finest detail; under 1.5% the face looks smeared.
+    let sharp = rule(
+        "sharpness",
+        R::Blurry,
+        "laplacian/luma variance",
+        MIN,
+        0.03,
+        Some(0.015),
+    );
+    if add(&mut out, sharp, m.sharpness) == Fail && m.face_width_px < PREFERRED_FACE_PX {
+        // The face had to be enlarged: its size, not the focus, is the fault.
+        if let Some(c) = out.last_mut() {
+            c.code = R::FaceTooSmall;
+            c.note = Some("the face is too small: enlarged to the standard's size it blurs".into());
+        }
+    }
+    // Exposure, in L* of the skin: L* 25 is a deep shadow on a face even for
+    // dark skin; L* 95 is paper white, no skin detail left.
+    add(
+        &mut out,
+        rule(
+            "skin_not_dark",
+            R::Underexposed,
+            "L*",
+            MIN,
+            35.0,
+            Some(25.0),
+        ),
+        m.skin_lightness,
+    );
+    add(
+        &mut out,
+        rule(
+            "skin_not_bright",
+            R::Overexposed,
+            "L*",
+            MAX,
+            90.0,
+            Some(95.0),
+        ),
+        m.skin_lightness,
+    );
+    add(
+        &mut out,
+        rule(
+            "face_not_clipped",
+            R::Overexposed,
+            "share",
+            MAX,
+            0.15,
+            Some(0.30),
+        ),
+        m.face_clipped,
+    );
+    // 阴阳脸: the cheeks of an evenly lit face differ by a few L*; a
+    // one-sided light makes one 20 L* darker, a step everyone sees. Only
+    // reliable on a frontal face (a turned cheek is shaded by the turn).
+    let balance = rule(
+        "lighting_balance",
+        R::UnevenLighting,
+        "ΔL*",
+        MAX,
+        12.0,
+        Some(20.0),
+    );
+    let frontal = m.yaw_deg.abs() <= 10.0;
+    let lit = add(
+        &mut out,
+        balance.or_review_unless(frontal),
+        m.cheek_lightness_diff.abs(),
+    );
+    // Colour: skin has chroma C*ab ≥ 10 under any white balance; a grey
+    // photo has under 3 everywhere.
+    let grey = m.skin_chroma.max(m.photo_chroma);
+    add(
+        &mut out,
+        rule("colour", R::Grayscale, "C*ab", MIN, 5.0, Some(3.0)),
+        grey,
+    );
+    // Tinted glasses hide the whites of the eyes: the brightest tenth of the
+    // eye opening falls far below the skin. Reflective lenses can be bright,
+    // so this is a proxy: review only.
+    let eyes = rule(
+        "eyes_visible",
+        R::TintedGlasses,
+        "ΔL* eye − skin",
+        MIN,
+        -20.0,
+        None,
+    );
+    add(&mut out, eyes, m.eye_lightness_vs_skin);
+    // Reflections on lenses: a patch of near-white, colourless pixels around
+    // the eye beyond the small catchlight every eye has.
+    add(
+        &mut out,
+        rule("no_lens_glare", R::GlassesGlare, "share", MAX, 0.03, None),
+        m.lens_glare,
+    );
+    // Hair over the brows: the band above the brows differs from the cheeks
+    // (skin against even fair hair is ΔE 30 or more). Refused only on a
+    // frontal, evenly lit face, where a shadow cannot explain it.
+    let reliable = frontal && lit == Pass;
+    let brows = rule(
+        "brows_visible",
+        R::HairCoversFace,
+        "ΔE",
+        MAX,
+        15.0,
+        Some(30.0),
+    );
+    add(
+        &mut out,
+        brows.or_review_unless(reliable),
+        m.brow_band_delta_e,
+    );
+    let forehead = rule("forehead_visible", R::HairCoversFace, "ΔE", MAX, 20.0, None);
+    add(&mut out, forehead, m.forehead_delta_e);
+    // Ears: skin-coloured area just outside the cheek outline. Hair, a
+    // shadow or a turned head all change it: review only.
+    let ear = m.ear_delta_e[0].max(m.ear_delta_e[1]);
+    add(
+        &mut out,
+        rule("ears_visible", R::HairCoversFace, "ΔE", MAX, 35.0, None),
+        ear,
+    );
+    // Jewellery: a share of the area below the ear lobes, or of the neck, in
+    // a colour that is no material seen elsewhere on the photo. Hats, hair
+    // ornaments and collars reach these areas too: review only.
+    let ears = rule(
+        "no_earrings",
+        R::Earrings,
+        "share",
+        MAX,
+        EARRING_REVIEW,
+        None,
+    );
+    add(&mut out, ears, m.earlobe_foreign);
+    add(
+        &mut out,
+        rule("no_necklace", R::Necklace, "share", MAX, 0.05, None),
+        m.neck_foreign,
+    );
+    // Clothing against the new background: ΔE 10 is a clearly visible
+    // difference; under 5 the shoulders dissolve into the background.
+    let bg = lab(background.map(|c| c as f32));
+    match m.clothing_lab {
+        Some(c) => {
+            let r = rule(
+                "clothing_contrast",
+                R::ClothingMatchesBackground,
+                "ΔE",
+                MIN,
+                10.0,
+                Some(5.0),
+            );
+            add(&mut out, r, delta_e(c, bg));
+        }
+        None => out.push(skipped(
+            "clothing_contrast",
+            R::ClothingMatchesBackground,
+            "no clothing visible below the chin",
+        )),
+    }
+    out.push(skipped(
+        "headwear",
+        R::Headwear,
+        "no reliable measurement: a reviewer checks for hats and head ornaments",
+    ));
+    out
+}
+
+fn add(out: &mut Vec<Check>, r: Rule, value: f32) -> Status {
+    let c = r.judge(value);
+    let status = c.status;
+    out.push(c);
+    status
+}
+
+const MAX: bool = true;
+const MIN: bool = false;
+
+/// Forehead–chin lean of an upright face, the middle of the −5…+12° band.
+pub const PITCH_NEUTRAL: f32 = 3.5;
+/// A face narrower than this in the upload is enlarged to reach the
+/// preferred output width.
+const PREFERRED_FACE_PX: f32 = 240.0;
+/// Below the ear lobe, a foreign-coloured object over 3% of the area is a
+/// stud (a bead 3 mm across) or more.
+const EARRING_REVIEW: f32 = 0.03;
+
+fn note(out: &mut [Check], text: &str) {
+    if let Some(c) = out.last_mut() {
+        c.note = Some(text.into());
+    }
+}
+
+impl Rule {
+    /// The same rule, reviewing instead of refusing when its measurement is
+    /// not reliable on this photo.
+    fn or_review_unless(self, reliable: bool) -> Self {
+        Self {
+            fail: if reliable { self.fail } else { None },
+            ..self
+        }
+    }
+}
+
+pub fn skipped(check: &'static str, code: R, note: &str) -> Check {
+    Check {
+        check,
+        code,
+        status: Status::Skipped,
+        measured: None,
+        threshold: None,
+        comparison: "",
+        unit: "",
+        note: Some(note.into()),
+    }
+}
+
+/// A check that failed outright, with a note.
+pub fn failed(
+    check: &'static str,
+    code: R,
+    measured: Option<f32>,
+    threshold: Option<f32>,
+    unit: &'static str,
+    note: &str,
+) -> Check {
+    Check {
+        check,
+        code,
+        status: Status::Fail,
+        measured,
+        threshold,
+        comparison: "",
+        unit,
+        note: Some(note.into()),
+    }
+}
+
+pub fn passed(
+    check: &'static str,
+    code: R,
+    measured: Option<f32>,
+    threshold: Option<f32>,
+    unit: &'static str,
+) -> Check {
+    Check {
+        check,
+        code,
+        status: Status::Pass,
+        measured,
+        threshold,
+        comparison: "",
+        unit,
+        note: None,
+    }
+}

@@ -1,0 +1,197 @@
+//! Step 2b: the 468-point face mesh and, for each eye, the iris model's eye
+//! contour and iris. Indices follow MediaPipe's canonical topology; "image-
+//! left" is the subject's right.
+
+use crate::detect::Detection;
+use crate::error::PhotoError;
+use crate::models::Model;
+use crate::raster::{Frame, Pyramid};
+
+pub mod idx {
+    pub const LEFT_EYE_OUTER: usize = 33;
+    pub const LEFT_EYE_INNER: usize = 133;
+    pub const RIGHT_EYE_INNER: usize = 362;
+    pub const RIGHT_EYE_OUTER: usize = 263;
+    pub const MOUTH_LEFT: usize = 61;
+    pub const MOUTH_RIGHT: usize = 291;
+    pub const LIP_INNER_UPPER: usize = 13;
+    pub const LIP_INNER_LOWER: usize = 14;
+    pub const CHEEK_LEFT: usize = 234;
+    pub const CHEEK_RIGHT: usize = 454;
+    pub const FOREHEAD: usize = 10;
+    pub const CHIN: usize = 152;
+    pub const NOSE_TIP: usize = 1;
+    pub const BELOW_NOSE: usize = 2;
+    pub const LEFT_BROW: [usize; 5] = [70, 63, 105, 66, 107];
+    pub const RIGHT_BROW: [usize; 5] = [336, 296, 334, 293, 300];
+}
+
+/// Mesh points in source pixels; z is depth in the same unit (smaller is
+/// nearer the camera).
+#[derive(Debug, Clone)]
+pub struct Mesh {
+    pub points: Vec<[f32; 3]>,
+    /// Face-presence probability from the mesh model: a detector box on a
+    /// poster pattern or a cat gets a low value.
+    pub presence: f32,
+}
+
+impl Mesh {
+    pub fn xy(&self, i: usize) -> [f32; 2] {
+        [self.points[i][0], self.points[i][1]]
+    }
+
+    /// Bounding box (x0, y0, x1, y1) of the mesh.
+    pub fn bounds(&self) -> [f32; 4] {
+        self.points
+            .iter()
+            .fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |b, p| {
+                [
+                    b[0].min(p[0]),
+                    b[1].min(p[1]),
+                    b[2].max(p[0]),
+                    b[3].max(p[1]),
+                ]
+            })
+    }
+
+    /// Roll: angle of the line between the outer eye corners (radians).
+    pub fn roll(&self) -> f32 {
+        let a = self.xy(idx::LEFT_EYE_OUTER);
+        let b = self.xy(idx::RIGHT_EYE_OUTER);
+        (b[1] - a[1]).atan2(b[0] - a[0])
+    }
+}
+
+fn to_nchw01(px: &[[f32; 3]], n: usize) -> Vec<f32> {
+    let mut input = vec![0f32; 3 * n * n];
+    for (i, p) in px.iter().enumerate() {
+        for c in 0..3 {
+            input[c * n * n + i] = p[c] / 255.0;
+        }
+    }
+    input
+}
+
+/// Run the mesh on a square crop `side` px wide centred on `centre`, turned
+/// by `angle` so that the eyes are level in the crop, as the model expects.
+pub fn mesh_at(
+    model: &Model,
+    img: &Pyramid,
+    centre: [f32; 2],
+    side: f32,
+    angle: f32,
+) -> Result<Mesh, PhotoError> {
+    const N: u32 = 192;
+    let frame = Frame::rotated_square(centre, side, angle, N);
+    let input = to_nchw01(&img.sample(&frame, N, N, [0.0; 3]), N as usize);
+    let outputs = model.run(input)?;
+    let (pts, presence) = match (
+        outputs.iter().find(|o| o.len() == 1404),
+        outputs.iter().find(|o| o.len() == 1),
+    ) {
+        (Some(p), Some(s)) => (p, s[0]),
+        _ => return Err(PhotoError::model("face mesh", "unexpected output shapes")),
+    };
+    let step = frame.step();
+    let points = pts
+        .chunks_exact(3)
+        .map(|p| {
+            let [x, y] = frame.to_source(p[0], p[1]);
+            [x, y, p[2] * step]
+        })
+        .collect();
+    Ok(Mesh {
+        points,
+        presence: 1.0 / (1.0 + (-presence).exp()),
+    })
+}
+
+/// The mesh of a detected face: a first pass on the detector's box, then a
+/// second on the box of the first mesh, which centres the face as the model
+/// was trained (MediaPipe tracks the face the same way between frames).
+pub fn mesh(model: &Model, img: &Pyramid, det: &Detection) -> Result<Mesh, PhotoError> {
+    let angle = det.eye_angle();
+    let side = det.size[0].max(det.size[1]) * 1.5;
+    let first = mesh_at(model, img, det.centre, side, angle)?;
+    let b = first.bounds();
+    let centre = [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0];
+    let side = (b[2] - b[0]).max(b[3] - b[1]) * 1.5;
+    let second = mesh_at(model, img, centre, side, first.roll())?;
+    Ok(second)
+}
+
+/// One eye from the iris model, in source pixels, with the eye's own
+/// frame so that openness can be read in the eye's axes.
+#[derive(Debug, Clone)]
+pub struct Eye {
+    /// 71 eye-contour and brow points; the first 16 outline the lids.
+    pub contour: Vec<[f32; 2]>,
+    /// Iris centre then 4 points on the iris edge.
+    pub iris: [[f32; 2]; 5],
+    /// Lid opening: height over width of the lid outline, measured in the
+    /// crop (which is turned to the eye line). About 0.3 open, under 0.15 shut.
+    pub openness: f32,
+    /// The crop this eye was read from (64² pixels).
+    pub frame: Frame,
+}
+
+/// Run the iris model on the eye between two corners. The model was
+/// trained on one side; the other eye is mirrored into it.
+pub fn eye(
+    model: &Model,
+    img: &Pyramid,
+    outer: [f32; 2],
+    inner: [f32; 2],
+    mirror: bool,
+) -> Result<Eye, PhotoError> {
+    const N: u32 = 64;
+    let centre = [(outer[0] + inner[0]) / 2.0, (outer[1] + inner[1]) / 2.0];
+    let dist = ((outer[0] - inner[0]).powi(2) + (outer[1] - inner[1]).powi(2)).sqrt();
+    let (a, b) = if outer[0] < inner[0] {
+        (outer, inner)
+    } else {
+        (inner, outer)
+    };
+    let angle = (b[1] - a[1]).atan2(b[0] - a[0]);
+    let mut frame = Frame::rotated_square(centre, dist * 2.3, angle, N);
+    if mirror {
+        frame.origin = [
+            frame.origin[0] + N as f32 * frame.ux[0],
+            frame.origin[1] + N as f32 * frame.ux[1],
+        ];
+        frame.ux = [-frame.ux[0], -frame.ux[1]];
+    }
+    let input = to_nchw01(&img.sample(&frame, N, N, [0.0; 3]), N as usize);
+    let outputs = model.run(input)?;
+    let (contour, iris) = match (
+        outputs.iter().find(|o| o.len() == 213),
+        outputs.iter().find(|o| o.len() == 15),
+    ) {
+        (Some(c), Some(i)) => (c, i),
+        _ => return Err(PhotoError::model("iris", "unexpected output shapes")),
+    };
+    let lids: Vec<[f32; 2]> = contour
+        .chunks_exact(3)
+        .take(16)
+        .map(|p| [p[0], p[1]])
+        .collect();
+    let span = |k: usize| {
+        let (lo, hi) = lids.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| {
+            (lo.min(p[k]), hi.max(p[k]))
+        });
+        hi - lo
+    };
+    let openness = span(1) / span(0).max(1e-3);
+    let to_src = |p: &[f32]| frame.to_source(p[0], p[1]);
+    let mut iris_pts = [[0.0; 2]; 5];
+    for (k, p) in iris.chunks_exact(3).enumerate() {
+        iris_pts[k] = to_src(p);
+    }
+    Ok(Eye {
+        contour: contour.chunks_exact(3).map(to_src).collect(),
+        iris: iris_pts,
+        openness,
+        frame,
+    })
+}

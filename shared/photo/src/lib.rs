@@ -1,0 +1,31 @@
+//! The photo engine: turns a phone photo into the 学信网 graduate photo
+//! (480×640 JPEG at 300 dpi on a plain background), or refuses it with
+//! reasons the student can act on. DESIGN §5 describes the standard and the
+//! seven steps; `REPORT.md` the report's schema. No AWS here: the
+//! photo-processor function wraps [`Engine`].
+
+pub mod checks;
+pub mod decode;
+pub mod descriptor;
+pub mod detect;
+pub mod encode;
+pub mod engine;
+pub mod error;
+pub mod eval;
+pub mod landmarks;
+pub mod matte;
+pub mod measure;
+pub mod models;
+pub mod place;
+pub mod profile;
+pub mod raster;
+pub mod report;
+pub mod segment;
+pub mod verify;
+
+pub use descriptor::{Descriptor, SAME_PERSON_MAX_DISTANCE};
+pub use engine::{Engine, Outcome, Timings};
+pub use error::PhotoError;
+pub use models::Models;
+pub use profile::Profile;
+pub use report::Report;

@@ -1,0 +1,158 @@
+//! The ONNX models (see `models/README.md` for provenance and licences),
+//! compiled into the binary so a Lambda package or the CLI needs no model
+//! files at run time, parsed and optimised once by [`Models::load`], and
+//! shared cheaply (`Arc`) by every call after that.
+
+use std::sync::Arc;
+
+use tract_onnx::prelude::*;
+
+use crate::error::PhotoError;
+
+type Plan = Arc<TypedRunnableModel>;
+
+/// One model file: its bytes, the input shape it is compiled for, and the
+/// sha256 the provenance table states (checked by a test).
+pub struct ModelFile {
+    pub name: &'static str,
+    pub bytes: &'static [u8],
+    pub input: [usize; 4],
+    pub sha256: &'static str,
+}
+
+pub const SHORT_RANGE: ModelFile = ModelFile {
+    name: "face_detection_short_range.onnx",
+    bytes: include_bytes!("../models/face_detection_short_range.onnx"),
+    input: [1, 3, 128, 128],
+    sha256: "5004d4aae4b14572b400a7fb2aa43cf7eb90807edcdf177a06312b452a775eab",
+};
+pub const FULL_RANGE: ModelFile = ModelFile {
+    name: "face_detection_full_range.onnx",
+    bytes: include_bytes!("../models/face_detection_full_range.onnx"),
+    input: [1, 3, 192, 192],
+    sha256: "14e75e672ed9a2edf8b26dcc00500a47155b252568282c80d2ea53b2d6d7ded3",
+};
+pub const FACE_MESH: ModelFile = ModelFile {
+    name: "face_landmark.onnx",
+    bytes: include_bytes!("../models/face_landmark.onnx"),
+    input: [1, 3, 192, 192],
+    sha256: "dbee1cc5dab76c6d764928343b4c4c64b0653dc642d41f3ec254ab453505ce11",
+};
+pub const IRIS: ModelFile = ModelFile {
+    name: "iris_landmark.onnx",
+    bytes: include_bytes!("../models/iris_landmark.onnx"),
+    input: [1, 3, 64, 64],
+    sha256: "0827e160fa464613bc46493e71f79ecd171d6fed49318d2f650869f1615d0316",
+};
+pub const SELFIE: ModelFile = ModelFile {
+    name: "selfie_segmentation.onnx",
+    bytes: include_bytes!("../models/selfie_segmentation.onnx"),
+    input: [1, 256, 256, 3],
+    sha256: "69dd1f6d52bb7615bb27bae508913a31636d80fab29933472a2bc146e55fd2f2",
+};
+pub const DESCRIPTOR: ModelFile = ModelFile {
+    name: "dlib_faceapi_rec150.onnx",
+    bytes: include_bytes!("../models/dlib_faceapi_rec150.onnx"),
+    input: [1, 150, 150, 3],
+    sha256: "f8c0a6079fc9d1aee593f733e4eec75bbb837341f676dc1bb3cd35e90f7a5bfe",
+};
+
+pub const ALL: [&ModelFile; 6] = [
+    &SHORT_RANGE,
+    &FULL_RANGE,
+    &FACE_MESH,
+    &IRIS,
+    &SELFIE,
+    &DESCRIPTOR,
+];
+
+/// A compiled model ready to run.
+#[derive(Clone)]
+pub struct Model {
+    name: &'static str,
+    input: [usize; 4],
+    plan: Plan,
+}
+
+impl Model {
+    fn load(file: &ModelFile) -> Result<Self, PhotoError> {
+        let err = |e: TractError| PhotoError::model(file.name, e);
+        let plan = tract_onnx::onnx()
+            .model_for_read(&mut &file.bytes[..])
+            .map_err(err)?
+            .with_input_fact(0, f32::fact(file.input).into())
+            .map_err(err)?
+            .into_optimized()
+            .map_err(err)?
+            .into_runnable()
+            .map_err(err)?;
+        Ok(Self {
+            name: file.name,
+            input: file.input,
+            plan,
+        })
+    }
+
+    /// Run on one input laid out as the model's input shape; returns every
+    /// output flattened.
+    pub fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, PhotoError> {
+        let err = |e: TractError| PhotoError::model(self.name, e);
+        let tensor = tract_ndarray::Array4::from_shape_vec(self.input, input)
+            .map_err(|e| PhotoError::model(self.name, e))?;
+        let outputs = self
+            .plan
+            .run(tvec!(Tensor::from(tensor).into_tvalue()))
+            .map_err(err)?;
+        outputs
+            .iter()
+            .map(|o| {
+                Ok(o.to_plain_array_view::<f32>()
+                    .map_err(err)?
+                    .iter()
+                    .copied()
+                    .collect())
+            })
+            .collect()
+    }
+}
+
+/// Every model the engine uses. Cloning shares the compiled plans.
+#[derive(Clone)]
+pub struct Models {
+    pub short_range: Model,
+    pub full_range: Model,
+    pub face_mesh: Model,
+    pub iris: Model,
+    pub selfie: Model,
+    pub descriptor: Model,
+}
+
+impl Models {
+    /// Parse and optimise all models, on two threads: a Lambda cold start is
+    /// paid once per container, and the two halves take about the same time.
+    pub fn load() -> Result<Self, PhotoError> {
+        std::thread::scope(|s| {
+            let other = s.spawn(|| -> Result<_, PhotoError> {
+                Ok((
+                    Model::load(&DESCRIPTOR)?,
+                    Model::load(&FULL_RANGE)?,
+                    Model::load(&SHORT_RANGE)?,
+                ))
+            });
+            let iris = Model::load(&IRIS)?;
+            let selfie = Model::load(&SELFIE)?;
+            let face_mesh = Model::load(&FACE_MESH)?;
+            let (descriptor, full_range, short_range) = other
+                .join()
+                .map_err(|_| PhotoError::model("loader", "thread panicked"))??;
+            Ok(Self {
+                short_range,
+                full_range,
+                face_mesh,
+                iris,
+                selfie,
+                descriptor,
+            })
+        })
+    }
+}
