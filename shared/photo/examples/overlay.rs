@@ -35,16 +35,29 @@ fn main() {
             }
         }
     };
-    for (p, inward) in [(l, 1.0f32), (r, -1.0)] {
-        for k in 0..5 {
-            for kx in [-0.04f32, 0.04] {
-                ring(
-                    along(p, inward * (0.11 + kx), 0.25 + 0.1 * k as f32),
-                    fw * 0.05,
-                    [255, 0, 0],
-                );
+    // The earring strips (measure.rs): image axes, because a pendant hangs
+    // plumb; from 0.10 fw inside each lobe point to 0.20 fw outside it, and
+    // from 0.02 fw above it to 0.50 fw below.
+    for (k, outward) in [(idx::LOBE_LEFT, -1.0f32), (idx::LOBE_RIGHT, 1.0)] {
+        let p = mesh.xy(k);
+        let (xa, xb) = (p[0] - outward * 0.10 * fw, p[0] + outward * 0.20 * fw);
+        let (ya, yb) = (p[1] - 0.02 * fw, p[1] + 0.50 * fw);
+        for t in 0..=100 {
+            let t = t as f32 / 100.0;
+            for q in [
+                [xa + (xb - xa) * t, ya],
+                [xa + (xb - xa) * t, yb],
+                [xa, ya + (yb - ya) * t],
+                [xb, ya + (yb - ya) * t],
+            ] {
+                ring(q, 1.0, [255, 0, 0]);
             }
         }
+        ring(p, fw * 0.02, [255, 0, 0]);
+    }
+    // The neck discs of the necklace measure.
+    for kx in [-0.15f32, 0.0, 0.15] {
+        ring(along(mesh.xy(idx::CHIN), kx, 0.3), fw * 0.08, [0, 128, 255]);
     }
     for i in [idx::CHEEK_LEFT, idx::CHEEK_RIGHT, idx::CHIN, idx::FOREHEAD] {
         ring(mesh.xy(i), fw * 0.02, [0, 255, 0]);

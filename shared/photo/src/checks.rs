@@ -277,18 +277,27 @@ pub fn face_checks(m: &Measurements, background: [u8; 3]) -> Vec<Check> {
         rule("ears_visible", R::HairCoversFace, "ΔE", MAX, 35.0, None),
         ear,
     );
-    // Jewellery: a share of the area below the ear lobes, or of the neck, in
-    // a colour that is no material seen elsewhere on the photo. Hats, hair
-    // ornaments and collars reach these areas too: review only.
+    // Earrings: an object hanging plumb below a lobe, outside the person's
+    // silhouette, unlike the one surface either side of it. Over 0.07 face
+    // widths (≥ 12 mm) it is a pendant, not a stud: refused where the face
+    // has the pixels for it (a 0.01 fw cell of at least 2 px). Shorter, or on
+    // a small face, it may be a stud or noise: review. Earrings in front of
+    // hair or skin are inside the mask and not measured here.
     let ears = rule(
         "no_earrings",
         R::Earrings,
-        "share",
+        "face widths",
         MAX,
         EARRING_REVIEW,
-        None,
+        Some(EARRING_FAIL),
     );
-    add(&mut out, ears, m.earlobe_foreign);
+    add(
+        &mut out,
+        ears.or_review_unless(m.face_width_px >= EARRING_MIN_FACE_PX),
+        m.earring_drop,
+    );
+    // Necklaces: a share of the neck in a colour that is no material seen
+    // elsewhere on the photo. Collars and prints reach there too: review only.
     add(
         &mut out,
         rule("no_necklace", R::Necklace, "share", MAX, 0.05, None),
@@ -338,9 +347,13 @@ pub const PITCH_NEUTRAL: f32 = 3.5;
 /// A face narrower than this in the upload is enlarged to reach the
 /// preferred output width.
 const PREFERRED_FACE_PX: f32 = 240.0;
-/// Below the ear lobe, a foreign-coloured object over 3% of the area is a
-/// stud (a bead 3 mm across) or more.
+/// A hanging object longer than 0.03 face widths (≈ 4.5 mm, a bead) is
+/// flagged; longer than 0.07 (from 12 mm) it is a pendant and refused.
 const EARRING_REVIEW: f32 = 0.03;
+const EARRING_FAIL: f32 = 0.07;
+/// Below this face width the 0.01 fw cells are under 2 px: JPEG blocks and
+/// hair strands read as objects, so the earring check only flags.
+const EARRING_MIN_FACE_PX: f32 = 200.0;
 
 fn note(out: &mut [Check], text: &str) {
     if let Some(c) = out.last_mut() {

@@ -18,6 +18,9 @@ pub mod idx {
     pub const LIP_INNER_LOWER: usize = 14;
     pub const CHEEK_LEFT: usize = 234;
     pub const CHEEK_RIGHT: usize = 454;
+    /// Face outline at the height of the nose's base, below each ear.
+    pub const LOBE_LEFT: usize = 132;
+    pub const LOBE_RIGHT: usize = 361;
     pub const FOREHEAD: usize = 10;
     pub const CHIN: usize = 152;
     pub const NOSE_TIP: usize = 1;

@@ -54,9 +54,10 @@ pub struct Measurements {
     pub ear_delta_e: [f32; 2],
     /// Person-mask probability at the ear areas.
     pub ear_mask: [f32; 2],
-    /// Share of the area below each ear lobe (where an earring hangs) whose
-    /// colour is none of skin, hair or background: the larger side.
-    pub earlobe_foreign: f32,
+    /// Longest object hanging plumb below an ear lobe, outside the person
+    /// mask and unlike the one surface either side of it, in face widths
+    /// (the larger side; 0.01 ≈ 1.5 mm): a dangling earring.
+    pub earring_drop: f32,
     /// The same on the neck between chin and collar.
     pub neck_foreign: f32,
     /// Mean L*a*b* of the clothing (below the chin, inside the person mask).
@@ -291,17 +292,10 @@ pub fn measure(i: &Inputs) -> Measurements {
             clothes.extend(d);
         }
     }
-    let lobe = |p: [f32; 2], inward: f32| {
-        let px: Vec<[f32; 3]> = (0..5)
-            .flat_map(|k| {
-                let ky = 0.25 + 0.1 * k as f32;
-                [-0.04f32, 0.04].map(|kx| along(p, right, fw, inward * (0.11 + kx), ky))
-            })
-            .flat_map(|c| disc_rgb(img, c, fw * 0.05))
-            .collect();
-        foreign_share(&px, &materials)
-    };
-    let earlobe_foreign = lobe(m.xy(idx::CHEEK_LEFT), 1.0).max(lobe(m.xy(idx::CHEEK_RIGHT), -1.0));
+    let earring_drop = [(idx::LOBE_LEFT, -1.0f32), (idx::LOBE_RIGHT, 1.0)]
+        .into_iter()
+        .map(|(k, outward)| earring_drop(pyr, i.mask, m.xy(k), outward, fw))
+        .fold(0.0, f32::max);
     let neck: Vec<[f32; 3]> = [-0.15f32, 0.0, 0.15]
         .iter()
         .flat_map(|&kx| disc_rgb(img, along(chin, right, fw, kx, 0.3), fw * 0.08))
@@ -346,10 +340,116 @@ pub fn measure(i: &Inputs) -> Measurements {
         forehead_delta_e,
         ear_delta_e,
         ear_mask,
-        earlobe_foreign,
+        earring_drop,
         neck_foreign,
         clothing_lab,
     }
+}
+
+/// Strip below an ear lobe, in cells of 0.01 face width (≈ 1.5 mm): columns
+/// from 0.10 fw inside the lobe point to 0.20 fw outside it, rows from just
+/// above it to 0.5 fw below (a long pendant reaches the chin's height).
+const STRIP_W: usize = 30;
+const STRIP_H: usize = 52;
+const STRIP_IN: f32 = 0.10;
+const STRIP_UP: f32 = 0.02;
+/// The object window is 7 cells (≈ 1 cm, a pendant's width); the surface
+/// either side is read 6–9 cells from its centre.
+const OBJ_HALF: usize = 3;
+const SIDE_NEAR: usize = 6;
+const SIDE_FAR: usize = 9;
+/// ΔE between the two sides under which they are one surface (background,
+/// hair or skin under the same light), and ΔE from both above which a
+/// pixel is another material.
+const SAME_SURFACE: f32 = 15.0;
+const OTHER_MATERIAL: f32 = 20.0;
+
+/// How far an earring hangs below the lobe at `lobe`, in face widths. The
+/// strip is sampled along the image axes, not the face's: a pendant hangs
+/// plumb. `outward` is −1 on the image-left side.
+fn earring_drop(pyr: &Pyramid, mask: &PersonMask, lobe: [f32; 2], outward: f32, fw: f32) -> f32 {
+    let step = fw * 0.01;
+    let frame = Frame {
+        origin: [lobe[0] - outward * STRIP_IN * fw, lobe[1] - STRIP_UP * fw],
+        ux: [outward * step, 0.0],
+        vy: [0.0, step],
+    };
+    let lab_px: Vec<[f32; 3]> = pyr
+        .sample(&frame, STRIP_W as u32, STRIP_H as u32, [f32::NAN; 3])
+        .into_iter()
+        .map(lab)
+        .collect();
+    let outside: Vec<bool> = (0..STRIP_W * STRIP_H)
+        .map(|k| {
+            let p = frame.to_source((k % STRIP_W) as f32 + 0.5, (k / STRIP_W) as f32 + 0.5);
+            mask.at(p[0], p[1]) < 0.5
+        })
+        .collect();
+    let cells = hanging_object_cells(&lab_px, &outside, STRIP_W, STRIP_H);
+    plumb_run(&cells, STRIP_W, STRIP_H) as f32 * 0.01
+}
+
+/// Cells (row-major, `w` wide, L*a*b*) where an object stands out from one
+/// surface around it: the sides 6–9 cells left and right agree (ΔE ≤ 15),
+/// at least half of the 7-cell window differs from both by ΔE > 20, and the
+/// cell lies outside the person mask. The mask keeps hair over the ears,
+/// collars and the jaw's edge (all part of the person) out; an earring is
+/// too thin for the segmentation and falls outside it.
+fn hanging_object_cells(lab_px: &[[f32; 3]], outside: &[bool], w: usize, h: usize) -> Vec<bool> {
+    let mut out = vec![false; w * h];
+    let side_mean = |row: &[[f32; 3]], a: usize, b: usize| {
+        let n = (b - a + 1) as f32;
+        let s = row[a..=b]
+            .iter()
+            .fold([0.0f32; 3], |s, p| [s[0] + p[0], s[1] + p[1], s[2] + p[2]]);
+        s.map(|v| v / n)
+    };
+    for y in 0..h {
+        let row = &lab_px[y * w..(y + 1) * w];
+        for x in SIDE_FAR..w.saturating_sub(SIDE_FAR) {
+            if !outside[y * w + x] {
+                continue;
+            }
+            let l = side_mean(row, x - SIDE_FAR, x - SIDE_NEAR);
+            let r = side_mean(row, x + SIDE_NEAR, x + SIDE_FAR);
+            // NaN (outside the photo) is never one surface: never an object.
+            let sides = delta_e(l, r);
+            if sides.is_nan() || sides > SAME_SURFACE {
+                continue;
+            }
+            let other = row[x - OBJ_HALF..=x + OBJ_HALF]
+                .iter()
+                .filter(|p| delta_e(**p, l) > OTHER_MATERIAL && delta_e(**p, r) > OTHER_MATERIAL)
+                .count();
+            out[y * w + x] = 2 * other > 2 * OBJ_HALF + 1;
+        }
+    }
+    out
+}
+
+/// Longest vertical extent, in rows, of object cells within a column 3
+/// cells wide (a pendant sways by a millimetre, not more), bridging gaps of
+/// up to 2 rows (a thin chain link between stones).
+fn plumb_run(cells: &[bool], w: usize, h: usize) -> usize {
+    let mut best = 0;
+    for x in 1..w.saturating_sub(1) {
+        let mut top: Option<usize> = None;
+        let mut gap = 0;
+        for y in 0..h {
+            if cells[y * w + x - 1..=y * w + x + 1].iter().any(|&c| c) {
+                let t = *top.get_or_insert(y);
+                best = best.max(y - t + 1);
+                gap = 0;
+            } else if top.is_some() {
+                gap += 1;
+                if gap > 2 {
+                    top = None;
+                    gap = 0;
+                }
+            }
+        }
+    }
+    best
 }
 
 /// Variance of the 4-neighbour Laplacian over the variance of luma.
@@ -394,4 +494,78 @@ fn foreign_share(px: &[[f32; 3]], classes: &[[f32; 3]]) -> f32 {
         })
         .count();
     n as f32 / px.len() as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const W: usize = STRIP_W;
+    const H: usize = STRIP_H;
+    const BLUE: [f32; 3] = [25.0, 10.0, -40.0];
+    const GOLD: [f32; 3] = [60.0, 5.0, 45.0];
+
+    /// A strip of one surface with a block of `paint` over columns `x0..x1`,
+    /// rows `y0..y1`.
+    fn strip(paint: [f32; 3], x0: usize, x1: usize, y0: usize, y1: usize) -> Vec<[f32; 3]> {
+        (0..W * H)
+            .map(|k| {
+                let (x, y) = (k % W, k / W);
+                if (x0..x1).contains(&x) && (y0..y1).contains(&y) {
+                    paint
+                } else {
+                    BLUE
+                }
+            })
+            .collect()
+    }
+
+    fn drop_rows(px: &[[f32; 3]], outside: bool) -> usize {
+        let cells = hanging_object_cells(px, &vec![outside; W * H], W, H);
+        plumb_run(&cells, W, H)
+    }
+
+    #[test]
+    fn a_pendant_on_the_background_counts_its_length() {
+        // 6 cells wide (≈ 9 mm), 15 rows long.
+        assert_eq!(drop_rows(&strip(GOLD, 12, 18, 5, 20), true), 15);
+    }
+
+    #[test]
+    fn nothing_hangs_on_a_plain_surface_or_inside_the_person() {
+        assert_eq!(drop_rows(&strip(BLUE, 0, 0, 0, 0), true), 0);
+        // The same pendant over pixels the person mask claims (hair, collar).
+        assert_eq!(drop_rows(&strip(GOLD, 12, 18, 5, 20), false), 0);
+    }
+
+    #[test]
+    fn an_edge_between_two_surfaces_is_no_object() {
+        // Background on one side, a collar on the other: the sides differ.
+        assert_eq!(drop_rows(&strip(GOLD, 15, W, 0, H), true), 0);
+    }
+
+    #[test]
+    fn a_slanted_line_is_not_plumb() {
+        // A 2-cell line at 45°, as long as a pendant: a jaw shadow, a strand.
+        let mut cells = vec![false; W * H];
+        for y in 0..15 {
+            cells[y * W + 5 + y] = true;
+            cells[y * W + 6 + y] = true;
+        }
+        assert_eq!(plumb_run(&cells, W, H), 4);
+    }
+
+    #[test]
+    fn short_gaps_are_bridged_long_ones_are_not() {
+        let mut cells = vec![false; W * H];
+        for y in (0..5).chain(7..12) {
+            cells[y * W + 15] = true;
+        }
+        assert_eq!(plumb_run(&cells, W, H), 12);
+        cells[5 * W + 15] = false;
+        for y in 5..9 {
+            cells[y * W + 15] = false;
+        }
+        assert_eq!(plumb_run(&cells, W, H), 5);
+    }
 }

@@ -9,12 +9,10 @@ use photo::eval::{self, read_csv};
 use photo::verify::verify;
 
 /// Issue 4's full target: every pass passes, ≥ 90% of fails refused, ≥ 70%
-/// of those with a labelled reason. Not met yet: 22 of 25 fails are refused
-/// (88%); the three missed are refused only for jewellery (earrings, a
-/// necklace), which no measurement here tells reliably from clothing of the
-/// same colour, so those checks only flag for review. Run with `--ignored`.
+/// of those with a labelled reason. 23 of 25 are refused; the two missed
+/// are a stud in the upper ear and earrings and a necklace worn in front of
+/// hair and a dress, which the mask-based earring measure cannot see.
 #[test]
-#[ignore = "88% of expected fails refused, target 90%: jewellery checks only flag for review"]
 fn eval_meets_the_targets_on_the_development_set() {
     let Some(dir) = shared_fixtures() else { return };
     let summary = eval::run(engine(), &dir.join("MANIFEST.csv")).unwrap();
@@ -44,8 +42,8 @@ fn no_compliant_photo_is_refused_and_refusals_name_their_reason() {
         "compliant photos refused: {refused_passes:?}"
     );
     assert!(summary.reason_precision() >= 0.7, "{}", summary.render());
-    // Guard against regressions below today's 22 of 25.
-    assert!(summary.fail_recall() >= 0.88, "{}", summary.render());
+    // Guard against regressions below today's 23 of 25 (92%).
+    assert!(summary.fail_recall() >= 0.9, "{}", summary.render());
 }
 
 #[test]
