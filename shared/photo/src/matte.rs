@@ -77,10 +77,18 @@ impl LocalColour {
             vec![0f32; bw * bh],
             vec![0f32; bw * bh],
         ];
-        for k in 0..w * h {
-            let b = (k / w / BLOCK) * bw + (k % w) / BLOCK;
-            weight[b] += select[k];
-            (0..3).for_each(|c| sums[c][b] += rgb[k][c] * select[k]);
+        // Row by row, in the same order as pixel index: no division per pixel.
+        for (y, (row, sel)) in rgb.chunks_exact(w).zip(select.chunks_exact(w)).enumerate() {
+            let base = (y / BLOCK) * bw;
+            for (x, (p, &s)) in row.iter().zip(sel).enumerate() {
+                if s == 0.0 {
+                    // Adds nothing: the selection is 0/1 and colours finite.
+                    continue;
+                }
+                let b = base + x / BLOCK;
+                weight[b] += s;
+                (0..3).for_each(|c| sums[c][b] += p[c] * s);
+            }
         }
         let r = RADIUS;
         Self {
