@@ -78,12 +78,12 @@ pub const MIN_SCORE: f32 = 0.5;
 const NMS_IOU: f32 = 0.3;
 
 /// Run one BlazeFace model on the whole image, letterboxed to a square.
-fn run(model: &Model, anchors: &Anchors, img: &RgbImage) -> Result<Vec<Detection>, PhotoError> {
-    let (w, h) = (img.width() as f32, img.height() as f32);
+fn run(model: &Model, anchors: &Anchors, img: &Pyramid) -> Result<Vec<Detection>, PhotoError> {
+    let (w, h) = (img.base().width() as f32, img.base().height() as f32);
     let side = w.max(h);
     let n = anchors.input;
     let frame = Frame::axis(-(side - w) / 2.0, -(side - h) / 2.0, side / n as f32);
-    let px = Pyramid::new(img).sample(&frame, n as u32, n as u32, [0.0; 3]);
+    let px = img.sample(&frame, n as u32, n as u32, [0.0; 3]);
     let mut input = vec![0f32; 3 * n * n];
     for (i, p) in px.iter().enumerate() {
         for c in 0..3 {
@@ -193,8 +193,9 @@ impl Detector {
         full: &Model,
         img: &RgbImage,
     ) -> Result<Vec<Detection>, PhotoError> {
-        let mut all = run(short, &self.short, img)?;
-        all.extend(run(full, &self.full, img)?);
+        let pyr = Pyramid::new(img);
+        let mut all = run(short, &self.short, &pyr)?;
+        all.extend(run(full, &self.full, &pyr)?);
         let mut faces = suppress(all);
         faces.sort_by(|a, b| (b.size[0] * b.size[1]).total_cmp(&(a.size[0] * a.size[1])));
         Ok(faces)

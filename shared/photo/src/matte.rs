@@ -77,10 +77,18 @@ impl LocalColour {
             vec![0f32; bw * bh],
             vec![0f32; bw * bh],
         ];
-        for k in 0..w * h {
-            let b = (k / w / BLOCK) * bw + (k % w) / BLOCK;
-            weight[b] += select[k];
-            (0..3).for_each(|c| sums[c][b] += rgb[k][c] * select[k]);
+        // Row by row, in the same order as pixel index: no division per pixel.
+        for (y, (row, sel)) in rgb.chunks_exact(w).zip(select.chunks_exact(w)).enumerate() {
+            let base = (y / BLOCK) * bw;
+            for (x, (p, &s)) in row.iter().zip(sel).enumerate() {
+                if s == 0.0 {
+                    // Adds nothing: the selection is 0/1 and colours finite.
+                    continue;
+                }
+                let b = base + x / BLOCK;
+                weight[b] += s;
+                (0..3).for_each(|c| sums[c][b] += p[c] * s);
+            }
         }
         let r = RADIUS;
         Self {
@@ -177,14 +185,51 @@ pub fn composite(
             }
             [0, 1, 2].map(|c| rgb[k][c] + (1.0 - a) * (bgf[c] - b_old[c]))
         };
-        px.0 = v.map(|c| c.round().clamp(0.0, 255.0) as u8);
+        px.0 = v.map(round_u8);
     }
     out
+}
+
+/// `c.round().clamp(0.0, 255.0) as u8` without the libm call `round`
+/// becomes on the baseline x86-64 target, for every pixel channel. The
+/// fraction `c - trunc(c)` is exact, so halves round up as `round` does.
+#[inline(always)]
+fn round_u8(c: f32) -> u8 {
+    let c = c.clamp(0.0, 255.0);
+    let t = c as u8;
+    if c - t as f32 >= 0.5 { t + 1 } else { t }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn round_u8_matches_round_then_clamp() {
+        for c in [
+            f32::NAN,
+            -3.0,
+            -0.5,
+            -0.4,
+            0.0,
+            0.49999997,
+            0.5,
+            1.5,
+            2.5,
+            127.49,
+            254.5,
+            254.6,
+            255.0,
+            255.4,
+            300.0,
+        ] {
+            assert_eq!(round_u8(c), c.round().clamp(0.0, 255.0) as u8, "{c}");
+        }
+        for k in 0..25_600 {
+            let c = k as f32 / 100.0;
+            assert_eq!(round_u8(c), c.round().clamp(0.0, 255.0) as u8, "{c}");
+        }
+    }
 
     #[test]
     fn a_sharp_edge_in_the_photo_sharpens_a_soft_matte() {

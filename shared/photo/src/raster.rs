@@ -57,14 +57,27 @@ impl Frame {
     }
 }
 
+/// `x.floor() as i32` without the libm call the baseline x86-64 target
+/// makes of `floor` (no SSE4.1 rounding instruction): the hot sampling
+/// loops call it twice per tap. Same result for every finite `x`.
+#[inline(always)]
+pub fn floor_i32(x: f32) -> i32 {
+    let t = x as i32;
+    if (t as f32) > x {
+        t.saturating_sub(1)
+    } else {
+        t
+    }
+}
+
 /// Bilinear sample with pixels outside the image replaced by `fill`.
 #[inline]
 fn bilinear(img: &RgbImage, x: f32, y: f32, fill: [f32; 3]) -> [f32; 3] {
     let (w, h) = (img.width() as i32, img.height() as i32);
     let fx = x - 0.5;
     let fy = y - 0.5;
-    let x0 = fx.floor() as i32;
-    let y0 = fy.floor() as i32;
+    let x0 = floor_i32(fx);
+    let y0 = floor_i32(fy);
     let ax = fx - x0 as f32;
     let ay = fy - y0 as f32;
     let raw = img.as_raw();
@@ -105,14 +118,26 @@ fn bilinear(img: &RgbImage, x: f32, y: f32, fill: [f32; 3]) -> [f32; 3] {
 /// n×n grid of bilinear taps so that fine texture does not alias.
 pub fn sample(img: &RgbImage, frame: &Frame, w: u32, h: u32, fill: [f32; 3]) -> Vec<[f32; 3]> {
     let n = (frame.step().ceil() as usize).clamp(1, 4);
+    if frame.ux[1] == 0.0 && frame.vy[0] == 0.0 {
+        sample_axis(img, frame, n, w, h, fill)
+    } else {
+        sample_general(img, frame, n, w, h, fill)
+    }
+}
+
+fn sample_general(
+    img: &RgbImage,
+    frame: &Frame,
+    n: usize,
+    w: u32,
+    h: u32,
+    fill: [f32; 3],
+) -> Vec<[f32; 3]> {
     let inv = 1.0 / (n * n) as f32;
     // Source offsets of the n×n taps from a destination pixel's corner.
     let taps: Vec<[f32; 2]> = (0..n * n)
         .map(|t| {
-            let (du, dv) = (
-                ((t % n) as f32 + 0.5) / n as f32,
-                ((t / n) as f32 + 0.5) / n as f32,
-            );
+            let (du, dv) = tap_offsets(t, n);
             [
                 du * frame.ux[0] + dv * frame.vy[0],
                 du * frame.ux[1] + dv * frame.vy[1],
@@ -133,6 +158,59 @@ pub fn sample(img: &RgbImage, frame: &Frame, w: u32, h: u32, fill: [f32; 3]) -> 
                 acc[0] += p[0];
                 acc[1] += p[1];
                 acc[2] += p[2];
+            }
+            out.push([acc[0] * inv, acc[1] * inv, acc[2] * inv]);
+        }
+    }
+    out
+}
+
+/// Position of tap `t` of an n×n grid inside a destination pixel (0..1).
+fn tap_offsets(t: usize, n: usize) -> (f32, f32) {
+    (
+        ((t % n) as f32 + 0.5) / n as f32,
+        ((t / n) as f32 + 0.5) / n as f32,
+    )
+}
+
+/// [`sample`] for a frame without rotation (the output photo, the person
+/// mask, the detector's view): a tap's x depends only on the column and its
+/// y only on the row, so both are computed once per column and per row.
+/// The arithmetic is the general path's, term for term (its cross terms
+/// are exact zeros), so the result is bit-identical.
+fn sample_axis(
+    img: &RgbImage,
+    frame: &Frame,
+    n: usize,
+    w: u32,
+    h: u32,
+    fill: [f32; 3],
+) -> Vec<[f32; 3]> {
+    let inv = 1.0 / (n * n) as f32;
+    let offsets: Vec<(f32, f32)> = (0..n).map(|i| tap_offsets(i * n + i, n)).collect();
+    let xs: Vec<f32> = (0..w)
+        .flat_map(|u| {
+            let corner = frame.origin[0] + u as f32 * frame.ux[0];
+            offsets.iter().map(move |(du, _)| corner + du * frame.ux[0])
+        })
+        .collect();
+    let ys: Vec<f32> = (0..h)
+        .flat_map(|v| {
+            let corner = frame.origin[1] + v as f32 * frame.vy[1];
+            offsets.iter().map(move |(_, dv)| corner + dv * frame.vy[1])
+        })
+        .collect();
+    let mut out = Vec::with_capacity((w * h) as usize);
+    for ty in ys.chunks_exact(n) {
+        for tx in xs.chunks_exact(n) {
+            let mut acc = [0.0f32; 3];
+            for &y in ty {
+                for &x in tx {
+                    let p = bilinear(img, x, y, fill);
+                    acc[0] += p[0];
+                    acc[1] += p[1];
+                    acc[2] += p[2];
+                }
             }
             out.push([acc[0] * inv, acc[1] * inv, acc[2] * inv]);
         }
@@ -186,6 +264,8 @@ impl<'a> Pyramid<'a> {
 
 /// Shrink by an integer factor with a box filter: cheap and alias-free, used
 /// to bring a 12-megapixel photo down to the resolution the face needs.
+/// Rows are first summed vertically (a contiguous loop the compiler
+/// vectorises), then each block's `k` pixels horizontally.
 pub fn box_shrink(img: &RgbImage, k: u32) -> RgbImage {
     if k <= 1 {
         return img.clone();
@@ -194,31 +274,67 @@ pub fn box_shrink(img: &RgbImage, k: u32) -> RgbImage {
     let (w, h) = (w.max(1), h.max(1));
     let src = img.as_raw();
     let sw = img.width() as usize;
-    let mut out = vec![0u8; (w * h * 3) as usize];
-    let area = k * k;
-    let mut row = vec![0u32; w as usize * 3];
-    for oy in 0..h as usize {
-        row.iter_mut().for_each(|r| *r = 0);
-        for dy in 0..k as usize {
-            let sy = oy * k as usize + dy;
-            let line = &src[sy * sw * 3..(sy * sw + w as usize * k as usize) * 3];
-            for (block, acc) in line
-                .chunks_exact(3 * k as usize)
-                .zip(row.chunks_exact_mut(3))
-            {
-                for px in block.chunks_exact(3) {
-                    acc[0] += px[0] as u32;
-                    acc[1] += px[1] as u32;
-                    acc[2] += px[2] as u32;
-                }
+    let (k, w) = (k as usize, w as usize);
+    // An image narrower or shorter than k still gives one pixel from what
+    // there is, as before: clamp the block to the image.
+    let (kx, ky) = (k.min(sw), k.min(img.height() as usize));
+    let area = (kx * ky) as u32;
+    let div = RoundDiv::new(area);
+    let span = w * kx * 3;
+    let mut out = vec![0u8; w * h as usize * 3];
+    let mut col = vec![0u32; span];
+    for (oy, o) in out.chunks_exact_mut(w * 3).enumerate() {
+        col.iter_mut().for_each(|c| *c = 0);
+        for dy in 0..ky {
+            let sy = oy * k + dy;
+            let line = &src[sy * sw * 3..sy * sw * 3 + span];
+            col.iter_mut().zip(line).for_each(|(c, &v)| *c += v as u32);
+        }
+        for (dst, block) in o.chunks_exact_mut(3).zip(col.chunks_exact(3 * kx)) {
+            let mut acc = [0u32; 3];
+            for px in block.chunks_exact(3) {
+                acc[0] += px[0];
+                acc[1] += px[1];
+                acc[2] += px[2];
+            }
+            for c in 0..3 {
+                dst[c] = div.of(acc[c]) as u8;
             }
         }
-        let o = &mut out[oy * w as usize * 3..(oy + 1) * w as usize * 3];
-        for (dst, acc) in o.iter_mut().zip(&row) {
-            *dst = ((acc + area / 2) / area) as u8;
+    }
+    RgbImage::from_raw(w as u32, h, out).expect("buffer sized from dimensions")
+}
+
+/// Rounded division by a fixed divisor as a multiply and shift: a hardware
+/// divide per channel was a good part of [`box_shrink`]'s time. With
+/// m = ⌈2⁴⁰/d⌉ the quotient ⌊x·m/2⁴⁰⌋ is exact for x < 2²⁴ and d < 2¹⁶
+/// (Granlund–Montgomery); larger divisors fall back to dividing.
+#[derive(Clone, Copy)]
+struct RoundDiv {
+    d: u32,
+    m: u64,
+}
+
+impl RoundDiv {
+    fn new(d: u32) -> Self {
+        let m = if d < 1 << 16 {
+            (1u64 << 40).div_ceil(d as u64)
+        } else {
+            0
+        };
+        Self { d, m }
+    }
+
+    /// (x + d/2) / d, for x up to 255·d (a box of 8-bit samples).
+    #[inline(always)]
+    fn of(self, x: u32) -> u32 {
+        let x = x + self.d / 2;
+        if self.m != 0 && x < 1 << 24 {
+            ((x as u64 * self.m) >> 40) as u32
+        } else {
+            x / self.d
         }
     }
-    RgbImage::from_raw(w, h, out).expect("buffer sized from dimensions")
 }
 
 /// Shrink by an integer factor reading only the 2×2 pixels at the centre of
@@ -385,6 +501,79 @@ mod tests {
         let small = box_shrink(&img, 2);
         assert_eq!(small.dimensions(), (2, 1));
         assert_eq!(small.get_pixel(0, 0).0, [100, 50, 25]);
+    }
+
+    #[test]
+    fn round_div_is_exact_division() {
+        for d in (1..=300).chain([1024, 3136, 65535, 65536, 100_000]) {
+            let div = RoundDiv::new(d);
+            let top = 255 * d.min(65_000) + d;
+            for x in (0..top).step_by(1 + (d as usize / 64)) {
+                assert_eq!(div.of(x), (x + d / 2) / d, "{x} / {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn box_shrink_matches_a_direct_average() {
+        let img = RgbImage::from_fn(23, 17, |x, y| {
+            image::Rgb([(x * 11 + y * 7) as u8, (x * y) as u8, (255 - x * 3) as u8])
+        });
+        for k in 1..=5u32 {
+            let small = box_shrink(&img, k);
+            assert_eq!(small.dimensions(), (23 / k, 17 / k));
+            for (ox, oy, p) in small.enumerate_pixels() {
+                for c in 0..3 {
+                    let mut s = 0u32;
+                    for dy in 0..k {
+                        for dx in 0..k {
+                            s += img.get_pixel(ox * k + dx, oy * k + dy)[c] as u32;
+                        }
+                    }
+                    assert_eq!(p[c] as u32, (s + k * k / 2) / (k * k));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn axis_sampling_matches_the_general_path_exactly() {
+        let img = RgbImage::from_fn(97, 61, |x, y| {
+            image::Rgb([(x * 13 + y * 5) as u8, (x ^ y) as u8, (x * y % 251) as u8])
+        });
+        for (x0, y0, step) in [
+            (-3.3f32, 2.7f32, 0.77f32),
+            (10.1, -5.0, 1.6),
+            (-20.0, -9.5, 3.3),
+        ] {
+            let f = Frame::axis(x0, y0, step);
+            let n = (f.step().ceil() as usize).clamp(1, 4);
+            let fast = sample_axis(&img, &f, n, 40, 30, [7.0, 8.0, 9.0]);
+            let general = sample_general(&img, &f, n, 40, 30, [7.0, 8.0, 9.0]);
+            assert_eq!(fast, general, "{x0} {y0} {step}");
+        }
+    }
+
+    #[test]
+    fn floor_i32_is_floor() {
+        for x in [
+            f32::NEG_INFINITY,
+            f32::NAN,
+            -3e9,
+            -2.5f32,
+            -2.0,
+            -1.0,
+            -0.5,
+            -1e-7,
+            0.0,
+            1e-7,
+            0.5,
+            1.0,
+            2.999,
+            1e6 + 0.5,
+        ] {
+            assert_eq!(floor_i32(x), x.floor() as i32, "{x}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::error::PhotoError;
 use crate::models::Model;
-use crate::raster::{Frame, Pyramid};
+use crate::raster::{Frame, Pyramid, floor_i32};
 
 const N: u32 = 256;
 
@@ -43,7 +43,7 @@ impl PersonMask {
         let u = (x - self.frame.origin[0]) / s - 0.5;
         let v = (y - self.frame.origin[1]) / s - 0.5;
         let n = N as i32;
-        let (u0, v0) = (u.floor() as i32, v.floor() as i32);
+        let (u0, v0) = (floor_i32(u), floor_i32(v));
         let (au, av) = (u - u0 as f32, v - v0 as f32);
         let get = |i: i32, j: i32| {
             if i < 0 || j < 0 || i >= n || j >= n {
