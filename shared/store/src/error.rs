@@ -33,6 +33,12 @@ pub enum StoreError {
     /// A request could not be built: a defect in our code, not worth retrying.
     #[error("malformed request: {0}")]
     Request(String),
+    #[error("S3 {operation} failed: {source}")]
+    S3 {
+        operation: &'static str,
+        #[source]
+        source: BoxError,
+    },
     #[error("DynamoDB {operation} failed: {source}")]
     DynamoDb {
         operation: &'static str,
@@ -44,6 +50,13 @@ pub enum StoreError {
 impl StoreError {
     pub(crate) fn dynamodb(operation: &'static str, source: impl Into<BoxError>) -> Self {
         Self::DynamoDb {
+            operation,
+            source: source.into(),
+        }
+    }
+
+    pub(crate) fn s3(operation: &'static str, source: impl Into<BoxError>) -> Self {
+        Self::S3 {
             operation,
             source: source.into(),
         }
@@ -63,6 +76,6 @@ impl StoreError {
     /// True for failures worth retrying as they are (a throttled or unreachable service),
     /// as opposed to facts about the data.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::DynamoDb { .. })
+        matches!(self, Self::DynamoDb { .. } | Self::S3 { .. })
     }
 }

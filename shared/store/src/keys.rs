@@ -14,8 +14,10 @@
 //! | idempotency record  | `IDEMPOTENCY#<scope>#<key>` | `IDEMPOTENCY`       | (TTL)                            |                                 |
 //! | webhook nonce       | `NONCE#<scope>#<nonce>`     | `NONCE`             | (TTL)                            |                                 |
 //! | failure counter     | `FAILURES#<scope>#<key>`    | `WINDOW#<start>`    | (TTL)                            |                                 |
+//! | portrait → student  | `PORTRAIT#<portrait>`       | `PORTRAIT`          |                                  |                                 |
+//! | face descriptor     | `FACE#<attempt or portrait>` | `FACE`             |                                  |                                 |
 
-use domain::{CollectionId, CollectionStatus, TaskId};
+use domain::{CollectionId, CollectionStatus, PortraitId, TaskId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -116,6 +118,15 @@ pub fn publish_queue(task: TaskId) -> String {
 
 pub fn student(openid: &str) -> (String, String) {
     (format!("STUDENT#{openid}"), "STUDENT".into())
+}
+
+pub fn portrait(portrait: PortraitId) -> (String, String) {
+    (format!("PORTRAIT#{portrait}"), "PORTRAIT".into())
+}
+
+/// Attempt and portrait ids are ULIDs, unique across both kinds.
+pub fn face(owner: impl std::fmt::Display) -> (String, String) {
+    (format!("FACE#{owner}"), "FACE".into())
 }
 
 /// `scope` names a route or consumer and never contains `#` (checked by the store), so no two

@@ -6,6 +6,7 @@ pub mod crypto;
 mod enrollments;
 mod error;
 mod expiring;
+mod faces;
 pub mod keys;
 pub mod objects;
 mod students;
@@ -16,6 +17,7 @@ pub use collections::{Opened, UpdateError};
 pub use crypto::{CryptoError, PiiKeys};
 pub use error::StoreError;
 pub use expiring::Claim;
+pub use faces::FaceOf;
 pub use objects::{Buckets, ImageType, Objects, PresignedUpload, UploadKey};
 pub use table::Table;
 

@@ -186,6 +186,69 @@ impl Objects {
     }
 }
 
+impl Objects {
+    /// An uploaded file, or `None` when it is gone. Reads at most one byte more than
+    /// [`MAX_UPLOAD_BYTES`], so an oversized object is seen as too large without being
+    /// held in memory whole.
+    pub async fn read_upload(&self, key: UploadKey) -> Result<Option<Vec<u8>>, StoreError> {
+        let range = format!("bytes=0-{MAX_UPLOAD_BYTES}");
+        self.read(&self.buckets.uploads, &key.to_string(), Some(range))
+            .await
+    }
+
+    /// Writes a result of the photo processor (a standardised photo or a report) to the
+    /// photos bucket; writing the same key again replaces it with the same content.
+    pub async fn put_photo_object(
+        &self,
+        key: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        self.s3
+            .put_object()
+            .bucket(&self.buckets.photos)
+            .key(key)
+            .content_type(content_type)
+            .body(bytes.into())
+            .send()
+            .await
+            .map_err(|e| StoreError::s3("PutObject", e))?;
+        Ok(())
+    }
+
+    /// An object of the photos bucket, for reviewers and tests.
+    pub async fn read_photo_object(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(&self.buckets.photos, key, None).await
+    }
+
+    async fn read(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<String>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let result = self
+            .s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .set_range(range)
+            .send()
+            .await;
+        let output = match result {
+            Ok(output) => output,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(StoreError::s3("GetObject", e)),
+        };
+        let body = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::s3("GetObject", e))?;
+        Ok(Some(body.into_bytes().to_vec()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,6 +52,11 @@ impl Table {
             identity,
             portrait: student.portrait.clone(),
         };
+        // The pointer first: a portrait the student record names can always be traced back.
+        if let Some(portrait) = &student.portrait {
+            self.put_portrait_owner(portrait.id, &student.openid)
+                .await?;
+        }
         let mut item = record(ENTITY, keys::student(&student.openid), &record_)?;
         let mut request = self.ddb.put_item().table_name(&self.name);
         if let Some(id) = &student.identity {

@@ -1,0 +1,52 @@
+//! A student's ID-card portrait: store its face descriptor, or mark it unusable.
+
+use domain::{PortraitId, PortraitStatus};
+use store::{FaceOf, UploadKey};
+
+use crate::{Done, Processor, Retry};
+
+impl Processor {
+    pub(crate) async fn portrait(&self, portrait: PortraitId) -> Result<Done, Retry> {
+        let table = &self.store.table;
+        let Some(openid) = table.portrait_owner(portrait).await? else {
+            return Ok(Done::Orphan);
+        };
+        let current = table
+            .student(&openid)
+            .await?
+            .and_then(|s| s.portrait)
+            .filter(|p| p.id == portrait);
+        match current.map(|p| p.status) {
+            // Replaced by a newer portrait: that one counts.
+            None => return Ok(Done::Orphan),
+            Some(PortraitStatus::Pending) => {}
+            Some(_) => return Ok(Done::Duplicate),
+        }
+        let Some(bytes) = self
+            .store
+            .objects
+            .read_upload(UploadKey::Portrait(portrait))
+            .await?
+        else {
+            return Ok(Done::Orphan);
+        };
+        let descriptor = self
+            .run(move |engine, _| engine.describe_portrait(&bytes))
+            .await?;
+        let (status, done) = match &descriptor {
+            Some(descriptor) => {
+                table
+                    .put_face(FaceOf::Portrait(portrait), &descriptor.0)
+                    .await?;
+                (PortraitStatus::Usable, Done::PortraitUsable)
+            }
+            // No face or several: the reviewer is told at submission.
+            None => (PortraitStatus::Unusable, Done::PortraitUnusable),
+        };
+        Ok(if table.decide_portrait(&openid, portrait, status).await? {
+            done
+        } else {
+            Done::Duplicate
+        })
+    }
+}

@@ -1,0 +1,327 @@
+//! The photo processor on the local stack: presigned uploads of real photos → S3 → the
+//! uploads queue → the processor → the case, the photos bucket and the stored faces.
+
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use domain::{
+    Actor, AttemptId, AttemptStatus, CollectionId, Command, Payment, Portrait, PortraitId,
+    PortraitStatus, ReasonCode, Student, TaskId,
+};
+use localstack::TestEnv;
+use photo::{Engine, Profile};
+use photo_processor::Processor;
+use store::objects::{report_key, standardised_photo_key};
+use store::{FaceOf, ImageType, Store, UploadKey};
+use time::OffsetDateTime;
+
+static ENGINE: LazyLock<Arc<Engine>> =
+    LazyLock::new(|| Arc::new(Engine::load().expect("models load")));
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = localstack::workspace_root()
+        .join("shared/photo/tests/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn processor(store: &Store) -> Processor {
+    Processor::new(store.clone(), Arc::clone(&ENGINE), Profile::blue())
+}
+
+/// A paid case with one started attempt per upload.
+async fn paid_case(env: &TestEnv, attempts: usize) -> (CollectionId, Vec<AttemptId>) {
+    let table = &env.store.table;
+    let now = OffsetDateTime::now_utc();
+    let (case, created) = domain::Collection::open(
+        TaskId::new(),
+        "2022001".into(),
+        "openid-1".into(),
+        Actor::Student("openid-1".into()),
+        now,
+    );
+    table.open_collection(&case, &created).await.unwrap();
+    let pay = Command::ConfirmPayment {
+        payment: Payment {
+            order_no: "order-1".into(),
+            amount_fen: 3000,
+            transaction_id: "tx-1".into(),
+            paid_at: now,
+        },
+    };
+    table
+        .transition(case.id, pay, Actor::PaymentProvider, now)
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..attempts {
+        let attempt_id = AttemptId::new();
+        let start = Command::StartAttempt { attempt_id };
+        table
+            .transition(case.id, start, Actor::Student("openid-1".into()), now)
+            .await
+            .unwrap();
+        ids.push(attempt_id);
+    }
+    (case.id, ids)
+}
+
+/// PUTs `bytes` through a presigned URL, as the mini program does.
+async fn upload(env: &TestEnv, key: UploadKey, bytes: Vec<u8>) {
+    let signed = env
+        .store
+        .objects
+        .presign_upload(key, ImageType::Jpeg, bytes.len() as u64)
+        .await
+        .unwrap();
+    let mut request = localstack::http_client().put(&signed.url).body(bytes);
+    for (name, value) in &signed.headers {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+/// The next `count` upload notifications from the queue (S3's test event skipped), as the
+/// Lambda service hands them to the function.
+async fn queued(env: &TestEnv, count: usize) -> SqsEvent {
+    let sqs = env.sqs();
+    let mut records = Vec::new();
+    for _ in 0..30 {
+        let received = sqs
+            .receive_message()
+            .queue_url(&env.stack.uploads_queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        for m in received.messages.unwrap_or_default() {
+            let body = m.body.unwrap_or_default();
+            if !body.contains("s3:TestEvent") {
+                records.push(serde_json::json!({
+                    "messageId": m.message_id,
+                    "receiptHandle": m.receipt_handle,
+                    "body": body,
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:uploads",
+                    "awsRegion": "us-east-1"
+                }));
+            }
+        }
+        if records.len() >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(records.len(), count, "upload notifications on the queue");
+    serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()
+}
+
+/// A student whose ID-card portrait upload URL was issued.
+async fn pending_portrait(env: &TestEnv, openid: &str) -> PortraitId {
+    let portrait = PortraitId::new();
+    let student = Student {
+        openid: openid.into(),
+        identity: None,
+        portrait: Some(Portrait {
+            id: portrait,
+            status: PortraitStatus::Pending,
+        }),
+    };
+    env.store.table.put_student(&student).await.unwrap();
+    portrait
+}
+
+async fn portrait_status(env: &TestEnv, openid: &str) -> PortraitStatus {
+    let student = env.store.table.student(openid).await.unwrap().unwrap();
+    student.portrait.unwrap().status
+}
+
+fn status_of(case: &domain::Collection, attempt: AttemptId) -> AttemptStatus {
+    case.attempt(attempt).unwrap().status.clone()
+}
+
+#[tokio::test]
+async fn uploads_become_checked_attempts_with_their_files() {
+    let env = TestEnv::new().await;
+    let (case_id, ids) = paid_case(&env, 5).await;
+    let truncated = fixture("pass_frontal_man_01.jpg")[..4000].to_vec();
+    let gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x00\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;".to_vec();
+    let files = [
+        fixture("pass_frontal_man_01.jpg"),
+        fixture("fail_mouth_open_smile_01.jpg"),
+        fixture("fail_not_a_person_cat_01.jpg"),
+        truncated,
+        gif,
+    ];
+    for (attempt, bytes) in ids.iter().zip(files) {
+        let key = UploadKey::Attempt {
+            collection: case_id,
+            attempt: *attempt,
+        };
+        upload(&env, key, bytes).await;
+    }
+    let event = queued(&env, ids.len()).await;
+
+    let processor = processor(&env.store);
+    let response = processor.handle(event.clone()).await;
+    assert!(response.batch_item_failures.is_empty());
+
+    let table = &env.store.table;
+    let objects = &env.store.objects;
+    let case = table.collection(case_id).await.unwrap();
+    let rejected = |reasons: &[ReasonCode]| AttemptStatus::Rejected {
+        reasons: reasons.to_vec(),
+    };
+    assert_eq!(status_of(&case, ids[0]), AttemptStatus::Passed);
+    let AttemptStatus::Rejected { reasons } = status_of(&case, ids[1]) else {
+        panic!("an open mouth passed");
+    };
+    assert!(reasons.contains(&ReasonCode::MouthOpen), "{reasons:?}");
+    assert_eq!(status_of(&case, ids[2]), rejected(&[ReasonCode::NoFace]));
+    assert_eq!(
+        status_of(&case, ids[3]),
+        rejected(&[ReasonCode::CorruptImage])
+    );
+    assert_eq!(
+        status_of(&case, ids[4]),
+        rejected(&[ReasonCode::UnsupportedFormat])
+    );
+
+    // The passed attempt has its photo, report and face; every attempt has a report.
+    let jpeg = objects
+        .read_photo_object(&standardised_photo_key(case_id, ids[0]))
+        .await
+        .unwrap()
+        .expect("the standardised photo");
+    let img = image::load_from_memory(&jpeg).unwrap();
+    assert_eq!((img.width(), img.height()), (480, 640));
+    for (i, attempt) in ids.iter().enumerate() {
+        let report = objects
+            .read_photo_object(&report_key(case_id, *attempt))
+            .await
+            .unwrap()
+            .expect("a report for every attempt");
+        let report: serde_json::Value = serde_json::from_slice(&report).unwrap();
+        assert_eq!(report["schema"], "idphoto.report/1");
+        assert_eq!(report["passed"], i == 0);
+        let photo = objects
+            .read_photo_object(&standardised_photo_key(case_id, *attempt))
+            .await
+            .unwrap();
+        assert_eq!(photo.is_some(), i == 0, "photo of attempt {i}");
+        let face = table.face(FaceOf::Attempt(*attempt)).await.unwrap();
+        assert_eq!(face.map(|f| f.len()), (i == 0).then_some(128));
+    }
+    let events = table.events(case_id).await.unwrap();
+    // Opened, paid, 5 started, and per attempt processing begun and checked.
+    assert_eq!(events.len(), 2 + 5 + 2 * 5);
+
+    // The same messages again (SQS delivers at least once): nothing changes.
+    let response = processor.handle(event).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(table.collection(case_id).await.unwrap(), case);
+    assert_eq!(table.events(case_id).await.unwrap().len(), events.len());
+}
+
+#[tokio::test]
+async fn a_failing_write_is_retried_alone() {
+    let env = TestEnv::new().await;
+    let (case_id, ids) = paid_case(&env, 1).await;
+    let key = UploadKey::Attempt {
+        collection: case_id,
+        attempt: ids[0],
+    };
+    upload(&env, key, fixture("pass_frontal_man_01.jpg")).await;
+    let portrait = pending_portrait(&env, "openid-p").await;
+    upload(
+        &env,
+        UploadKey::Portrait(portrait),
+        fixture("pass_frontal_woman_02.jpg"),
+    )
+    .await;
+    let event = queued(&env, 2).await;
+
+    // A photos bucket that does not exist: the attempt's result writes fail like an S3
+    // outage, while the portrait (nothing to write there) goes through.
+    let mut config = localstack::store_config(
+        &env.stack.names,
+        store::PiiKeys::from_base64(&env.pii_key).unwrap(),
+    );
+    config.buckets.photos = format!("{}-missing", env.stack.names.photos_bucket);
+    let broken = Processor::new(
+        Store::with_sdk_config(&env.sdk, config),
+        Arc::clone(&ENGINE),
+        Profile::blue(),
+    );
+    let response = broken.handle(event.clone()).await;
+    let attempt_message = event
+        .records
+        .iter()
+        .find(|r| r.body.as_deref().unwrap().contains("attempts"))
+        .and_then(|r| r.message_id.clone())
+        .unwrap();
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, [attempt_message]);
+    let table = &env.store.table;
+    let case = table.collection(case_id).await.unwrap();
+    assert_eq!(status_of(&case, ids[0]), AttemptStatus::Processing);
+    assert_eq!(
+        portrait_status(&env, "openid-p").await,
+        PortraitStatus::Usable
+    );
+
+    // The retry, once S3 is back, finishes what was begun.
+    let response = processor(&env.store).handle(event).await;
+    assert!(response.batch_item_failures.is_empty());
+    let case = table.collection(case_id).await.unwrap();
+    assert_eq!(status_of(&case, ids[0]), AttemptStatus::Passed);
+}
+
+#[tokio::test]
+async fn portraits_get_a_face_or_are_marked_unusable() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let mut portraits = Vec::new();
+    for (openid, name) in [
+        ("openid-a", "pass_frontal_woman_02.jpg"),
+        ("openid-b", "fail_not_a_person_cat_01.jpg"),
+    ] {
+        let portrait = pending_portrait(&env, openid).await;
+        upload(&env, UploadKey::Portrait(portrait), fixture(name)).await;
+        portraits.push(portrait);
+    }
+    let event = queued(&env, 2).await;
+    let processor = processor(&env.store);
+    let response = processor.handle(event.clone()).await;
+    assert!(response.batch_item_failures.is_empty());
+
+    assert_eq!(
+        portrait_status(&env, "openid-a").await,
+        PortraitStatus::Usable
+    );
+    assert_eq!(
+        portrait_status(&env, "openid-b").await,
+        PortraitStatus::Unusable
+    );
+    let face = table.face(FaceOf::Portrait(portraits[0])).await.unwrap();
+    assert_eq!(face.map(|f| f.len()), Some(128));
+    let face = table.face(FaceOf::Portrait(portraits[1])).await.unwrap();
+    assert_eq!(face, None);
+
+    // A new portrait replaces the old one; a late event for the old one changes nothing.
+    pending_portrait(&env, "openid-a").await;
+    assert!(processor.handle(event).await.batch_item_failures.is_empty());
+    assert_eq!(
+        portrait_status(&env, "openid-a").await,
+        PortraitStatus::Pending
+    );
+}

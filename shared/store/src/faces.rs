@@ -1,0 +1,147 @@
+//! Face descriptors and ID-card portraits (DESIGN §5, §7).
+//!
+//! The photo processor stores the descriptor of each passed attempt and of each ID-card
+//! portrait, so the face match at submission compares two stored vectors and never loads a
+//! model. A descriptor is biometric data: it is sealed like a name or an ID number.
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use domain::{AttemptId, PortraitId, PortraitStatus};
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+use crate::keys;
+use crate::table::{Table, from_record, record, s};
+
+const FACE: &str = "face";
+const PORTRAIT: &str = "portrait";
+
+/// Whose face a descriptor is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaceOf {
+    Attempt(AttemptId),
+    Portrait(PortraitId),
+}
+
+impl FaceOf {
+    fn id(self) -> String {
+        match self {
+            Self::Attempt(id) => id.to_string(),
+            Self::Portrait(id) => id.to_string(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct FaceRecord {
+    descriptor_sealed: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PortraitRecord {
+    openid: String,
+}
+
+fn seal_context(face: FaceOf) -> String {
+    format!("face/{}", face.id())
+}
+
+impl Table {
+    /// Stores (or replaces: the same upload gives the same vector) a face descriptor.
+    pub async fn put_face(&self, face: FaceOf, descriptor: &[f32]) -> Result<(), StoreError> {
+        let plain = serde_json::to_string(descriptor).map_err(StoreError::request)?;
+        let sealed = FaceRecord {
+            descriptor_sealed: self.pii.seal(&seal_context(face), &plain),
+        };
+        let item = record(FACE, keys::face(face.id()), &sealed)?;
+        self.ddb
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamodb("PutItem", e))?;
+        Ok(())
+    }
+
+    pub async fn face(&self, face: FaceOf) -> Result<Option<Vec<f32>>, StoreError> {
+        let Some(item) = self.get(keys::face(face.id())).await? else {
+            return Ok(None);
+        };
+        let r: FaceRecord = from_record(FACE, item)?;
+        let plain = self.pii.open(&seal_context(face), &r.descriptor_sealed)?;
+        serde_json::from_str(&plain)
+            .map(Some)
+            .map_err(|e| StoreError::corrupt(FACE, e))
+    }
+
+    /// Remembers whose portrait an upload key is: an S3 event names only the key.
+    pub(crate) async fn put_portrait_owner(
+        &self,
+        portrait: PortraitId,
+        openid: &str,
+    ) -> Result<(), StoreError> {
+        let owner = PortraitRecord {
+            openid: openid.to_owned(),
+        };
+        let item = record(PORTRAIT, keys::portrait(portrait), &owner)?;
+        self.ddb
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamodb("PutItem", e))?;
+        Ok(())
+    }
+
+    /// The openid of the student a portrait upload was issued to.
+    pub async fn portrait_owner(&self, portrait: PortraitId) -> Result<Option<String>, StoreError> {
+        let Some(item) = self.get(keys::portrait(portrait)).await? else {
+            return Ok(None);
+        };
+        let r: PortraitRecord = from_record(PORTRAIT, item)?;
+        Ok(Some(r.openid))
+    }
+
+    /// Records what the processor found on a pending portrait. Returns false, changing nothing,
+    /// when the student's current portrait is another one (a newer upload) or was already
+    /// decided, so a late or repeated event never overwrites a newer result.
+    pub async fn decide_portrait(
+        &self,
+        openid: &str,
+        portrait: PortraitId,
+        status: PortraitStatus,
+    ) -> Result<bool, StoreError> {
+        let (pk, sk) = keys::student(openid);
+        let status = serde_json::to_value(status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .ok_or(StoreError::Invalid("portrait status"))?;
+        let result = self
+            .ddb
+            .update_item()
+            .table_name(&self.name)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .update_expression("SET #p.#status = :status")
+            .condition_expression("#p.#id = :id AND #p.#status = :pending")
+            .expression_attribute_names("#p", "portrait")
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":id", s(portrait.to_string()))
+            .expression_attribute_values(":status", s(status))
+            .expression_attribute_values(":pending", s("pending"))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::dynamodb("UpdateItem", e)),
+        }
+    }
+}
