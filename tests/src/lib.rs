@@ -1,16 +1,17 @@
 //! The journey of one student's case through the system, on whatever stack it is given. The
 //! demo prints it; the end-to-end tests check it. It grows with each part of the system: the
-//! API (served by `cargo lambda watch`) runs the student's and operator's steps over HTTP;
-//! payment, the photo check, review and publishing are still driven through the store until
-//! their functions land.
+//! API (served by `cargo lambda watch`) runs the student's and operator's steps over HTTP; the
+//! photo processor checks the real photo uploaded to S3, fed from the uploads queue; payment,
+//! review and publishing are still driven through the store until their functions land.
 
 mod local_api;
+mod local_processor;
 
-pub use local_api::{LocalApi, StackNames};
+pub use local_api::LocalApi;
+pub use local_processor::LocalProcessor;
+pub use localstack::StackNames;
 
-use domain::{
-    Actor, AttemptId, BatchId, CheckOutcome, Collection, CollectionId, Command, IdNumber, Payment,
-};
+use domain::{Actor, AttemptId, BatchId, Collection, CollectionId, Command, IdNumber, Payment};
 use serde_json::{Value, json};
 use store::{Store, StoreError};
 use time::OffsetDateTime;
@@ -51,13 +52,15 @@ fn roster_csv() -> Result<(String, Vec<(String, String)>), Error> {
     Ok((csv, people))
 }
 
-/// A stand-in for the phone photo until the photo engine lands: the first bytes of a JPEG.
-const PHOTO: &[u8] = b"\xFF\xD8\xFF\xE0 stand-in bytes until the photo engine lands";
+/// The student's phone photo and ID-card portrait: a real photo of the engine's test set
+/// (CC BY 4.0, see shared/photo/tests/fixtures/ATTRIBUTION.md).
+const PHOTO: &[u8] = include_bytes!("../../shared/photo/tests/fixtures/pass_frontal_woman_02.jpg");
 
 /// Walks one student from roster to `Published`, reporting each step to `say`.
 pub async fn walk(
     store: &Store,
     api: &LocalApi,
+    photos: &LocalProcessor,
     now: OffsetDateTime,
     say: &mut dyn FnMut(String),
 ) -> Result<Journey, Error> {
@@ -138,6 +141,15 @@ pub async fn walk(
     say(format!(
         "student   PUT ID-card portrait to the presigned URL → HTTP {status}"
     ));
+    photos.process(1).await?;
+    let me = api
+        .send("GET", "/v1/me", Some(&token), Body::None)
+        .await?
+        .expect(200)?;
+    say(format!(
+        "processor  S3 → SQS → photo-processor: ID-card portrait {}",
+        text(&me["portrait"])?
+    ));
 
     let link_by_roster = || async {
         api.send(
@@ -206,27 +218,25 @@ pub async fn walk(
         "student   POST {attempts_path} → attempt {attempt}; PUT photo to S3 → HTTP {status}"
     ));
 
-    case_steps.say("processor  (the store stands in for the photo engine until it lands)".into());
-    let processor = Actor::System("photo-processor".into());
-    case_steps
-        .step(
-            Command::BeginProcessing {
-                attempt_id: attempt,
-            },
-            processor.clone(),
+    photos.process(1).await?;
+    let case = api
+        .send(
+            "GET",
+            &format!("/v1/collections/{case_id}"),
+            Some(&token),
+            Body::None,
         )
-        .await?;
-    case_steps
-        .step(
-            Command::RecordCheck {
-                attempt_id: attempt,
-                outcome: CheckOutcome::Passed {
-                    review_flags: vec![],
-                },
-            },
-            processor,
-        )
-        .await?;
+        .await?
+        .expect(200)?;
+    let checked = case["attempts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["id"] == attempt.to_string()))
+        .ok_or("the case does not list the attempt")?;
+    case_steps.say(format!(
+        "processor  S3 → SQS → photo-processor: attempt {}, standardised to 480×640 ({})",
+        text(&checked["status"])?,
+        store::objects::standardised_photo_key(case_id, attempt),
+    ));
 
     let submitted = api
         .send(

@@ -2,38 +2,13 @@
 //! stand-ins for WeChat login and the identity provider, on a given local stack.
 
 use api::auth::{Principal, Role, Tokens};
+use localstack::StackNames;
 use localstack::peers::{IdentityPeer, WeChatLoginPeer};
 use localstack::watch::WatchedFunction;
 use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::{Answer, Body, Error};
-
-/// Where the function's data lives on the local stack.
-pub struct StackNames {
-    pub endpoint: String,
-    pub table: String,
-    pub uploads_bucket: String,
-    pub photos_bucket: String,
-    pub outbox_bucket: String,
-    /// The personal-data master key, base64.
-    pub pii_key: String,
-}
-
-impl StackNames {
-    /// From the variables `scripts/localstack.sh env` exports.
-    pub fn from_env() -> Result<Self, Error> {
-        let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
-        Ok(Self {
-            endpoint: var("AWS_ENDPOINT_URL")?,
-            table: var("TABLE_NAME")?,
-            uploads_bucket: var("UPLOADS_BUCKET")?,
-            photos_bucket: var("PHOTOS_BUCKET")?,
-            outbox_bucket: var("OUTBOX_BUCKET")?,
-            pii_key: var("PII_KEY")?,
-        })
-    }
-}
 
 pub struct LocalApi {
     pub function: WatchedFunction,
@@ -49,27 +24,18 @@ impl LocalApi {
         let identity = IdentityPeer::start().await;
         // A signing secret of this run's own: tokens from an earlier run are worthless.
         let secret = format!("local-{}-{}", ulid::Ulid::new(), ulid::Ulid::new());
-        let env: Vec<(String, String)> = [
-            ("AWS_ENDPOINT_URL", stack.endpoint.as_str()),
-            ("AWS_REGION", localstack::REGION),
-            ("AWS_ACCESS_KEY_ID", "local"),
-            ("AWS_SECRET_ACCESS_KEY", "local"),
-            ("TABLE_NAME", &stack.table),
-            ("UPLOADS_BUCKET", &stack.uploads_bucket),
-            ("PHOTOS_BUCKET", &stack.photos_bucket),
-            ("OUTBOX_BUCKET", &stack.outbox_bucket),
-            ("PII_KEY", &stack.pii_key),
-            ("SESSION_SECRET", &secret),
-            ("WECHAT_API_BASE", &wechat.base_url),
-            ("WECHAT_APPID", &wechat.appid),
-            ("WECHAT_SECRET", &wechat.secret),
-            ("IDENTITY_API_BASE", &identity.base_url),
-            ("IDENTITY_API_KEY", &identity.api_key),
-            ("RUST_LOG", "warn"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+        let mut env = stack.function_env();
+        env.extend(
+            [
+                ("SESSION_SECRET", secret.as_str()),
+                ("WECHAT_API_BASE", &wechat.base_url),
+                ("WECHAT_APPID", &wechat.appid),
+                ("WECHAT_SECRET", &wechat.secret),
+                ("IDENTITY_API_BASE", &identity.base_url),
+                ("IDENTITY_API_KEY", &identity.api_key),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
         let function = WatchedFunction::start("api", "api", &env).await?;
         Ok(Self {
             function,

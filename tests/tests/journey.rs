@@ -1,28 +1,24 @@
 //! The demo's journey, over HTTP through `cargo lambda watch`, on a stack of its own.
 
 use domain::CollectionStatus;
-use e2e::{LocalApi, StackNames};
-use localstack::{Moto, TestEnv};
+use e2e::{LocalApi, LocalProcessor};
+use localstack::TestEnv;
 use time::OffsetDateTime;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_student_goes_from_login_to_published_through_the_api() {
     let env = TestEnv::new().await;
-    let names = &env.stack.names;
-    let api = LocalApi::start(&StackNames {
-        endpoint: Moto::shared().endpoint().to_owned(),
-        table: names.table.clone(),
-        uploads_bucket: names.uploads_bucket.clone(),
-        photos_bucket: names.photos_bucket.clone(),
-        outbox_bucket: names.outbox_bucket.clone(),
-        pii_key: env.pii_key.clone(),
-    })
-    .await
-    .unwrap();
+    let stack = env.stack_names();
+    let api = LocalApi::start(&stack).await.unwrap();
+    let photos = LocalProcessor::start(&env.store, &stack).await.unwrap();
     let mut lines = Vec::new();
-    let journey = e2e::walk(&env.store, &api, OffsetDateTime::now_utc(), &mut |l| {
-        lines.push(l)
-    })
+    let journey = e2e::walk(
+        &env.store,
+        &api,
+        &photos,
+        OffsetDateTime::now_utc(),
+        &mut |l| lines.push(l),
+    )
     .await
     .unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
 
@@ -61,7 +57,7 @@ async fn one_student_goes_from_login_to_published_through_the_api() {
             .build(),
     )
     .list_objects_v2()
-    .bucket(&names.uploads_bucket)
+    .bucket(&env.stack.names.uploads_bucket)
     .send()
     .await
     .unwrap();
@@ -71,6 +67,29 @@ async fn one_student_goes_from_login_to_published_through_the_api() {
         keys.contains(&format!("attempts/{}/{}", case.id, case.attempts[0].id).as_str()),
         "{keys:?}"
     );
+    // The photo processor standardised the photo and described both faces.
+    let attempt = case.attempts[0].id;
+    let photo = env
+        .store
+        .objects
+        .read_photo_object(&store::objects::standardised_photo_key(case.id, attempt))
+        .await
+        .unwrap()
+        .expect("the standardised photo");
+    let photo = image::load_from_memory(&photo).unwrap();
+    assert_eq!((photo.width(), photo.height()), (480, 640));
+    let student = env.store.table.student(&case.owner).await.unwrap().unwrap();
+    let portrait = student.portrait.unwrap();
+    assert_eq!(portrait.status, domain::PortraitStatus::Usable);
+    for face in [
+        store::FaceOf::Attempt(attempt),
+        store::FaceOf::Portrait(portrait.id),
+    ] {
+        assert!(
+            env.store.table.face(face).await.unwrap().is_some(),
+            "{face:?}"
+        );
+    }
     // What the demo prints never carries a full ID number or an unmasked name.
     let printed = lines.join("\n");
     assert!(!printed.contains("张三"), "{printed}");

@@ -10,6 +10,7 @@ use domain::{
     PortraitStatus, ReasonCode, Student, TaskId,
 };
 use localstack::TestEnv;
+use localstack::watch::WatchedFunction;
 use photo::{Engine, Profile};
 use photo_processor::Processor;
 use store::objects::{report_key, standardised_photo_key};
@@ -324,4 +325,42 @@ async fn portraits_get_a_face_or_are_marked_unusable() {
         portrait_status(&env, "openid-a").await,
         PortraitStatus::Pending
     );
+}
+
+/// The function as Lambda runs it: the `photo-processor` binary under `cargo lambda watch`,
+/// invoked with the queue's messages through `cargo lambda invoke`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_processes_a_batch_through_cargo_lambda_invoke() {
+    let env = TestEnv::new().await;
+    let (case_id, ids) = paid_case(&env, 1).await;
+    let key = UploadKey::Attempt {
+        collection: case_id,
+        attempt: ids[0],
+    };
+    upload(&env, key, fixture("pass_frontal_woman_02.jpg")).await;
+    let event = queued(&env, 1).await;
+
+    let function = WatchedFunction::start_events(
+        "photo-processor",
+        "photo-processor",
+        &env.stack_names().function_env(),
+        &serde_json::json!({ "Records": [] }),
+    )
+    .await
+    .unwrap();
+    let answer = function
+        .invoke(&serde_json::to_value(&event).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(answer, serde_json::json!({ "batchItemFailures": [] }));
+
+    let case = env.store.table.collection(case_id).await.unwrap();
+    assert_eq!(status_of(&case, ids[0]), AttemptStatus::Passed);
+    let photo = env
+        .store
+        .objects
+        .read_photo_object(&standardised_photo_key(case_id, ids[0]))
+        .await
+        .unwrap();
+    assert!(photo.is_some());
 }

@@ -171,12 +171,72 @@ impl TestEnv {
         }
     }
 
+    /// This test's stack, for functions started as processes.
+    pub fn stack_names(&self) -> StackNames {
+        let names = &self.stack.names;
+        StackNames {
+            endpoint: Moto::shared().endpoint().to_owned(),
+            table: names.table.clone(),
+            uploads_bucket: names.uploads_bucket.clone(),
+            photos_bucket: names.photos_bucket.clone(),
+            outbox_bucket: names.outbox_bucket.clone(),
+            uploads_queue_url: self.stack.uploads_queue_url.clone(),
+            pii_key: self.pii_key.clone(),
+        }
+    }
+
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
         aws_sdk_sqs::Client::new(&self.sdk)
     }
 
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+}
+
+/// Where a function's data lives on a local stack: what it needs in its environment.
+pub struct StackNames {
+    pub endpoint: String,
+    pub table: String,
+    pub uploads_bucket: String,
+    pub photos_bucket: String,
+    pub outbox_bucket: String,
+    pub uploads_queue_url: String,
+    /// The personal-data master key, base64.
+    pub pii_key: String,
+}
+
+impl StackNames {
+    /// From the variables `scripts/localstack.sh env` exports.
+    pub fn from_env() -> Result<Self, Error> {
+        let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+        Ok(Self {
+            endpoint: var("AWS_ENDPOINT_URL")?,
+            table: var("TABLE_NAME")?,
+            uploads_bucket: var("UPLOADS_BUCKET")?,
+            photos_bucket: var("PHOTOS_BUCKET")?,
+            outbox_bucket: var("OUTBOX_BUCKET")?,
+            uploads_queue_url: var("UPLOADS_QUEUE_URL")?,
+            pii_key: var("PII_KEY")?,
+        })
+    }
+
+    /// The variables every function reads (`store::Config`), plus local AWS credentials.
+    pub fn function_env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
+            ("AWS_REGION", REGION),
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+            ("TABLE_NAME", &self.table),
+            ("UPLOADS_BUCKET", &self.uploads_bucket),
+            ("PHOTOS_BUCKET", &self.photos_bucket),
+            ("OUTBOX_BUCKET", &self.outbox_bucket),
+            ("PII_KEY", &self.pii_key),
+            ("RUST_LOG", "warn"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .to_vec()
     }
 }
 
