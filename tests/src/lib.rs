@@ -219,15 +219,7 @@ pub async fn walk(
     ));
 
     photos.process(1).await?;
-    let case = api
-        .send(
-            "GET",
-            &format!("/v1/collections/{case_id}"),
-            Some(&token),
-            Body::None,
-        )
-        .await?
-        .expect(200)?;
+    let case = api.case(&token, case_id).await?;
     let checked = case["attempts"]
         .as_array()
         .and_then(|a| a.iter().find(|a| a["id"] == attempt.to_string()))
@@ -291,15 +283,7 @@ pub async fn walk(
         .step(Command::AcknowledgePublished { batch_id: batch }, publisher)
         .await?;
 
-    let case = api
-        .send(
-            "GET",
-            &format!("/v1/collections/{case_id}"),
-            Some(&token),
-            Body::None,
-        )
-        .await?
-        .expect(200)?;
+    let case = api.case(&token, case_id).await?;
     case_steps.say(format!(
         "student   GET /v1/collections/{case_id} → {}, published: {}",
         text(&case["status"])?,

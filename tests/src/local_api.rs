@@ -5,7 +5,7 @@ use api::auth::{Principal, Role, Tokens};
 use localstack::StackNames;
 use localstack::peers::{IdentityPeer, WeChatLoginPeer};
 use localstack::watch::WatchedFunction;
-use serde_json::json;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::{Answer, Body, Error};
@@ -44,6 +44,14 @@ impl LocalApi {
             tokens: Tokens::new(secret.as_bytes())?,
             http: localstack::http_client(),
         })
+    }
+
+    /// The case as its student sees it (`GET /v1/collections/{id}`).
+    pub async fn case(&self, token: &str, case: domain::CollectionId) -> Result<Value, Error> {
+        let path = format!("/v1/collections/{case}");
+        self.send("GET", &path, Some(token), Body::None)
+            .await?
+            .expect(200)
     }
 
     /// What `mint-token --role operator` would print for this run's secret.

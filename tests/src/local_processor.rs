@@ -3,7 +3,6 @@
 //! deleted once handled, failed ones left for redelivery).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use localstack::StackNames;
@@ -87,7 +86,6 @@ impl LocalProcessor {
             if handled >= uploads {
                 return Ok(());
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Err(format!("only {handled} of {uploads} uploads were processed").into())
     }

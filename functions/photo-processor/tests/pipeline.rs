@@ -2,7 +2,6 @@
 //! uploads queue → the processor → the case, the photos bucket and the stored faces.
 
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use domain::{
@@ -116,7 +115,6 @@ async fn queued(env: &TestEnv, count: usize) -> SqsEvent {
         if records.len() >= count {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(records.len(), count, "upload notifications on the queue");
     serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
 use crate::keys;
-use crate::table::{Table, from_record, record, s};
+use crate::table::{Item, Table, from_record, record, s};
 
 const FACE: &str = "face";
 const PORTRAIT: &str = "portrait";
@@ -53,15 +53,8 @@ impl Table {
         let sealed = FaceRecord {
             descriptor_sealed: self.pii.seal(&seal_context(face), &plain),
         };
-        let item = record(FACE, keys::face(face.id()), &sealed)?;
-        self.ddb
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item))
-            .send()
+        self.put_unconditional(record(FACE, keys::face(face.id()), &sealed)?)
             .await
-            .map_err(|e| StoreError::dynamodb("PutItem", e))?;
-        Ok(())
     }
 
     pub async fn face(&self, face: FaceOf) -> Result<Option<Vec<f32>>, StoreError> {
@@ -84,15 +77,8 @@ impl Table {
         let owner = PortraitRecord {
             openid: openid.to_owned(),
         };
-        let item = record(PORTRAIT, keys::portrait(portrait), &owner)?;
-        self.ddb
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item))
-            .send()
+        self.put_unconditional(record(PORTRAIT, keys::portrait(portrait), &owner)?)
             .await
-            .map_err(|e| StoreError::dynamodb("PutItem", e))?;
-        Ok(())
     }
 
     /// The openid of the student a portrait upload was issued to.
@@ -102,6 +88,18 @@ impl Table {
         };
         let r: PortraitRecord = from_record(PORTRAIT, item)?;
         Ok(Some(r.openid))
+    }
+
+    /// Writes an item whose content depends only on its key, so a repeat is harmless.
+    async fn put_unconditional(&self, item: Item) -> Result<(), StoreError> {
+        self.ddb
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamodb("PutItem", e))?;
+        Ok(())
     }
 
     /// Records what the processor found on a pending portrait. Returns false, changing nothing,
