@@ -46,19 +46,7 @@ impl LocalProcessor {
             if messages.is_empty() {
                 continue;
             }
-            let records: Vec<_> = messages
-                .iter()
-                .map(|m| {
-                    serde_json::json!({
-                        "messageId": m.message_id,
-                        "receiptHandle": m.receipt_handle,
-                        "body": m.body,
-                        "eventSource": "aws:sqs",
-                    })
-                })
-                .collect();
-            let event: SqsEvent =
-                serde_json::from_value(serde_json::json!({ "Records": records }))?;
+            let event: SqsEvent = serde_json::from_value(localstack::sqs_event(&messages))?;
             let response = self.processor.handle(event).await;
             for m in &messages {
                 let failed = response

@@ -87,7 +87,7 @@ async fn upload(env: &TestEnv, key: UploadKey, bytes: Vec<u8>) {
 /// Lambda service hands them to the function.
 async fn queued(env: &TestEnv, count: usize) -> SqsEvent {
     let sqs = env.sqs();
-    let mut records = Vec::new();
+    let mut uploads = Vec::new();
     for _ in 0..30 {
         let received = sqs
             .receive_message()
@@ -97,27 +97,19 @@ async fn queued(env: &TestEnv, count: usize) -> SqsEvent {
             .send()
             .await
             .unwrap();
-        for m in received.messages.unwrap_or_default() {
-            let body = m.body.unwrap_or_default();
-            if !body.contains("s3:TestEvent") {
-                records.push(serde_json::json!({
-                    "messageId": m.message_id,
-                    "receiptHandle": m.receipt_handle,
-                    "body": body,
-                    "attributes": {},
-                    "messageAttributes": {},
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:uploads",
-                    "awsRegion": "us-east-1"
-                }));
-            }
-        }
-        if records.len() >= count {
+        uploads.extend(
+            received
+                .messages
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|m| !m.body().unwrap_or_default().contains("s3:TestEvent")),
+        );
+        if uploads.len() >= count {
             break;
         }
     }
-    assert_eq!(records.len(), count, "upload notifications on the queue");
-    serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()
+    assert_eq!(uploads.len(), count, "upload notifications on the queue");
+    serde_json::from_value(localstack::sqs_event(&uploads)).unwrap()
 }
 
 /// A student whose ID-card portrait upload URL was issued.

@@ -194,6 +194,26 @@ impl TestEnv {
     }
 }
 
+/// Messages received from a queue as the Lambda service hands them to a function: one
+/// `Records` entry per message, the shape `aws_lambda_events::sqs::SqsEvent` reads.
+pub fn sqs_event(messages: &[aws_sdk_sqs::types::Message]) -> serde_json::Value {
+    let records: Vec<_> = messages
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "messageId": m.message_id,
+                "receiptHandle": m.receipt_handle,
+                "body": m.body,
+                "attributes": {},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "awsRegion": REGION,
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records })
+}
+
 /// Where a function's data lives on a local stack: what it needs in its environment.
 pub struct StackNames {
     pub endpoint: String,
