@@ -7,6 +7,11 @@
 //! Approved ──batched──▶ Publishing ──acknowledged──▶ Published
 //! ```
 //!
+//! A refund is asked for first ([`Command::RequestRefund`]) and happens when WeChat Pay says
+//! so ([`Command::Refund`], or [`Command::RefundFailed`]). While it is pending the case
+//! stays where it is, but takes no new photo, no submission and no approval: the money may be
+//! on its way back.
+//!
 //! [`Collection::apply`] is the only way a case changes. It never mutates: it returns a
 //! [`Transition`] holding the next state (version + 1) and the audit [`Event`], which the store
 //! writes together with a condition on the old version, so a duplicate or late message can never
@@ -68,6 +73,30 @@ impl std::fmt::Display for CollectionStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// A refund asked of WeChat Pay and not yet settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRefund {
+    /// Our `out_refund_no`.
+    pub refund_no: String,
+    /// The order it returns.
+    pub order_no: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub requested_at: OffsetDateTime,
+}
+
+/// How a refund ended without returning the money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundFailure {
+    /// WeChat Pay closed it (`REFUND.CLOSED`): the payment stands.
+    Closed,
+    /// WeChat Pay could not return the money (`REFUND.ABNORMAL`, a closed bank card, say): an
+    /// operator must settle it by hand, and the payment stands meanwhile.
+    Abnormal,
+    /// WeChat Pay refused the request itself (insufficient merchant balance, say).
+    Refused,
 }
 
 /// A confirmed payment, as reported by WeChat Pay.
@@ -154,9 +183,19 @@ pub enum Command {
     ConfirmPayment {
         payment: Payment,
     },
+    /// The student or an operator asks for the payment back (before approval only).
+    RequestRefund {
+        order_no: String,
+        refund_no: String,
+    },
     /// The refund of the case's payment succeeded; the case must be paid again to go on.
     Refund {
         order_no: String,
+    },
+    /// The pending refund ended without returning the money; the case goes on as paid.
+    RefundFailed {
+        refund_no: String,
+        failure: RefundFailure,
     },
     StartAttempt {
         attempt_id: AttemptId,
@@ -192,7 +231,9 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Self::ConfirmPayment { .. } => "confirm_payment",
+            Self::RequestRefund { .. } => "request_refund",
             Self::Refund { .. } => "refund",
+            Self::RefundFailed { .. } => "refund_failed",
             Self::StartAttempt { .. } => "start_attempt",
             Self::BeginProcessing { .. } => "begin_processing",
             Self::RecordCheck { .. } => "record_check",
@@ -236,6 +277,10 @@ pub enum TransitionError {
     NoteTooLong,
     #[error("batch {given} is not the case's batch")]
     OtherBatch { given: BatchId },
+    #[error("a refund of this case is pending")]
+    RefundPending,
+    #[error("refund {refund_no} is not the case's pending refund")]
+    OtherRefund { refund_no: String },
 }
 
 impl TransitionError {
@@ -262,6 +307,9 @@ pub struct Collection {
     /// Optimistic-concurrency version: 1 at creation, +1 per transition.
     pub version: u64,
     pub payment: Option<Payment>,
+    /// A refund asked for and not settled yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_refund: Option<PendingRefund>,
     /// Orders refunded on this case: a late redelivery of their payment notification must not
     /// mark the case paid again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -309,6 +357,7 @@ impl Collection {
             status: CollectionStatus::AwaitingPayment,
             version: 1,
             payment: None,
+            pending_refund: None,
             refunded_orders: Vec::new(),
             attempts: Vec::new(),
             submitted_attempt: None,
@@ -340,6 +389,15 @@ impl Collection {
             command: command.name(),
             status: self.status,
         };
+        // Money on its way back: nothing may build on the payment until the refund settles.
+        if self.pending_refund.is_some()
+            && matches!(
+                command,
+                Command::StartAttempt { .. } | Command::Submit { .. } | Command::Approve { .. }
+            )
+        {
+            return Err(TransitionError::RefundPending);
+        }
 
         match &command {
             Command::ConfirmPayment { payment } => {
@@ -364,6 +422,45 @@ impl Collection {
                 next.payment = Some(payment.clone());
                 next.status = AwaitingPhoto;
             }
+            Command::RequestRefund {
+                order_no,
+                refund_no,
+            } => {
+                if let Some(pending) = &self.pending_refund {
+                    return Err(if &pending.refund_no == refund_no {
+                        TransitionError::AlreadyApplied
+                    } else {
+                        TransitionError::RefundPending
+                    });
+                }
+                if self.status.is_locked() || self.payment.is_none() {
+                    return Err(not_allowed());
+                }
+                if self
+                    .payment
+                    .as_ref()
+                    .is_some_and(|p| &p.order_no != order_no)
+                {
+                    return Err(TransitionError::OtherOrder {
+                        order_no: order_no.clone(),
+                    });
+                }
+                next.pending_refund = Some(PendingRefund {
+                    refund_no: refund_no.clone(),
+                    order_no: order_no.clone(),
+                    requested_at: at,
+                });
+            }
+            Command::RefundFailed { refund_no, .. } => match &self.pending_refund {
+                Some(pending) if &pending.refund_no == refund_no => next.pending_refund = None,
+                Some(_) => {
+                    return Err(TransitionError::OtherRefund {
+                        refund_no: refund_no.clone(),
+                    });
+                }
+                // Settled already: a redelivered notification.
+                None => return Err(TransitionError::AlreadyApplied),
+            },
             Command::Refund { order_no } => {
                 if self.status.is_locked() {
                     return Err(not_allowed());
@@ -380,6 +477,7 @@ impl Collection {
                     }
                 }
                 next.payment = None;
+                next.pending_refund = None;
                 next.refunded_orders.push(order_no.clone());
                 next.submitted_attempt = None;
                 next.submitted_at = None;

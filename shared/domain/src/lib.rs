@@ -6,24 +6,25 @@ pub mod enrollment;
 pub mod event;
 pub mod id_number;
 pub mod ids;
+pub mod payment;
 pub mod reason;
 pub mod student;
 pub mod task;
 pub mod text;
 
 pub use collection::{
-    AttemptStatus, CheckOutcome, Collection, CollectionStatus, Command, Payment, PhotoAttempt,
-    ReviewDecision, Transition, TransitionError, Verdict,
+    AttemptStatus, CheckOutcome, Collection, CollectionStatus, Command, Payment, PendingRefund,
+    PhotoAttempt, RefundFailure, ReviewDecision, Transition, TransitionError, Verdict,
 };
 pub use enrollment::{Enrollment, RosterRow, validate_chsi_code};
 pub use event::{Actor, Event};
 pub use id_number::{IdNumber, IdNumberError, mask_name};
 pub use ids::{AttemptId, BatchId, CollectionId, InvalidId, PortraitId, TaskId};
-pub use reason::ReasonCode;
-pub use student::{
-    BatchStatus, OrderStatus, PaymentOrder, Portrait, PortraitStatus, PublishBatch, Student,
-    VerifiedIdentity,
+pub use payment::{
+    AnomalyKind, OrderStatus, PaymentAnomaly, PaymentOrder, RefundRecord, RefundStatus,
 };
+pub use reason::ReasonCode;
+pub use student::{BatchStatus, Portrait, PortraitStatus, PublishBatch, Student, VerifiedIdentity};
 pub use task::{Background, CollectionTask, EducationLevel, NewTask, PhotoProfile, SessionCode};
 
 /// A value an operator or student supplied is not acceptable. `field` names the input and

@@ -1,4 +1,4 @@
-//! Students, payment orders and publish batches: the entities around a case.
+//! Students and publish batches: the entities around a case.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -49,29 +49,6 @@ pub enum PortraitStatus {
     Usable,
     /// No single face could be found: the reviewer is told, nothing crashes.
     Unusable,
-}
-
-/// A WeChat Pay JSAPI order (`out_trade_no`), one per case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PaymentOrder {
-    pub order_no: String,
-    pub collection_id: CollectionId,
-    pub amount_fen: u32,
-    pub status: OrderStatus,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub expires_at: OffsetDateTime,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    Created,
-    Paid,
-    Refunding,
-    Refunded,
-    Closed,
 }
 
 /// Approved cases of one task handed to 学信网 together.

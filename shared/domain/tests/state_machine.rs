@@ -3,7 +3,7 @@
 use domain::collection::MAX_ATTEMPTS;
 use domain::{
     Actor, AttemptId, AttemptStatus, BatchId, CheckOutcome, Collection, CollectionStatus, Command,
-    Payment, ReasonCode, TaskId, TransitionError,
+    Payment, ReasonCode, RefundFailure, TaskId, TransitionError,
 };
 use proptest::prelude::*;
 use time::OffsetDateTime;
@@ -335,6 +335,72 @@ fn refund_before_approval_returns_the_case_to_awaiting_payment() {
     assert_eq!(try_apply(&case, pay("GP2")).unwrap().status, AwaitingPhoto);
 }
 
+fn request_refund(refund_no: &str) -> Command {
+    Command::RequestRefund {
+        order_no: "GP1".into(),
+        refund_no: refund_no.into(),
+    }
+}
+
+#[test]
+fn a_pending_refund_holds_the_case_until_wechat_pay_settles_it() {
+    let a = AttemptId::new();
+    let pending = run(in_review(a), [request_refund("RF1")]);
+    assert_eq!(pending.status, InReview);
+    assert_eq!(pending.pending_refund.as_ref().unwrap().refund_no, "RF1");
+    // The money may be on its way back: no approval, no new photo, no second request.
+    assert_eq!(
+        try_apply(&pending, approve()),
+        Err(TransitionError::RefundPending)
+    );
+    assert_eq!(
+        try_apply(&pending, request_refund("RF2")),
+        Err(TransitionError::RefundPending)
+    );
+    assert_eq!(
+        try_apply(&pending, request_refund("RF1")),
+        Err(TransitionError::AlreadyApplied)
+    );
+
+    // Closed: the payment stands and the review goes on.
+    let closed = run(
+        pending.clone(),
+        [Command::RefundFailed {
+            refund_no: "RF1".into(),
+            failure: RefundFailure::Closed,
+        }],
+    );
+    assert_eq!(
+        (closed.status, closed.pending_refund.clone()),
+        (InReview, None)
+    );
+    assert_eq!(try_apply(&closed, approve()).unwrap().status, Approved);
+
+    // Succeeded: back to paying, the pending refund settled.
+    let refunded = run(
+        pending,
+        [Command::Refund {
+            order_no: "GP1".into(),
+        }],
+    );
+    assert_eq!(refunded.status, AwaitingPayment);
+    assert_eq!(refunded.pending_refund, None);
+}
+
+#[test]
+fn no_refund_is_asked_for_after_approval_or_before_payment() {
+    let a = AttemptId::new();
+    let approved = run(in_review(a), [approve()]);
+    assert!(matches!(
+        try_apply(&approved, request_refund("RF1")),
+        Err(TransitionError::NotAllowed { .. })
+    ));
+    assert!(matches!(
+        try_apply(&new_case(), request_refund("RF1")),
+        Err(TransitionError::NotAllowed { .. })
+    ));
+}
+
 #[test]
 fn refund_of_another_order_is_refused() {
     let case = run(new_case(), [pay("GP1")]);
@@ -438,7 +504,9 @@ fn publishing_is_acknowledged_only_for_the_case_batch() {
 #[derive(Debug, Clone)]
 enum Step {
     Pay(u8),
+    RequestRefund(u8, u8),
     Refund(u8),
+    RefundFailed(u8),
     Start(u8),
     Begin(u8),
     Check(u8, bool),
@@ -452,7 +520,9 @@ enum Step {
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         (0..3u8).prop_map(Step::Pay),
+        (0..3u8, 0..2u8).prop_map(|(o, r)| Step::RequestRefund(o, r)),
         (0..3u8).prop_map(Step::Refund),
+        (0..2u8).prop_map(Step::RefundFailed),
         (0..4u8).prop_map(Step::Start),
         (0..4u8).prop_map(Step::Begin),
         (0..4u8, any::<bool>()).prop_map(|(a, ok)| Step::Check(a, ok)),
@@ -481,8 +551,16 @@ impl Pool {
         let a = |i: &u8| self.attempts[*i as usize];
         match step {
             Step::Pay(o) => pay(&format!("GP{o}")),
+            Step::RequestRefund(o, r) => Command::RequestRefund {
+                order_no: format!("GP{o}"),
+                refund_no: format!("RF{r}"),
+            },
             Step::Refund(o) => Command::Refund {
                 order_no: format!("GP{o}"),
+            },
+            Step::RefundFailed(r) => Command::RefundFailed {
+                refund_no: format!("RF{r}"),
+                failure: RefundFailure::Closed,
             },
             Step::Start(i) => Command::StartAttempt { attempt_id: a(i) },
             Step::Begin(i) => Command::BeginProcessing { attempt_id: a(i) },
@@ -570,6 +648,15 @@ proptest! {
             prop_assert!((0..=1).contains(&payments_held));
             prop_assert_eq!(after.payment.is_some(), payments_held == 1);
 
+            // Nothing builds on a payment that may be on its way back.
+            if before.pending_refund.is_some() {
+                let builds = matches!(command, Command::StartAttempt { .. } | Command::Submit { .. } | Command::Approve { .. });
+                prop_assert!(!builds, "{} accepted during a refund", command.name());
+            }
+            if let Some(pending) = &after.pending_refund {
+                prop_assert_eq!(Some(&pending.order_no), after.payment.as_ref().map(|p| &p.order_no));
+            }
+
             // Only a passed attempt can be submitted.
             if let Command::Submit { attempt_id } = &command {
                 prop_assert_eq!(&before.attempt(*attempt_id).unwrap().status, &AttemptStatus::Passed);
@@ -579,7 +666,7 @@ proptest! {
             let auto_rejected = matches!(&command, Command::RecordCheck { outcome: CheckOutcome::Rejected { .. }, .. });
             if matches!(command, Command::Reject { .. }) || (auto_rejected && after.status == AwaitingPhoto) {
                 prop_assert!(after.payment.is_some());
-                if after.attempts.len() < MAX_ATTEMPTS {
+                if after.attempts.len() < MAX_ATTEMPTS && after.pending_refund.is_none() {
                     let retake = after.apply(Command::StartAttempt { attempt_id: AttemptId::new() }, student(), NOW);
                     prop_assert!(retake.is_ok(), "retake refused: {:?}", retake.err());
                 }
