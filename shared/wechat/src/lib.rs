@@ -2,6 +2,7 @@
 //! stack and the tests point them at servers of their own.
 
 pub mod login;
+pub mod pay;
 
 pub use login::{LoginClient, LoginConfig, LoginError, Session};
 

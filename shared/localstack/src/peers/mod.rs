@@ -1,12 +1,14 @@
-//! Local stand-ins for the external services the functions call (WeChat, the identity
-//! provider). Each is a real HTTP server on 127.0.0.1 that checks what it receives the way the
-//! real service would, and records every request so tests can assert on them.
+//! Local stand-ins for the external services the functions call (WeChat login and pay, the
+//! identity provider). Each is a real HTTP server on 127.0.0.1 that checks what it receives the
+//! way the real service would, and records every request so tests can assert on them.
 
 mod identity;
 mod wechat_login;
+mod wechat_pay;
 
 pub use identity::{IdentityPeer, IdentityRequest};
 pub use wechat_login::{LoginRequest, WeChatLoginPeer};
+pub use wechat_pay::{PayRequest, SignedNotification, WeChatPayPeer};
 
 use std::sync::{Arc, Mutex};
 
