@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use crate::StoreError;
 use crate::keys::{self, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK, VERSION};
+use crate::payments::Along;
 use crate::table::{ABSENT, Item, Query, Table, Transact, from_record, n, record, s};
 
 const ENTITY: &str = "collection";
@@ -129,6 +130,17 @@ impl Table {
     /// Writes a decided transition: the case only if it still has the version it was decided
     /// on, and its audit event, both or neither. A lost race is [`StoreError::Conflict`].
     pub async fn save(&self, transition: &Transition) -> Result<(), StoreError> {
+        self.save_along(transition, &[]).await
+    }
+
+    /// [`Table::save`], with the payment records the change brings in the same transaction
+    /// (an order marked paid with the payment it confirms, say), so neither is ever written
+    /// without the other. A failed condition of any of them is [`StoreError::Conflict`].
+    pub async fn save_along(
+        &self,
+        transition: &Transition,
+        along: &[Along<'_>],
+    ) -> Result<(), StoreError> {
         let expected = transition.expected_version();
         let case = self.put(
             self.collection_item(&transition.next)?,
@@ -138,7 +150,11 @@ impl Table {
             &[(":expected", n(expected))],
         )?;
         let event = self.put(self.event_item(&transition.event)?, ABSENT, &[], &[])?;
-        self.transact(vec![case, event]).await.map_err(|failure| {
+        let mut items = vec![case, event];
+        for record in along {
+            items.push(self.along_item(record)?);
+        }
+        self.transact(items).await.map_err(|failure| {
             failure.or_conflict(|_| StoreError::Conflict {
                 entity: ENTITY,
                 id: transition.next.id.to_string(),
@@ -158,11 +174,23 @@ impl Table {
         actor: Actor,
         now: OffsetDateTime,
     ) -> Result<Transition, UpdateError> {
+        self.transition_along(id, command, actor, now, &[]).await
+    }
+
+    /// [`Table::transition`], writing `along` with the change ([`Table::save_along`]).
+    pub async fn transition_along(
+        &self,
+        id: CollectionId,
+        command: Command,
+        actor: Actor,
+        now: OffsetDateTime,
+        along: &[Along<'_>],
+    ) -> Result<Transition, UpdateError> {
         let mut attempt = 0;
         loop {
             let current = self.collection(id).await?;
             let transition = current.apply(command.clone(), actor.clone(), now)?;
-            match self.save(&transition).await {
+            match self.save_along(&transition, along).await {
                 Ok(()) => return Ok(transition),
                 Err(StoreError::Conflict { .. }) if attempt < CONFLICT_RETRIES => attempt += 1,
                 Err(err) => return Err(err.into()),

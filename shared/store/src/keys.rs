@@ -16,6 +16,10 @@
 //! | failure counter     | `FAILURES#<scope>#<key>`    | `WINDOW#<start>`    | (TTL)                            |                                 |
 //! | portrait → student  | `PORTRAIT#<portrait>`       | `PORTRAIT`          |                                  |                                 |
 //! | face descriptor     | `FACE#<attempt or portrait>` | `FACE`             |                                  |                                 |
+//! | payment order       | `ORDER#<out_trade_no>`      | `ORDER`             | `ORDERS#OPEN` while unpaid       |                                 |
+//! | case → its order    | `COLLECTION#<id>`           | `ORDER`             |                                  |                                 |
+//! | refund              | `REFUND#<out_refund_no>`    | `REFUND`            | `REFUNDS#PENDING` until settled  |                                 |
+//! | payment anomaly     | `ANOMALY#<ulid>`            | `ANOMALY`           | `ANOMALIES`                      |                                 |
 
 use domain::{CollectionId, CollectionStatus, PortraitId, TaskId};
 
@@ -146,3 +150,30 @@ pub fn failures(scope: &str, key: &str, window_start: i64) -> (String, String) {
         format!("WINDOW#{window_start}"),
     )
 }
+
+pub fn order(order_no: &str) -> (String, String) {
+    (format!("ORDER#{order_no}"), "ORDER".into())
+}
+
+/// The case's current order: one pointer per case, so two payment requests at once cannot
+/// both place an order.
+pub fn order_of_case(id: CollectionId) -> (String, String) {
+    (collection(id).0, "ORDER".into())
+}
+
+/// Orders not paid yet, oldest first, for the reconciler.
+pub const OPEN_ORDERS: &str = "ORDERS#OPEN";
+
+pub fn refund(refund_no: &str) -> (String, String) {
+    (format!("REFUND#{refund_no}"), "REFUND".into())
+}
+
+/// Refunds WeChat Pay has not settled yet, oldest first, for the reconciler.
+pub const PENDING_REFUNDS: &str = "REFUNDS#PENDING";
+
+pub fn anomaly(id: ulid::Ulid) -> (String, String) {
+    (format!("ANOMALY#{id}"), "ANOMALY".into())
+}
+
+/// Payment anomalies, newest last, for operators.
+pub const ANOMALIES: &str = "ANOMALIES";

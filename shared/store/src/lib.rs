@@ -9,6 +9,7 @@ mod expiring;
 mod faces;
 pub mod keys;
 pub mod objects;
+mod payments;
 mod students;
 mod table;
 mod tasks;
@@ -19,6 +20,7 @@ pub use error::StoreError;
 pub use expiring::Claim;
 pub use faces::FaceOf;
 pub use objects::{Buckets, ImageType, Objects, PresignedUpload, UploadKey};
+pub use payments::Along;
 pub use table::Table;
 
 /// Everything a function needs to read and write the service's data.

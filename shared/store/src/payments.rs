@@ -1,0 +1,234 @@
+//! Payment orders, refunds and anomalies (DESIGN §6). Orders and refunds change together with
+//! the case they pay for ([`Along`] in [`Table::save_along`]); the sparse `gsi1` keeps the
+//! open orders and pending refunds the reconciler must look at, and the anomalies an operator
+//! must.
+
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use domain::{CollectionId, OrderStatus, PaymentAnomaly, PaymentOrder, RefundRecord};
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+use crate::keys::{self, GSI1, GSI1_PK, GSI1_SK};
+use crate::table::{ABSENT, Item, Query, Table, from_record, record, s};
+
+const ORDER: &str = "order";
+const ORDER_OF_CASE: &str = "order_of_case";
+const REFUND: &str = "refund";
+const ANOMALY: &str = "payment_anomaly";
+
+/// A payment record written in the same transaction as a case's transition.
+#[derive(Debug, Clone, Copy)]
+pub enum Along<'a> {
+    /// The order as it must be stored, if it still has status `was`.
+    Order {
+        order: &'a PaymentOrder,
+        was: OrderStatus,
+    },
+    /// A refund record that must not exist yet.
+    NewRefund(&'a RefundRecord),
+    /// A refund record as it must be stored, if it is still [`RefundStatus::Requested`].
+    SettledRefund(&'a RefundRecord),
+}
+
+#[derive(Serialize, Deserialize)]
+struct OrderOfCase {
+    order_no: String,
+}
+
+/// Queue position in `gsi1`: oldest first, the number breaking ties.
+fn since(at: time::OffsetDateTime, id: &str) -> String {
+    format!("{:012}#{id}", at.unix_timestamp())
+}
+
+impl Table {
+    fn order_item(&self, order: &PaymentOrder) -> Result<Item, StoreError> {
+        let mut item = record(ORDER, keys::order(&order.order_no), order)?;
+        if order.status == OrderStatus::Created {
+            item.insert(GSI1_PK.into(), s(keys::OPEN_ORDERS));
+            item.insert(GSI1_SK.into(), s(since(order.created_at, &order.order_no)));
+        }
+        Ok(item)
+    }
+
+    fn refund_item(&self, refund: &RefundRecord) -> Result<Item, StoreError> {
+        let mut item = record(REFUND, keys::refund(&refund.refund_no), refund)?;
+        if !refund.status.is_settled() {
+            item.insert(GSI1_PK.into(), s(keys::PENDING_REFUNDS));
+            item.insert(
+                GSI1_SK.into(),
+                s(since(refund.created_at, &refund.refund_no)),
+            );
+        }
+        Ok(item)
+    }
+
+    /// A put of `item` if its `status` is still `was`.
+    fn put_if_status(&self, item: Item, was: &str) -> Result<TransactWriteItem, StoreError> {
+        self.put(
+            item,
+            "#status = :was",
+            &[("#status", "status")],
+            &[(":was", s(was))],
+        )
+    }
+
+    pub(crate) fn along_item(&self, along: &Along<'_>) -> Result<TransactWriteItem, StoreError> {
+        match along {
+            Along::Order { order, was } => {
+                self.put_if_status(self.order_item(order)?, order_status(*was))
+            }
+            Along::NewRefund(refund) => self.put(self.refund_item(refund)?, ABSENT, &[], &[]),
+            Along::SettledRefund(refund) => {
+                self.put_if_status(self.refund_item(refund)?, "requested")
+            }
+        }
+    }
+
+    /// Places `order` as its case's current order. `replacing` is the case's previous order
+    /// as it must be stored (closed, say), if its status is still the one given; `None` when
+    /// the case never had one. Two requests racing to place an order for one case: one wins,
+    /// the other gets [`StoreError::Conflict`].
+    pub async fn place_order(
+        &self,
+        order: &PaymentOrder,
+        replacing: Option<(&PaymentOrder, OrderStatus)>,
+    ) -> Result<(), StoreError> {
+        let pointer = record(
+            ORDER_OF_CASE,
+            keys::order_of_case(order.collection_id),
+            &OrderOfCase {
+                order_no: order.order_no.clone(),
+            },
+        )?;
+        let mut items = vec![self.put(self.order_item(order)?, ABSENT, &[], &[])?];
+        match replacing {
+            None => items.push(self.put(pointer, ABSENT, &[], &[])?),
+            Some((old, was)) => {
+                items.push(self.put(
+                    pointer,
+                    "order_no = :old",
+                    &[],
+                    &[(":old", s(old.order_no.clone()))],
+                )?);
+                // Written only if nothing (a late payment) changed it meanwhile.
+                items.push(self.put_if_status(self.order_item(old)?, order_status(was))?);
+            }
+        }
+        self.transact(items).await.map_err(|failure| {
+            failure.or_conflict(|_| StoreError::Conflict {
+                entity: ORDER_OF_CASE,
+                id: order.collection_id.to_string(),
+                expected: 0,
+            })
+        })
+    }
+
+    /// The case's current order, if it ever had one.
+    pub async fn current_order(
+        &self,
+        collection: CollectionId,
+    ) -> Result<Option<PaymentOrder>, StoreError> {
+        let Some(item) = self.get(keys::order_of_case(collection)).await? else {
+            return Ok(None);
+        };
+        let pointer: OrderOfCase = from_record(ORDER_OF_CASE, item)?;
+        self.order(&pointer.order_no).await
+    }
+
+    pub async fn order(&self, order_no: &str) -> Result<Option<PaymentOrder>, StoreError> {
+        self.get(keys::order(order_no))
+            .await?
+            .map(|item| from_record(ORDER, item))
+            .transpose()
+    }
+
+    /// Stores a change to an order that does not touch its case (its `prepay_id`, or closing
+    /// it), if its status is still `was`; otherwise [`StoreError::Conflict`].
+    pub async fn update_order(
+        &self,
+        order: &PaymentOrder,
+        was: OrderStatus,
+    ) -> Result<(), StoreError> {
+        let item = self.put_if_status(self.order_item(order)?, order_status(was))?;
+        self.transact(vec![item]).await.map_err(|failure| {
+            failure.or_conflict(|_| StoreError::Conflict {
+                entity: ORDER,
+                id: order.order_no.clone(),
+                expected: 0,
+            })
+        })
+    }
+
+    /// Unpaid orders, oldest first.
+    pub async fn open_orders(&self, limit: usize) -> Result<Vec<PaymentOrder>, StoreError> {
+        self.indexed(ORDER, keys::OPEN_ORDERS, limit).await
+    }
+
+    pub async fn refund(&self, refund_no: &str) -> Result<Option<RefundRecord>, StoreError> {
+        self.get(keys::refund(refund_no))
+            .await?
+            .map(|item| from_record(REFUND, item))
+            .transpose()
+    }
+
+    /// Refunds not settled yet, oldest first.
+    pub async fn pending_refunds(&self, limit: usize) -> Result<Vec<RefundRecord>, StoreError> {
+        self.indexed(REFUND, keys::PENDING_REFUNDS, limit).await
+    }
+
+    /// Stores a settled refund whose case cannot change (approved meanwhile, say).
+    pub async fn settle_refund(&self, refund: &RefundRecord) -> Result<(), StoreError> {
+        let item = self.along_item(&Along::SettledRefund(refund))?;
+        self.transact(vec![item]).await.map_err(|failure| {
+            failure.or_conflict(|_| StoreError::Conflict {
+                entity: REFUND,
+                id: refund.refund_no.clone(),
+                expected: 0,
+            })
+        })
+    }
+
+    /// Keeps what WeChat Pay reported and the service would not act on, for an operator.
+    pub async fn record_anomaly(&self, anomaly: &PaymentAnomaly) -> Result<(), StoreError> {
+        let mut item = record(ANOMALY, keys::anomaly(anomaly.id), anomaly)?;
+        item.insert(GSI1_PK.into(), s(keys::ANOMALIES));
+        item.insert(GSI1_SK.into(), s(anomaly.id.to_string()));
+        let put = self.put(item, ABSENT, &[], &[])?;
+        self.transact(vec![put])
+            .await
+            .map_err(|failure| failure.or_conflict(|_| StoreError::corrupt(ANOMALY, "id reused")))
+    }
+
+    /// Up to `limit` anomalies, oldest first.
+    pub async fn anomalies(&self, limit: usize) -> Result<Vec<PaymentAnomaly>, StoreError> {
+        self.indexed(ANOMALY, keys::ANOMALIES, limit).await
+    }
+
+    async fn indexed<T: serde::de::DeserializeOwned>(
+        &self,
+        entity: &'static str,
+        partition: &str,
+        limit: usize,
+    ) -> Result<Vec<T>, StoreError> {
+        self.query(Query {
+            index: Some(GSI1),
+            partition: (GSI1_PK, partition.to_owned()),
+            sort_prefix: None,
+            limit: Some(limit),
+        })
+        .await?
+        .into_iter()
+        .map(|item| from_record(entity, item))
+        .collect()
+    }
+}
+
+/// The stored spelling of an order status (serde's), for conditions.
+fn order_status(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::Created => "created",
+        OrderStatus::Paid => "paid",
+        OrderStatus::Closed => "closed",
+        OrderStatus::Refunded => "refunded",
+    }
+}
