@@ -25,7 +25,10 @@ use domain::{
 use lambda_http::Body;
 use lambda_http::http::{Method, Request};
 use localstack::TestEnv;
+use localstack::peers::WeChatPayPeer;
+use payments::Payments;
 use time::OffsetDateTime;
+use wechat::pay::PayClient;
 use wechat::{LoginClient, LoginConfig};
 
 const ROUNDS: usize = 300;
@@ -94,6 +97,8 @@ async fn main() {
     table.open_collection(&case, &created).await.unwrap();
 
     let tokens = Tokens::new(&[7u8; 32]).unwrap();
+    // Not called by this route either.
+    let pay = WeChatPayPeer::start("1900000109", "wx0123456789abcdef").await;
     let app = App {
         store: env.store.clone(),
         tokens: tokens.clone(),
@@ -104,6 +109,13 @@ async fn main() {
             secret: "unused".into(),
         }),
         verifier: Arc::new(HttpIdentityVerifier::new("http://127.0.0.1:9", "unused")),
+        payments: Payments::new(
+            env.store.table.clone(),
+            Arc::new(PayClient::new(
+                Arc::new(pay.config("https://example.invalid/notify")),
+                localstack::http_client(),
+            )),
+        ),
     };
     let principal = Principal {
         subject: "o-bench".into(),

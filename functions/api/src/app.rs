@@ -6,6 +6,7 @@ use std::sync::Arc;
 use lambda_http::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
 use lambda_http::http::{HeaderMap, StatusCode};
 use lambda_http::{Body, Request, Response};
+use payments::Payments;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use store::Store;
@@ -26,6 +27,7 @@ pub struct App {
     pub tokens: Tokens,
     pub login: LoginClient,
     pub verifier: Arc<dyn IdentityVerifier>,
+    pub payments: Payments,
 }
 
 /// One request as the handlers see it.
@@ -104,6 +106,10 @@ impl Reply {
         Self::with_status(StatusCode::CREATED, body)
     }
 
+    pub fn accepted(body: impl Serialize) -> ApiResult<Self> {
+        Self::with_status(StatusCode::ACCEPTED, body)
+    }
+
     fn with_status(status: StatusCode, body: impl Serialize) -> ApiResult<Self> {
         let body = serde_json::to_value(body).map_err(|e| {
             tracing::error!(error = %e, "response did not serialise");
@@ -130,11 +136,13 @@ impl App {
             var("IDENTITY_API_BASE")?,
             store::secret(&sdk, "IDENTITY_API_KEY").await?,
         );
+        let payments = payments::from_env(&sdk, store.table.clone()).await?;
         Ok(Self {
             store,
             tokens,
             login,
             verifier: Arc::new(verifier),
+            payments,
         })
     }
 

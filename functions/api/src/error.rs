@@ -198,6 +198,16 @@ impl From<TransitionError> for ApiError {
                 "这张照片未通过检测，请按提示重新拍摄",
                 "This photo did not pass the checks; retake it following the hints",
             ),
+            TransitionError::RefundPending => conflict(
+                "refund_pending",
+                "退款正在处理中，完成前不能继续操作",
+                "A refund is being processed; wait until it is settled",
+            ),
+            TransitionError::AlreadyPaid => conflict(
+                "already_paid",
+                "已缴费，无需重复支付",
+                "This collection is already paid",
+            ),
             TransitionError::UnknownAttempt(_) => Self::not_found("照片", "Attempt"),
             TransitionError::TooManyAttempts { .. } => conflict(
                 "attempt_limit_reached",

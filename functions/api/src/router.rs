@@ -21,6 +21,9 @@ pub enum Action {
     CollectionEvents,
     StartAttempt,
     Submit,
+    Pay,
+    RequestRefund,
+    PaymentAnomalies,
     ListTasks,
     CreateTask,
     GetTask,
@@ -63,6 +66,9 @@ routes! {
     GET "/v1/collections/{collection_id}/events" => CollectionEvents, OPERATOR;
     POST "/v1/collections/{collection_id}/attempts" => StartAttempt, STUDENT;
     POST "/v1/collections/{collection_id}/submit" => Submit, STUDENT;
+    POST "/v1/collections/{collection_id}/payment" => Pay, STUDENT;
+    POST "/v1/collections/{collection_id}/refund" => RequestRefund, STUDENT_OR_OPERATOR;
+    GET "/v1/payments/anomalies" => PaymentAnomalies, OPERATOR;
     GET "/v1/tasks" => ListTasks, OPERATOR;
     POST "/v1/tasks" => CreateTask, OPERATOR;
     GET "/v1/tasks/{task_id}" => GetTask, OPERATOR;

@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use api::auth::{Principal, Role};
 use base64::Engine;
-use domain::{Actor, AttemptId, CheckOutcome, CollectionId, Command, Payment, ReasonCode};
+use domain::{Actor, AttemptId, CheckOutcome, CollectionId, Command, ReasonCode};
 use lambda_http::Body;
 use lambda_http::http::Method;
 use serde_json::{Value, json};
@@ -61,24 +61,23 @@ async fn linked_student(h: &Harness) -> (String, String) {
     (token, id)
 }
 
-async fn pay(h: &Harness, collection: &str) {
-    let payment = Payment {
-        order_no: format!("GP{collection}"),
-        amount_fen: 3000,
-        transaction_id: "4200000000000000001".into(),
-        paid_at: OffsetDateTime::now_utc(),
-    };
-    h.env
-        .store
-        .table
-        .transition(
-            collection.parse().unwrap(),
-            Command::ConfirmPayment { payment },
-            Actor::PaymentProvider,
+/// The student pays through the route; WeChat Pay (the local peer) takes the money and its
+/// notification is received. Returns the order number.
+async fn pay(h: &Harness, token: &str, collection: &str) -> String {
+    let path = format!("/v1/collections/{collection}/payment");
+    let checkout = h.post(&path, Some(token), json!({})).await;
+    let order_no = checkout.ok(200)["order_no"].as_str().unwrap().to_owned();
+    let notification = h.pay.pay(&order_no).expect("the peer knows the order");
+    h.app
+        .payments
+        .receive(
+            |name| notification.header(name),
+            notification.body.as_bytes(),
             OffsetDateTime::now_utc(),
         )
         .await
-        .unwrap();
+        .expect("the notification is recorded");
+    order_no
 }
 
 /// What the photo processor will do: record the automatic check of an attempt.
@@ -796,7 +795,7 @@ async fn attempts_need_payment_and_only_a_passed_attempt_can_be_submitted() {
         .await
         .refused(409, "payment_required");
 
-    pay(&h, &id).await;
+    pay(&h, &token, &id).await;
     h.post(
         &attempts,
         Some(&token),
@@ -962,4 +961,107 @@ async fn bodies_are_size_limited_and_no_input_makes_a_handler_fail() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn paying_signs_the_payment_sheet_and_the_notification_pays_the_case() {
+    let h = Harness::new().await;
+    let (token, id) = linked_student(&h).await;
+    let path = format!("/v1/collections/{id}/payment");
+    let checkout = h.post(&path, Some(&token), json!({})).await;
+    let body = checkout.ok(200);
+    assert_eq!(body["amount_fen"], 3000);
+    let sheet = &body["payment"];
+    assert_eq!(sheet["appId"], h.wechat.appid.as_str());
+    assert_eq!(sheet["signType"], "RSA");
+    assert!(sheet["package"].as_str().unwrap().starts_with("prepay_id="));
+    assert!(!sheet["paySign"].as_str().unwrap().is_empty());
+    // Asking again gives the same order while it can be paid.
+    let again = h.post(&path, Some(&token), json!({})).await;
+    assert_eq!(again.ok(200)["order_no"], body["order_no"]);
+    // Someone else's case, or staff: refused.
+    let other = h.student("o-other").await;
+    h.post(&path, Some(&other), json!({}))
+        .await
+        .refused(403, "forbidden");
+    h.post(&path, Some(&h.operator()), json!({}))
+        .await
+        .refused(403, "forbidden");
+    // Not paid until WeChat Pay says so.
+    let case = h.get(&format!("/v1/collections/{id}"), &token).await;
+    assert_eq!(case.ok(200)["status"], "awaiting_payment");
+
+    pay(&h, &token, &id).await;
+    let case = h.get(&format!("/v1/collections/{id}"), &token).await;
+    let case = case.ok(200);
+    assert_eq!(case["status"], "awaiting_photo");
+    assert_eq!(case["payment"]["amount_fen"], 3000);
+    h.post(&path, Some(&token), json!({}))
+        .await
+        .refused(409, "already_paid");
+}
+
+#[tokio::test]
+async fn a_refund_is_asked_by_the_student_or_an_operator_and_shows_in_the_audit_trail() {
+    let h = Harness::new().await;
+    let (token, id) = linked_student(&h).await;
+    let refund = format!("/v1/collections/{id}/refund");
+    h.post(&refund, Some(&token), json!({}))
+        .await
+        .refused(409, "not_allowed");
+    pay(&h, &token, &id).await;
+
+    let asked = h
+        .post(&refund, Some(&token), json!({"reason": "重复缴费"}))
+        .await;
+    let asked = asked.ok(202);
+    assert_eq!(
+        (asked["status"].as_str(), asked["amount_fen"].as_u64()),
+        (Some("requested"), Some(3000))
+    );
+    h.post(&refund, Some(&h.operator()), json!({}))
+        .await
+        .refused(409, "refund_pending");
+    let attempts = format!("/v1/collections/{id}/attempts");
+    let jpeg = json!({"content_type": "image/jpeg", "content_length": 2048});
+    h.post(&attempts, Some(&token), jpeg)
+        .await
+        .refused(409, "refund_pending");
+    h.post(&refund, Some(&token), json!({"amount": 1}))
+        .await
+        .refused(400, "bad_request");
+
+    let refund_no = asked["refund_no"].as_str().unwrap();
+    let settled = h
+        .pay
+        .settle_refund(refund_no, wechat::pay::RefundStatus::Success)
+        .unwrap();
+    h.app
+        .payments
+        .receive(
+            |n| settled.header(n),
+            settled.body.as_bytes(),
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    let case = h.get(&format!("/v1/collections/{id}"), &token).await;
+    assert_eq!(case.ok(200)["status"], "awaiting_payment");
+    let events = h
+        .get(&format!("/v1/collections/{id}/events"), &h.operator())
+        .await;
+    let commands: Vec<&str> = events.ok(200)["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["command"]["type"].as_str())
+        .collect();
+    assert_eq!(commands, ["confirm_payment", "request_refund", "refund"]);
+
+    // Operators see what WeChat Pay reported that no case could take.
+    let anomalies = h.get("/v1/payments/anomalies", &h.operator()).await;
+    assert_eq!(anomalies.ok(200)["anomalies"], json!([]));
+    h.get("/v1/payments/anomalies", &token)
+        .await
+        .refused(403, "forbidden");
 }

@@ -18,7 +18,7 @@ fn collection_id(ctx: &Ctx<'_>) -> ApiResult<CollectionId> {
 }
 
 /// The case, if the caller may see it: its owner, or an operator.
-async fn visible_case(app: &App, ctx: &Ctx<'_>) -> ApiResult<Collection> {
+pub(crate) async fn visible_case(app: &App, ctx: &Ctx<'_>) -> ApiResult<Collection> {
     let id = collection_id(ctx)?;
     let case = app.store.table.collection(id).await.map_err(|e| match e {
         store::StoreError::NotFound { .. } => ApiError::not_found("采集记录", "Collection"),

@@ -3,6 +3,7 @@
 mod cases;
 mod limits;
 mod links;
+mod payments;
 mod student;
 mod tasks;
 
@@ -24,6 +25,9 @@ pub async fn dispatch(app: &App, action: Action, ctx: &Ctx<'_>) -> ApiResult<Rep
         Action::CollectionEvents => cases::events(app, ctx).await,
         Action::StartAttempt => cases::start_attempt(app, ctx).await,
         Action::Submit => cases::submit(app, ctx).await,
+        Action::Pay => payments::pay(app, ctx).await,
+        Action::RequestRefund => payments::request_refund(app, ctx).await,
+        Action::PaymentAnomalies => payments::anomalies(app, ctx).await,
         Action::ListTasks => tasks::list(app, ctx).await,
         Action::CreateTask => tasks::create(app, ctx).await,
         Action::GetTask => tasks::get(app, ctx).await,

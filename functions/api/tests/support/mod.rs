@@ -12,16 +12,22 @@ use domain::IdNumber;
 use lambda_http::Body;
 use lambda_http::http::{Method, Request};
 use localstack::TestEnv;
-use localstack::peers::{IdentityPeer, WeChatLoginPeer};
+use localstack::peers::{IdentityPeer, WeChatLoginPeer, WeChatPayPeer};
+use payments::Payments;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
+use wechat::pay::PayClient;
 use wechat::{LoginClient, LoginConfig};
+
+/// Where WeChat Pay would post notifications (not called: the tests deliver them).
+pub const NOTIFY_URL: &str = "https://example.invalid/v1/payments/wechatpay/notify";
 
 pub struct Harness {
     pub env: TestEnv,
     pub app: App,
     pub wechat: WeChatLoginPeer,
     pub identity: IdentityPeer,
+    pub pay: WeChatPayPeer,
     pub tokens: Tokens,
 }
 
@@ -73,6 +79,7 @@ impl Harness {
         let wechat = WeChatLoginPeer::start().await;
         let identity = IdentityPeer::start().await;
         let tokens = Tokens::new(SECRET).unwrap();
+        let pay = WeChatPayPeer::start("1900000109", &wechat.appid).await;
         let app = App {
             store: env.store.clone(),
             tokens: tokens.clone(),
@@ -85,12 +92,20 @@ impl Harness {
                 identity.base_url.clone(),
                 identity.api_key.clone(),
             )),
+            payments: Payments::new(
+                env.store.table.clone(),
+                Arc::new(PayClient::new(
+                    Arc::new(pay.config(NOTIFY_URL)),
+                    localstack::http_client(),
+                )),
+            ),
         };
         Self {
             env,
             app,
             wechat,
             identity,
+            pay,
             tokens,
         }
     }
