@@ -1,8 +1,9 @@
 //! The journey of one student's case through the system, on whatever stack it is given. The
 //! demo prints it; the end-to-end tests check it. It grows with each part of the system: the
 //! API (served by `cargo lambda watch`) runs the student's and operator's steps over HTTP; the
-//! photo processor checks the real photo uploaded to S3, fed from the uploads queue; payment,
-//! review and publishing are still driven through the store until their functions land.
+//! photo processor checks the real photo uploaded to S3, fed from the uploads queue; the student
+//! pays through a local WeChat Pay whose notification reaches the payment webhook; review and
+//! publishing are still driven through the store until their functions land.
 
 mod local_api;
 mod local_processor;
@@ -11,7 +12,7 @@ pub use local_api::LocalApi;
 pub use local_processor::LocalProcessor;
 pub use localstack::StackNames;
 
-use domain::{Actor, AttemptId, BatchId, Collection, CollectionId, Command, IdNumber, Payment};
+use domain::{Actor, AttemptId, BatchId, Collection, CollectionId, Command, IdNumber};
 use serde_json::{Value, json};
 use store::{Store, StoreError};
 use time::OffsetDateTime;
@@ -182,22 +183,29 @@ pub async fn walk(
         case: case_id,
         say,
     };
-    case_steps.say(
-        "payments   (the store stands in for WeChat Pay until the payments issue lands)".into(),
-    );
-    case_steps
-        .step(
-            Command::ConfirmPayment {
-                payment: Payment {
-                    order_no: format!("GP{case_id}"),
-                    amount_fen: 3000,
-                    transaction_id: format!("4200{}", now.unix_timestamp()),
-                    paid_at: now,
-                },
-            },
-            Actor::PaymentProvider,
-        )
-        .await?;
+    let payment_path = format!("/v1/collections/{case_id}/payment");
+    let checkout = api
+        .send("POST", &payment_path, Some(&token), Body::Json(json!({})))
+        .await?
+        .expect(200)?;
+    let order_no = text(&checkout["order_no"])?;
+    case_steps.say(format!(
+        "student   POST {payment_path} → order {order_no}, {} fen, wx.requestPayment signed ({})",
+        checkout["amount_fen"],
+        text(&checkout["payment"]["signType"])?
+    ));
+    let notification = api
+        .pay
+        .pay(order_no)
+        .ok_or("the local WeChat Pay does not know the order")?;
+    let status = api.notify(&notification).await?;
+    if status != 204 {
+        return Err(format!("the payment webhook answered {status}, not 204").into());
+    }
+    case_steps.say(format!(
+        "wechatpay the student pays; TRANSACTION.SUCCESS → payment-webhook → {status}; the case is {}",
+        text(&api.case(&token, case_id).await?["status"])?
+    ));
 
     let attempts_path = format!("/v1/collections/{case_id}/attempts");
     let started = api

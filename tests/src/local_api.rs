@@ -1,19 +1,26 @@
 //! The API as it runs locally: the real function under `cargo lambda watch`, with local
-//! stand-ins for WeChat login and the identity provider, on a given local stack.
+//! stand-ins for WeChat login, WeChat Pay and the identity provider, on a given local stack;
+//! beside it the payment webhook, also under `cargo lambda watch`, where WeChat Pay's
+//! notifications are delivered.
 
 use api::auth::{Principal, Role, Tokens};
 use localstack::StackNames;
-use localstack::peers::{IdentityPeer, WeChatLoginPeer};
+use localstack::peers::{IdentityPeer, SignedNotification, WeChatLoginPeer, WeChatPayPeer};
 use localstack::watch::WatchedFunction;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::{Answer, Body, Error};
 
+/// The webhook's route (`infra/template.yaml`).
+const NOTIFY_PATH: &str = "/v1/payments/wechatpay/notify";
+
 pub struct LocalApi {
     pub function: WatchedFunction,
     pub wechat: WeChatLoginPeer,
     pub identity: IdentityPeer,
+    pub pay: WeChatPayPeer,
+    pub webhook: WatchedFunction,
     tokens: Tokens,
     http: reqwest::Client,
 }
@@ -22,6 +29,13 @@ impl LocalApi {
     pub async fn start(stack: &StackNames) -> Result<Self, Error> {
         let wechat = WeChatLoginPeer::start().await;
         let identity = IdentityPeer::start().await;
+        let pay = WeChatPayPeer::start("1900000109", &wechat.appid).await;
+        // WeChat Pay's side needs no more than the table and its keys.
+        let mut webhook_env = stack.function_env();
+        webhook_env.extend(pay.vars("(not called)"));
+        let webhook =
+            WatchedFunction::start("payment-webhook", "payment-webhook", &webhook_env).await?;
+        let notify_url = format!("{}{NOTIFY_PATH}", webhook.base_url);
         // A signing secret of this run's own: tokens from an earlier run are worthless.
         let secret = format!("local-{}-{}", ulid::Ulid::new(), ulid::Ulid::new());
         let mut env = stack.function_env();
@@ -36,14 +50,25 @@ impl LocalApi {
             ]
             .map(|(k, v)| (k.to_owned(), v.to_owned())),
         );
+        env.extend(pay.vars(&notify_url));
         let function = WatchedFunction::start("api", "api", &env).await?;
         Ok(Self {
             function,
             wechat,
             identity,
+            pay,
+            webhook,
             tokens: Tokens::new(secret.as_bytes())?,
             http: localstack::http_client(),
         })
+    }
+
+    /// Posts a WeChat Pay notification to the payment webhook, as WeChat Pay does; returns
+    /// the status (204 when recorded).
+    pub async fn notify(&self, notification: &SignedNotification) -> Result<u16, Error> {
+        let url = format!("{}{NOTIFY_PATH}", self.webhook.base_url);
+        let response = notification.deliver(&self.http, &url).await?;
+        Ok(response.status().as_u16())
     }
 
     /// The case as its student sees it (`GET /v1/collections/{id}`).

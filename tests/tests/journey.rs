@@ -45,6 +45,21 @@ async fn one_student_goes_from_login_to_published_through_the_api() {
             "acknowledge_published"
         ]
     );
+    // Paid by WeChat Pay's notification through the webhook, for the task's fee, and every
+    // call the API made to WeChat Pay carried the merchant's valid signature.
+    assert_eq!(events[1].actor, domain::Actor::PaymentProvider);
+    let payment = case.payment.as_ref().unwrap();
+    assert_eq!(payment.amount_fen, 3000);
+    let order = env
+        .store
+        .table
+        .order(&payment.order_no)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(order.status, domain::OrderStatus::Paid);
+    let pay_calls = api.pay.requests();
+    assert!(!pay_calls.is_empty() && pay_calls.iter().all(|r| r.authorized));
     // The function really spoke to WeChat and the identity provider, as configured.
     assert_eq!(api.wechat.requests().len(), 1);
     assert!(api.wechat.requests()[0].secret_ok);
