@@ -8,12 +8,13 @@ use domain::{Actor, Collection, CollectionStatus, OrderStatus, PaymentOrder, Tas
 use lambda_http::http::Request;
 use lambda_http::{Body, Response};
 use localstack::TestEnv;
+use localstack::peers::mint_notification;
 use payment_webhook::Webhook;
 use payments::Payments;
 use serde_json::{Value, json};
 use store::Table;
 use time::OffsetDateTime;
-use wechat::pay::{ApiV3Key, MerchantKey, PayClient, PayConfig, message};
+use wechat::pay::{ApiV3Key, MerchantKey, PayClient, PayConfig};
 
 fn fixture(name: &str) -> Value {
     let path = localstack::workspace_root()
@@ -109,40 +110,17 @@ impl Minted {
 
     /// A notification of `event_type` with `resource`, signed at `timestamp`.
     fn mint(&self, event_type: &str, resource: &Value, timestamp: i64) -> Delivery {
-        let encrypted = self.apiv3.encrypt(
-            &wechat::pay::nonce()[..12],
-            "transaction",
-            resource.to_string().as_bytes(),
+        let minted = mint_notification(
+            &self.signer,
+            &self.apiv3,
+            event_type,
+            resource,
+            timestamp,
+            &wechat::pay::nonce(),
         );
-        let body = json!({
-            "id": ulid::Ulid::new().to_string(),
-            "create_time": "2026-06-20T10:15:00+08:00",
-            "resource_type": "encrypt-resource",
-            "event_type": event_type,
-            "summary": "支付成功",
-            "resource": encrypted,
-        })
-        .to_string();
-        let nonce = wechat::pay::nonce();
-        let timestamp = timestamp.to_string();
-        let signature = self.signer.sign(&message(&[
-            timestamp.as_bytes(),
-            nonce.as_bytes(),
-            body.as_bytes(),
-        ]));
         Delivery {
-            headers: vec![
-                ("Wechatpay-Serial".into(), self.signer.serial().to_owned()),
-                ("Wechatpay-Timestamp".into(), timestamp),
-                ("Wechatpay-Nonce".into(), nonce),
-                ("Wechatpay-Signature".into(), signature),
-                (
-                    "Wechatpay-Signature-Type".into(),
-                    "WECHATPAY2-SHA256-RSA2048".into(),
-                ),
-                ("Content-Type".into(), "application/json".into()),
-            ],
-            body,
+            headers: minted.headers,
+            body: minted.body,
         }
     }
 

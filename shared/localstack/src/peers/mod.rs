@@ -8,7 +8,7 @@ mod wechat_pay;
 
 pub use identity::{IdentityPeer, IdentityRequest};
 pub use wechat_login::{LoginRequest, WeChatLoginPeer};
-pub use wechat_pay::{PayRequest, SignedNotification, WeChatPayPeer};
+pub use wechat_pay::{PayRequest, SignedNotification, WeChatPayPeer, mint_notification};
 
 use std::sync::{Arc, Mutex};
 

@@ -648,58 +648,18 @@ impl Peer {
         timestamp: i64,
         nonce: &str,
     ) -> SignedNotification {
-        // `TRANSACTION.SUCCESS` carries a `transaction`, `REFUND.*` a `refund`; WeChat uses
-        // that as the associated data too.
-        let original_type = event_type
-            .split('.')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let mut resource = self.apiv3.encrypt(
-            &wechat::pay::nonce()[..12],
-            &original_type,
-            resource_plaintext.to_string().as_bytes(),
-        );
-        resource.original_type = original_type;
-        let summary = match event_type {
-            "TRANSACTION.SUCCESS" => "支付成功",
-            "REFUND.SUCCESS" => "退款成功",
-            "REFUND.CLOSED" => "退款关闭",
-            "REFUND.ABNORMAL" => "退款异常",
-            _ => "",
-        };
-        let notification = Notification {
-            id: ulid::Ulid::new().to_string(),
-            create_time: beijing_now(),
-            event_type: event_type.to_owned(),
-            resource_type: "encrypt-resource".into(),
-            summary: summary.into(),
-            resource,
-        };
-        let body = serde_json::to_string(&notification).expect("a notification serializes");
-        let mut headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
-        headers.extend(self.signature_headers(&body, timestamp, nonce));
-        SignedNotification { headers, body }
+        mint_notification(
+            &self.platform,
+            &self.apiv3,
+            event_type,
+            resource_plaintext,
+            timestamp,
+            nonce,
+        )
     }
 
-    /// The `Wechatpay-*` headers WeChat puts on replies and notifications.
     fn signature_headers(&self, body: &str, timestamp: i64, nonce: &str) -> Vec<(String, String)> {
-        let timestamp = timestamp.to_string();
-        let signature = self.platform.sign(&message(&[
-            timestamp.as_bytes(),
-            nonce.as_bytes(),
-            body.as_bytes(),
-        ]));
-        [
-            ("Wechatpay-Serial", self.platform.serial().to_owned()),
-            ("Wechatpay-Timestamp", timestamp),
-            ("Wechatpay-Nonce", nonce.to_owned()),
-            ("Wechatpay-Signature", signature),
-            ("Wechatpay-Signature-Type", SCHEME.to_owned()),
-        ]
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), value))
-        .collect()
+        signature_headers(&self.platform, body, timestamp, nonce)
     }
 
     /// Every reply is signed, refusals included, as WeChat's are.
@@ -815,4 +775,74 @@ fn percent_decode(segment: &str) -> String {
         }
     }
     String::from_utf8_lossy(&decoded).into_owned()
+}
+
+/// A notification as WeChat Pay sends it: `resource_plaintext` encrypted with `apiv3`, the
+/// envelope signed by `platform` at `timestamp` with `nonce`. The peer mints with its own keys;
+/// tests mint with the fixtures' throw-away keys.
+pub fn mint_notification(
+    platform: &MerchantKey,
+    apiv3: &ApiV3Key,
+    event_type: &str,
+    resource_plaintext: &Value,
+    timestamp: i64,
+    nonce: &str,
+) -> SignedNotification {
+    // `TRANSACTION.SUCCESS` carries a `transaction`, `REFUND.*` a `refund`; WeChat uses
+    // that as the associated data too.
+    let original_type = event_type
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let mut resource = apiv3.encrypt(
+        &wechat::pay::nonce()[..12],
+        &original_type,
+        resource_plaintext.to_string().as_bytes(),
+    );
+    resource.original_type = original_type;
+    let summary = match event_type {
+        "TRANSACTION.SUCCESS" => "支付成功",
+        "REFUND.SUCCESS" => "退款成功",
+        "REFUND.CLOSED" => "退款关闭",
+        "REFUND.ABNORMAL" => "退款异常",
+        _ => "",
+    };
+    let notification = Notification {
+        id: ulid::Ulid::new().to_string(),
+        create_time: beijing_now(),
+        event_type: event_type.to_owned(),
+        resource_type: "encrypt-resource".into(),
+        summary: summary.into(),
+        resource,
+    };
+    let body = serde_json::to_string(&notification).expect("a notification serializes");
+    let mut headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+    headers.extend(signature_headers(platform, &body, timestamp, nonce));
+    SignedNotification { headers, body }
+}
+
+/// The `Wechatpay-*` headers WeChat puts on replies and notifications.
+fn signature_headers(
+    platform: &MerchantKey,
+    body: &str,
+    timestamp: i64,
+    nonce: &str,
+) -> Vec<(String, String)> {
+    let timestamp = timestamp.to_string();
+    let signature = platform.sign(&message(&[
+        timestamp.as_bytes(),
+        nonce.as_bytes(),
+        body.as_bytes(),
+    ]));
+    [
+        ("Wechatpay-Serial", platform.serial().to_owned()),
+        ("Wechatpay-Timestamp", timestamp),
+        ("Wechatpay-Nonce", nonce.to_owned()),
+        ("Wechatpay-Signature", signature),
+        ("Wechatpay-Signature-Type", SCHEME.to_owned()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
 }
