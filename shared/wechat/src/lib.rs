@@ -2,9 +2,13 @@
 //! stack and the tests point them at servers of their own.
 
 pub mod login;
+pub mod message;
 pub mod pay;
 
 pub use login::{LoginClient, LoginConfig, LoginError, Session};
+pub use message::{
+    MessageClient, MessageConfig, MiniProgramState, Retry, SendError, SubscribeMessage,
+};
 
 /// An HTTPS client for calls out of the service (WeChat, the identity provider): short
 /// timeouts, because every caller is a Lambda with a student or a webhook waiting on it.

@@ -1,13 +1,18 @@
-//! Local stand-ins for the external services the functions call (WeChat login and pay, the
-//! identity provider). Each is a real HTTP server on 127.0.0.1 that checks what it receives the
-//! way the real service would, and records every request so tests can assert on them.
+//! Local stand-ins for the external services the functions call (WeChat login, pay and
+//! subscribe messages, the identity provider). Each is a real HTTP server on 127.0.0.1 that
+//! checks what it receives the way the real service would, and records every request so tests
+//! can assert on them.
 
+mod chsi;
 mod identity;
 mod wechat_login;
+mod wechat_message;
 mod wechat_pay;
 
+pub use chsi::{BatchRequest, ChsiPeer};
 pub use identity::{IdentityPeer, IdentityRequest};
 pub use wechat_login::{LoginRequest, WeChatLoginPeer};
+pub use wechat_message::{DeliveredMessage, WeChatMessagePeer};
 pub use wechat_pay::{PayRequest, SignedNotification, WeChatPayPeer, mint_notification};
 
 use std::sync::{Arc, Mutex};
