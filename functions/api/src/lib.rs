@@ -3,8 +3,6 @@
 //! errors to `{code, message_zh, message_en}`.
 
 pub mod app;
-pub mod auth;
-pub mod error;
 pub mod identity;
 pub mod qr;
 pub mod roster;
@@ -13,3 +11,5 @@ mod routes;
 pub mod views;
 
 pub use app::App;
+/// Tokens and errors are the `web` crate's, shared with the review function.
+pub use web::{auth, error};

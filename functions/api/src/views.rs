@@ -9,27 +9,7 @@ use domain::{
 use serde::Serialize;
 use time::OffsetDateTime;
 
-/// A reason with the words a student can act on, in both languages.
-#[derive(Debug, Serialize)]
-pub struct ReasonView {
-    pub code: &'static str,
-    pub title_zh: &'static str,
-    pub title_en: &'static str,
-    pub hint_zh: &'static str,
-    pub hint_en: &'static str,
-}
-
-impl From<ReasonCode> for ReasonView {
-    fn from(r: ReasonCode) -> Self {
-        Self {
-            code: r.code(),
-            title_zh: r.title_zh(),
-            title_en: r.title_en(),
-            hint_zh: r.hint_zh(),
-            hint_en: r.hint_en(),
-        }
-    }
-}
+pub use web::ReasonView;
 
 fn reasons(codes: &[ReasonCode]) -> Vec<ReasonView> {
     codes.iter().copied().map(ReasonView::from).collect()

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::event::{Actor, Event};
+use crate::face::FaceMatch;
 use crate::ids::{AttemptId, BatchId, CollectionId, TaskId};
 use crate::reason::ReasonCode;
 
@@ -207,9 +208,12 @@ pub enum Command {
         attempt_id: AttemptId,
         outcome: CheckOutcome,
     },
-    /// The student confirms a passed, standardised photo for review.
+    /// The student confirms a passed, standardised photo for review. The face match against
+    /// the ID-card portrait is decided at that moment and travels with it to the reviewer.
     Submit {
         attempt_id: AttemptId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        face_match: Option<FaceMatch>,
     },
     Approve {
         reviewer: String,
@@ -318,6 +322,9 @@ pub struct Collection {
     pub submitted_attempt: Option<AttemptId>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub submitted_at: Option<OffsetDateTime>,
+    /// The submitted photo's face against the ID-card portrait, for the reviewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub face_match: Option<FaceMatch>,
     pub review: Option<ReviewDecision>,
     pub batch_id: Option<BatchId>,
     #[serde(with = "time::serde::rfc3339")]
@@ -362,6 +369,7 @@ impl Collection {
             attempts: Vec::new(),
             submitted_attempt: None,
             submitted_at: None,
+            face_match: None,
             review: None,
             batch_id: None,
             created_at: at,
@@ -546,7 +554,10 @@ impl Collection {
                 attempt.status = status;
                 attempt.review_flags = flags.clone();
             }
-            Command::Submit { attempt_id } => {
+            Command::Submit {
+                attempt_id,
+                face_match,
+            } => {
                 if self.status == InReview && self.submitted_attempt == Some(*attempt_id) {
                     return Err(TransitionError::AlreadyApplied);
                 }
@@ -561,6 +572,7 @@ impl Collection {
                 }
                 next.submitted_attempt = Some(*attempt_id);
                 next.submitted_at = Some(at);
+                next.face_match = *face_match;
                 next.status = InReview;
             }
             Command::Approve { reviewer } => {

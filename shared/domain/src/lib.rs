@@ -4,6 +4,7 @@
 pub mod collection;
 pub mod enrollment;
 pub mod event;
+pub mod face;
 pub mod id_number;
 pub mod ids;
 pub mod payment;
@@ -18,6 +19,7 @@ pub use collection::{
 };
 pub use enrollment::{Enrollment, RosterRow, validate_chsi_code};
 pub use event::{Actor, Event};
+pub use face::{FaceGap, FaceMatch};
 pub use id_number::{IdNumber, IdNumberError, mask_name};
 pub use ids::{AttemptId, BatchId, CollectionId, InvalidId, PortraitId, TaskId};
 pub use payment::{

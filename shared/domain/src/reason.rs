@@ -65,6 +65,9 @@ pub enum ReasonCode {
     /// The person cannot be matted from the background reliably. A busy
     /// background alone is not a reason: the engine replaces it.
     BackgroundNotSeparable,
+    /// The face is not the student's on the ID card: decided by a reviewer, never by the
+    /// engine alone (the face match only flags it).
+    NotTheStudent,
 }
 
 /// A string that is not one of the [`ReasonCode`] names.
@@ -84,7 +87,7 @@ struct Texts {
 
 impl ReasonCode {
     /// Every code, in declaration order.
-    pub const ALL: [ReasonCode; 26] = [
+    pub const ALL: [ReasonCode; 27] = [
         Self::UnsupportedFormat,
         Self::CorruptImage,
         Self::FileTooLarge,
@@ -111,6 +114,7 @@ impl ReasonCode {
         Self::Grayscale,
         Self::ClothingMatchesBackground,
         Self::BackgroundNotSeparable,
+        Self::NotTheStudent,
     ];
 
     /// The stable snake_case name, identical to the serde representation.
@@ -142,6 +146,7 @@ impl ReasonCode {
             Self::Grayscale => "grayscale",
             Self::ClothingMatchesBackground => "clothing_matches_background",
             Self::BackgroundNotSeparable => "background_not_separable",
+            Self::NotTheStudent => "not_the_student",
         }
     }
 
@@ -333,6 +338,12 @@ impl ReasonCode {
                 hint_zh: "无法把人像与背景分开，请站在纯色、无杂物的墙面前约半米处，在光线充足的地方重新拍摄。",
                 hint_en: "Your outline could not be separated from the background. Stand about half a metre in front of a plain, uncluttered wall in good light, then retake.",
             },
+            Self::NotTheStudent => Texts {
+                title_zh: "与身份证人像不符",
+                title_en: "Not the student",
+                hint_zh: "照片中的人与身份证人像不是同一人，请本人拍摄并上传自己的照片。",
+                hint_en: "The person in the photo does not match the ID card. Take and upload a photo of yourself.",
+            },
         }
     }
 }
@@ -411,7 +422,7 @@ mod tests {
 
     #[test]
     fn all_lists_26_distinct_codes_in_declaration_order() {
-        assert_eq!(ReasonCode::ALL.len(), 26);
+        assert_eq!(ReasonCode::ALL.len(), 27);
         let distinct: HashSet<ReasonCode> = ReasonCode::ALL.into_iter().collect();
         assert_eq!(distinct.len(), 26);
         // Derived `Ord` follows declaration order.

@@ -84,7 +84,10 @@ fn in_review(a: AttemptId) -> Collection {
                 attempt_id: a,
                 outcome: passed(),
             },
-            Command::Submit { attempt_id: a },
+            Command::Submit {
+                attempt_id: a,
+                face_match: None,
+            },
         ],
     )
 }
@@ -132,7 +135,13 @@ fn the_happy_path_ends_published_with_one_event_per_version() {
             },
             AwaitingPhoto,
         ),
-        (Command::Submit { attempt_id: a }, InReview),
+        (
+            Command::Submit {
+                attempt_id: a,
+                face_match: None,
+            },
+            InReview,
+        ),
         (approve(), Approved),
         (Command::Batch { batch_id: batch }, Publishing),
         (Command::AcknowledgePublished { batch_id: batch }, Published),
@@ -202,7 +211,13 @@ fn only_a_passed_attempt_can_be_submitted() {
         [pay("GP1"), Command::StartAttempt { attempt_id: a }],
     );
     assert_eq!(
-        try_apply(&paid, Command::Submit { attempt_id: a }),
+        try_apply(
+            &paid,
+            Command::Submit {
+                attempt_id: a,
+                face_match: None
+            }
+        ),
         Err(TransitionError::AttemptNotPassed(a))
     );
     let refused = run(
@@ -213,7 +228,13 @@ fn only_a_passed_attempt_can_be_submitted() {
         }],
     );
     assert_eq!(
-        try_apply(&refused, Command::Submit { attempt_id: a }),
+        try_apply(
+            &refused,
+            Command::Submit {
+                attempt_id: a,
+                face_match: None
+            }
+        ),
         Err(TransitionError::AttemptNotPassed(a))
     );
     let stranger = AttemptId::new();
@@ -221,7 +242,8 @@ fn only_a_passed_attempt_can_be_submitted() {
         try_apply(
             &paid,
             Command::Submit {
-                attempt_id: stranger
+                attempt_id: stranger,
+                face_match: None
             }
         ),
         Err(TransitionError::UnknownAttempt(stranger))
@@ -270,7 +292,10 @@ fn an_approved_photo_is_locked() {
             },
             reject(),
             approve(),
-            Command::Submit { attempt_id: a },
+            Command::Submit {
+                attempt_id: a,
+                face_match: None,
+            },
         ] {
             let name = command.name();
             assert!(
@@ -293,7 +318,13 @@ fn a_photo_the_reviewer_rejected_cannot_be_submitted_again() {
         }
     );
     assert_eq!(
-        try_apply(&case, Command::Submit { attempt_id: a }),
+        try_apply(
+            &case,
+            Command::Submit {
+                attempt_id: a,
+                face_match: None
+            }
+        ),
         Err(TransitionError::AttemptNotPassed(a))
     );
 }
@@ -572,7 +603,10 @@ impl Pool {
                     rejected(ReasonCode::Blurry)
                 },
             },
-            Step::Submit(i) => Command::Submit { attempt_id: a(i) },
+            Step::Submit(i) => Command::Submit {
+                attempt_id: a(i),
+                face_match: None,
+            },
             Step::Approve => approve(),
             Step::Reject => reject(),
             Step::Batch(b) => Command::Batch {
@@ -658,7 +692,7 @@ proptest! {
             }
 
             // Only a passed attempt can be submitted.
-            if let Command::Submit { attempt_id } = &command {
+            if let Command::Submit { attempt_id, .. } = &command {
                 prop_assert_eq!(&before.attempt(*attempt_id).unwrap().status, &AttemptStatus::Passed);
             }
 

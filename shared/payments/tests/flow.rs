@@ -349,7 +349,10 @@ async fn no_refund_after_approval() {
                 review_flags: vec![],
             },
         },
-        Command::Submit { attempt_id: a },
+        Command::Submit {
+            attempt_id: a,
+            face_match: None,
+        },
         Command::Approve {
             reviewer: "r-1".into(),
         },

@@ -17,19 +17,16 @@ use crate::raster::{Frame, Pyramid};
 /// the operating point dlib published for this network (99.38% on LFW). An
 /// ID-card portrait is small and old, like the hardest same-person pair, so
 /// the threshold is not tightened towards the easy pairs.
-pub const SAME_PERSON_MAX_DISTANCE: f32 = 0.6;
+pub const SAME_PERSON_MAX_DISTANCE: f32 = domain::face::SAME_PERSON_MAX_DISTANCE;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Descriptor(pub Vec<f32>);
 
 impl Descriptor {
+    /// The Euclidean distance (the submission compares stored vectors with the same
+    /// function); infinite when the two cannot be compared.
     pub fn distance(&self, other: &Descriptor) -> f32 {
-        self.0
-            .iter()
-            .zip(&other.0)
-            .map(|(a, b)| (a - b).powi(2))
-            .sum::<f32>()
-            .sqrt()
+        domain::face::distance(&self.0, &other.0).unwrap_or(f32::INFINITY)
     }
 
     pub fn same_person(&self, other: &Descriptor) -> bool {

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::StoreError;
+use crate::along::Along;
 use crate::keys::{self, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK, VERSION};
-use crate::payments::Along;
 use crate::table::{ABSENT, Item, Query, Table, Transact, from_record, n, record, s};
 
 const ENTITY: &str = "collection";

@@ -6,7 +6,7 @@
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use domain::{AttemptId, PortraitId, PortraitStatus};
+use domain::{AttemptId, FaceGap, FaceMatch, PortraitId, PortraitStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -66,6 +66,34 @@ impl Table {
         serde_json::from_str(&plain)
             .map(Some)
             .map_err(|e| StoreError::corrupt(FACE, e))
+    }
+
+    /// The face match of a submitted attempt against its student's ID-card portrait. Whatever
+    /// is missing (no portrait, one still processing or without a face, a descriptor) is a
+    /// [`FaceMatch::Unavailable`] for the reviewer, never an error.
+    pub async fn face_match(
+        &self,
+        openid: &str,
+        attempt: AttemptId,
+    ) -> Result<FaceMatch, StoreError> {
+        let gap = |gap| Ok(FaceMatch::Unavailable { gap });
+        let Some(portrait) = self.student(openid).await?.and_then(|s| s.portrait) else {
+            return gap(FaceGap::NoPortrait);
+        };
+        match portrait.status {
+            PortraitStatus::Pending => return gap(FaceGap::PortraitPending),
+            PortraitStatus::Unusable => return gap(FaceGap::PortraitUnusable),
+            PortraitStatus::Usable => {}
+        }
+        let (photo, id_card) = futures_util::future::try_join(
+            self.face(FaceOf::Attempt(attempt)),
+            self.face(FaceOf::Portrait(portrait.id)),
+        )
+        .await?;
+        match (photo, id_card) {
+            (Some(photo), Some(id_card)) => Ok(FaceMatch::compare(&photo, &id_card)),
+            _ => gap(FaceGap::NoDescriptor),
+        }
     }
 
     /// Remembers whose portrait an upload key is: an S3 event names only the key.

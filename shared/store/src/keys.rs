@@ -112,6 +112,21 @@ pub fn queue(task: TaskId, status: CollectionStatus) -> Option<String> {
     }
 }
 
+/// A reviewer's lease on a case: beside the case, not in it.
+pub fn lease(id: CollectionId) -> (String, String) {
+    (format!("COLLECTION#{id}"), "LEASE".into())
+}
+
+/// One reviewer's decisions on one day.
+pub fn review_tally(day: time::Date, reviewer: &str) -> (String, String) {
+    (format!("REVIEWS#{day}"), format!("REVIEWER#{reviewer}"))
+}
+
+/// The leases of a task's cases, in `gsi1`.
+pub fn leases_of_task(task: TaskId) -> String {
+    format!("LEASES#{task}")
+}
+
 pub fn review_queue(task: TaskId) -> String {
     format!("REVIEW#{task}")
 }

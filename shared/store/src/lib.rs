@@ -1,6 +1,7 @@
 //! Storage of the service: the single DynamoDB table (DESIGN §3), sealed personal data, the S3
 //! key scheme and presigned uploads. Handlers build one [`Store`] per container and share it.
 
+mod along;
 mod collections;
 pub mod crypto;
 mod enrollments;
@@ -8,19 +9,23 @@ mod error;
 mod expiring;
 mod faces;
 pub mod keys;
+mod leases;
 pub mod objects;
 mod payments;
+mod reviews;
 mod students;
 mod table;
 mod tasks;
 
+pub use along::Along;
 pub use collections::{Opened, UpdateError};
 pub use crypto::{CryptoError, PiiKeys};
 pub use error::StoreError;
 pub use expiring::Claim;
 pub use faces::FaceOf;
-pub use objects::{Buckets, ImageType, Objects, PresignedUpload, UploadKey};
-pub use payments::Along;
+pub use leases::{LEASE_TTL, Lease, LeaseError};
+pub use objects::{Buckets, ImageType, Objects, PresignedGet, PresignedUpload, Shelf, UploadKey};
+pub use reviews::{CHINA, ReviewTally, review_day};
 pub use table::Table;
 
 /// Everything a function needs to read and write the service's data.

@@ -186,7 +186,49 @@ impl Objects {
     }
 }
 
+/// A short-lived link to read one object, for a reviewer's browser.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PresignedGet {
+    pub url: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// Where an object a reviewer looks at is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shelf {
+    Uploads,
+    Photos,
+}
+
 impl Objects {
+    /// A presigned GET of `key`, valid for [`PRESIGN_TTL`]: reviewers see photos without the
+    /// buckets ever being readable otherwise.
+    pub async fn presign_get(&self, shelf: Shelf, key: &str) -> Result<PresignedGet, StoreError> {
+        let bucket = match shelf {
+            Shelf::Uploads => &self.buckets.uploads,
+            Shelf::Photos => &self.buckets.photos,
+        };
+        let now = OffsetDateTime::now_utc();
+        let config = PresigningConfig::builder()
+            .start_time(now.into())
+            .expires_in(PRESIGN_TTL)
+            .build()
+            .map_err(StoreError::request)?;
+        let request = self
+            .s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(StoreError::request)?;
+        Ok(PresignedGet {
+            url: request.uri().to_owned(),
+            expires_at: now + PRESIGN_TTL,
+        })
+    }
+
     /// An uploaded file, or `None` when it is gone. Reads at most one byte more than
     /// [`MAX_UPLOAD_BYTES`], so an oversized object is seen as too large without being
     /// held in memory whole.

@@ -1,5 +1,5 @@
 //! Payment orders, refunds and anomalies (DESIGN §6). Orders and refunds change together with
-//! the case they pay for ([`Along`] in [`Table::save_along`]); the sparse `gsi1` keeps the
+//! the case they pay for ([`crate::Along`] in [`Table::save_along`]); the sparse `gsi1` keeps the
 //! open orders and pending refunds the reconciler must look at, and the anomalies an operator
 //! must.
 
@@ -8,6 +8,7 @@ use domain::{CollectionId, OrderStatus, PaymentAnomaly, PaymentOrder, RefundReco
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
+use crate::along::Along;
 use crate::keys::{self, GSI1, GSI1_PK, GSI1_SK};
 use crate::table::{ABSENT, Item, Query, Table, from_record, record, s};
 
@@ -15,20 +16,6 @@ const ORDER: &str = "order";
 const ORDER_OF_CASE: &str = "order_of_case";
 const REFUND: &str = "refund";
 const ANOMALY: &str = "payment_anomaly";
-
-/// A payment record written in the same transaction as a case's transition.
-#[derive(Debug, Clone, Copy)]
-pub enum Along<'a> {
-    /// The order as it must be stored, if it still has status `was`.
-    Order {
-        order: &'a PaymentOrder,
-        was: OrderStatus,
-    },
-    /// A refund record that must not exist yet.
-    NewRefund(&'a RefundRecord),
-    /// A refund record as it must be stored, if it is still [`RefundStatus::Requested`].
-    SettledRefund(&'a RefundRecord),
-}
 
 #[derive(Serialize, Deserialize)]
 struct OrderOfCase {
@@ -41,7 +28,7 @@ fn since(at: time::OffsetDateTime, id: &str) -> String {
 }
 
 impl Table {
-    fn order_item(&self, order: &PaymentOrder) -> Result<Item, StoreError> {
+    pub(crate) fn order_item(&self, order: &PaymentOrder) -> Result<Item, StoreError> {
         let mut item = record(ORDER, keys::order(&order.order_no), order)?;
         if order.status == OrderStatus::Created {
             item.insert(GSI1_PK.into(), s(keys::OPEN_ORDERS));
@@ -50,7 +37,7 @@ impl Table {
         Ok(item)
     }
 
-    fn refund_item(&self, refund: &RefundRecord) -> Result<Item, StoreError> {
+    pub(crate) fn refund_item(&self, refund: &RefundRecord) -> Result<Item, StoreError> {
         let mut item = record(REFUND, keys::refund(&refund.refund_no), refund)?;
         if !refund.status.is_settled() {
             item.insert(GSI1_PK.into(), s(keys::PENDING_REFUNDS));
@@ -63,25 +50,17 @@ impl Table {
     }
 
     /// A put of `item` if its `status` is still `was`.
-    fn put_if_status(&self, item: Item, was: &str) -> Result<TransactWriteItem, StoreError> {
+    pub(crate) fn put_if_status(
+        &self,
+        item: Item,
+        was: &str,
+    ) -> Result<TransactWriteItem, StoreError> {
         self.put(
             item,
             "#status = :was",
             &[("#status", "status")],
             &[(":was", s(was))],
         )
-    }
-
-    pub(crate) fn along_item(&self, along: &Along<'_>) -> Result<TransactWriteItem, StoreError> {
-        match along {
-            Along::Order { order, was } => {
-                self.put_if_status(self.order_item(order)?, order_status(*was))
-            }
-            Along::NewRefund(refund) => self.put(self.refund_item(refund)?, ABSENT, &[], &[]),
-            Along::SettledRefund(refund) => {
-                self.put_if_status(self.refund_item(refund)?, "requested")
-            }
-        }
     }
 
     /// Places `order` as its case's current order. `replacing` is the case's previous order
@@ -224,7 +203,7 @@ impl Table {
 }
 
 /// The stored spelling of an order status (serde's), for conditions.
-fn order_status(status: OrderStatus) -> &'static str {
+pub(crate) fn order_status(status: OrderStatus) -> &'static str {
     match status {
         OrderStatus::Created => "created",
         OrderStatus::Paid => "paid",

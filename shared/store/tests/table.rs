@@ -82,7 +82,10 @@ async fn every_allowed_transition_is_stored_with_its_audit_event() {
             CollectionStatus::AwaitingPhoto,
         ),
         (
-            Command::Submit { attempt_id: b },
+            Command::Submit {
+                attempt_id: b,
+                face_match: None,
+            },
             CollectionStatus::InReview,
         ),
         (
@@ -106,7 +109,10 @@ async fn every_allowed_transition_is_stored_with_its_audit_event() {
             CollectionStatus::AwaitingPhoto,
         ),
         (
-            Command::Submit { attempt_id: c },
+            Command::Submit {
+                attempt_id: c,
+                face_match: None,
+            },
             CollectionStatus::InReview,
         ),
         (
@@ -117,7 +123,10 @@ async fn every_allowed_transition_is_stored_with_its_audit_event() {
         ),
         (pay("GP3"), CollectionStatus::AwaitingPhoto),
         (
-            Command::Submit { attempt_id: c },
+            Command::Submit {
+                attempt_id: c,
+                face_match: None,
+            },
             CollectionStatus::InReview,
         ),
         (
@@ -218,13 +227,17 @@ async fn every_refused_transition_changes_nothing_stored() {
         ),
         (
             vec![],
-            Command::Submit { attempt_id: a },
+            Command::Submit {
+                attempt_id: a,
+                face_match: None,
+            },
             E::AttemptNotPassed(a),
         ),
         (
             vec![],
             Command::Submit {
                 attempt_id: stranger,
+                face_match: None,
             },
             E::UnknownAttempt(stranger),
         ),
@@ -265,7 +278,10 @@ async fn every_refused_transition_changes_nothing_stored() {
             not_allowed(CollectionStatus::AwaitingPhoto),
         ),
         (
-            vec![Command::Submit { attempt_id: a }],
+            vec![Command::Submit {
+                attempt_id: a,
+                face_match: None,
+            }],
             reject(vec![], None),
             E::NoReasons,
         ),
@@ -274,7 +290,14 @@ async fn every_refused_transition_changes_nothing_stored() {
             reject(vec![ReasonCode::Blurry], Some("长".repeat(201))),
             E::NoteTooLong,
         ),
-        (vec![], Command::Submit { attempt_id: a }, E::AlreadyApplied),
+        (
+            vec![],
+            Command::Submit {
+                attempt_id: a,
+                face_match: None,
+            },
+            E::AlreadyApplied,
+        ),
     ];
     for (setup, refused, expected) in refusals {
         for command in setup {
@@ -625,7 +648,10 @@ async fn review_queue_lists_cases_in_review_oldest_first() {
                     review_flags: vec![],
                 },
             },
-            Command::Submit { attempt_id: a },
+            Command::Submit {
+                attempt_id: a,
+                face_match: None,
+            },
         ] {
             table
                 .transition(case.id, command, system(), at)

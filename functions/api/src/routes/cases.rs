@@ -126,12 +126,17 @@ pub async fn submit(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         .parse()
         .map_err(|_| ApiError::not_found("照片", "Attempt"))?;
     let case = visible_case(app, ctx).await?;
+    // Decided now, from the descriptors the processor stored, and kept for the reviewer.
+    let face_match = app.store.table.face_match(openid, attempt_id).await?;
     let transition = app
         .store
         .table
         .transition(
             case.id,
-            Command::Submit { attempt_id },
+            Command::Submit {
+                attempt_id,
+                face_match: Some(face_match),
+            },
             Actor::Student(openid.to_owned()),
             ctx.now,
         )

@@ -1,0 +1,178 @@
+//! What a reviewer sees of one case: the original upload, the standardised photo and the
+//! ID-card portrait (short-lived presigned GETs), the check report, the engine's review flags
+//! and the face match.
+
+use domain::{Collection, FaceMatch, PhotoAttempt, ReasonCode, ReviewDecision, mask_name};
+use serde::Serialize;
+use store::objects::{report_key, standardised_photo_key};
+use store::{Lease, PresignedGet, Shelf, UploadKey};
+use time::OffsetDateTime;
+use web::{ApiResult, Ctx, ReasonView, Reply};
+
+use crate::App;
+use crate::queue::{LeaseView, case_id};
+
+#[derive(Debug, Serialize)]
+pub struct ReviewCase {
+    pub collection_id: String,
+    pub task_id: String,
+    pub status: domain::CollectionStatus,
+    pub version: u64,
+    pub student: StudentView,
+    pub attempt_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub submitted_at: Option<OffsetDateTime>,
+    pub photos: Photos,
+    /// The engine's check report for the submitted photo, as the processor wrote it.
+    pub report: Option<serde_json::Value>,
+    /// Checks the engine could not decide reliably.
+    pub review_flags: Vec<ReasonView>,
+    pub face_match: Option<FaceMatch>,
+    pub lease: Option<LeaseView>,
+    pub last_decision: Option<ReviewDecision>,
+}
+
+/// Who the case is for, masked: a reviewer compares faces, not names.
+#[derive(Debug, Serialize)]
+pub struct StudentView {
+    pub student_number: String,
+    pub name: String,
+    pub school: String,
+    pub education_level_zh: &'static str,
+    pub major: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Photos {
+    pub original: Option<PresignedGet>,
+    pub standardised: Option<PresignedGet>,
+    pub id_card: Option<PresignedGet>,
+}
+
+/// The attempt under review (or last submitted).
+pub fn submitted(case: &Collection) -> Option<&PhotoAttempt> {
+    case.submitted_attempt
+        .or_else(|| case.review.as_ref().map(|r| r.attempt_id))
+        .and_then(|id| case.attempt(id))
+}
+
+pub fn verdict_name(face: &FaceMatch) -> &'static str {
+    match face {
+        FaceMatch::Same { .. } => "same",
+        FaceMatch::Different { .. } => "different",
+        FaceMatch::Unavailable { .. } => "unavailable",
+    }
+}
+
+pub fn hours_between(from: OffsetDateTime, to: OffsetDateTime) -> f64 {
+    let hours = (to - from).as_seconds_f64() / 3600.0;
+    (hours * 10.0).round() / 10.0
+}
+
+/// Builds the reviewer's view of `case`.
+pub async fn view(
+    app: &App,
+    case: &Collection,
+    lease: Option<&Lease>,
+    caller: &str,
+) -> ApiResult<ReviewCase> {
+    let table = &app.store.table;
+    let (task, enrollment, student) = futures_util::future::try_join3(
+        table.task(case.task_id),
+        table.enrollment(case.task_id, &case.student_number),
+        table.student(&case.owner),
+    )
+    .await?;
+    let attempt = submitted(case);
+    let objects = &app.store.objects;
+    let mut photos = Photos {
+        original: None,
+        standardised: None,
+        id_card: None,
+    };
+    let mut report = None;
+    if let Some(attempt) = attempt {
+        let upload = UploadKey::Attempt {
+            collection: case.id,
+            attempt: attempt.id,
+        };
+        photos.original = Some(
+            objects
+                .presign_get(Shelf::Uploads, &upload.to_string())
+                .await?,
+        );
+        photos.standardised = Some(
+            objects
+                .presign_get(Shelf::Photos, &standardised_photo_key(case.id, attempt.id))
+                .await?,
+        );
+        report = objects
+            .read_photo_object(&report_key(case.id, attempt.id))
+            .await?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    }
+    if let Some(portrait) = student.and_then(|s| s.portrait) {
+        let key = UploadKey::Portrait(portrait.id).to_string();
+        photos.id_card = Some(objects.presign_get(Shelf::Uploads, &key).await?);
+    }
+    Ok(ReviewCase {
+        collection_id: case.id.to_string(),
+        task_id: case.task_id.to_string(),
+        status: case.status,
+        version: case.version,
+        student: StudentView {
+            student_number: case.student_number.clone(),
+            name: mask_name(&enrollment.name),
+            school: task.school.clone(),
+            education_level_zh: task.education_level.name_zh(),
+            major: enrollment.major.clone(),
+        },
+        attempt_id: attempt.map(|a| a.id.to_string()),
+        submitted_at: case.submitted_at,
+        photos,
+        report,
+        review_flags: attempt
+            .map(|a| {
+                a.review_flags
+                    .iter()
+                    .copied()
+                    .map(ReasonView::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        face_match: case.face_match,
+        lease: lease.map(|l| LeaseView::of(l, caller)),
+        last_decision: case.review.clone(),
+    })
+}
+
+pub async fn reply(
+    app: &App,
+    case: &Collection,
+    lease: Option<&Lease>,
+    caller: &str,
+) -> ApiResult<Reply> {
+    Reply::ok(view(app, case, lease, caller).await?)
+}
+
+/// `GET /v1/review/cases/{id}`.
+pub async fn get(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let caller = &ctx.principal()?.subject;
+    let id = case_id(ctx)?;
+    let table = &app.store.table;
+    let (case, lease) =
+        futures_util::future::try_join(table.collection(id), table.lease(id)).await?;
+    let lease = lease.filter(|l| l.is_live(ctx.now));
+    reply(app, &case, lease.as_ref(), caller).await
+}
+
+/// `GET /v1/review/reasons`: the codes a reviewer may reject with, in the engine's words.
+pub fn reasons() -> ApiResult<Reply> {
+    let reasons: Vec<ReasonView> = ReasonCode::ALL
+        .into_iter()
+        // Decided from the file before any processing: never a reviewer's call.
+        .filter(|r| !r.is_decided_before_processing())
+        .map(ReasonView::from)
+        .collect();
+    Reply::ok(serde_json::json!({ "reasons": reasons }))
+}

@@ -1,0 +1,88 @@
+//! `functions/review`: the reviewers' routes (DESIGN §7), in a function of their own so that
+//! reviewer access and permissions stay apart from the students' API. Reviewers take cases
+//! from a task's queue under a lease, see the three photos, the check report and the face
+//! match, and approve or reject; operators see the queue's age and the decisions per reviewer.
+
+mod case;
+mod decide;
+mod errors;
+mod queue;
+mod report;
+
+use store::Store;
+use web::{ApiResult, Ctx, Reply, Role, Route, Tokens};
+
+/// What a route does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Queues,
+    TaskQueue,
+    Next,
+    Claim,
+    Release,
+    Case,
+    Approve,
+    Reject,
+    Reasons,
+    Report,
+}
+
+const REVIEWER: Option<&[Role]> = Some(&[Role::Reviewer]);
+const STAFF: Option<&[Role]> = Some(&[Role::Reviewer, Role::Operator]);
+const OPERATOR: Option<&[Role]> = Some(&[Role::Operator]);
+
+web::routes! { Action {
+    GET "/v1/review/queues" => Queues, STAFF;
+    GET "/v1/review/tasks/{task_id}/queue" => TaskQueue, STAFF;
+    POST "/v1/review/tasks/{task_id}/next" => Next, REVIEWER;
+    POST "/v1/review/cases/{collection_id}/claim" => Claim, REVIEWER;
+    DELETE "/v1/review/cases/{collection_id}/claim" => Release, REVIEWER;
+    GET "/v1/review/cases/{collection_id}" => Case, STAFF;
+    POST "/v1/review/cases/{collection_id}/approve" => Approve, REVIEWER;
+    POST "/v1/review/cases/{collection_id}/reject" => Reject, REVIEWER;
+    GET "/v1/review/reasons" => Reasons, STAFF;
+    GET "/v1/review/report" => Report, OPERATOR;
+}}
+
+pub struct App {
+    pub store: Store,
+    pub tokens: Tokens,
+}
+
+impl App {
+    /// Builds the function from its environment (see `infra/template.yaml`).
+    pub async fn from_env() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let sdk = aws_config::load_from_env().await;
+        let config = store::Config::load(&sdk).await?;
+        let store = Store::with_sdk_config(&sdk, config);
+        let tokens = Tokens::new(store::secret(&sdk, "SESSION_SECRET").await?.as_bytes())?;
+        Ok(Self { store, tokens })
+    }
+}
+
+impl web::Service for App {
+    type Action = Action;
+
+    fn routes(&self) -> &'static [Route<Action>] {
+        ROUTES
+    }
+
+    fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    async fn dispatch(&self, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+        match action {
+            Action::Queues => queue::queues(self, ctx).await,
+            Action::TaskQueue => queue::task_queue(self, ctx).await,
+            Action::Next => queue::next(self, ctx).await,
+            Action::Claim => queue::claim(self, ctx).await,
+            Action::Release => queue::release(self, ctx).await,
+            Action::Case => case::get(self, ctx).await,
+            Action::Approve => decide::approve(self, ctx).await,
+            Action::Reject => decide::reject(self, ctx).await,
+            Action::Reasons => case::reasons(),
+            Action::Report => report::report(self, ctx).await,
+        }
+    }
+}

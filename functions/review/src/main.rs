@@ -1,0 +1,14 @@
+use std::sync::Arc;
+
+use lambda_http::{Error, Request, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let app = Arc::new(review::App::from_env().await?);
+    lambda_http::run(service_fn(move |request: Request| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, Error>(web::handle(app.as_ref(), request).await) }
+    }))
+    .await
+}

@@ -1,0 +1,233 @@
+//! The review queue of a task (oldest submission first, `gsi1`) and the leases on it.
+
+use std::collections::HashMap;
+
+use domain::{Collection, CollectionId, CollectionStatus, CollectionTask, TaskId};
+use serde::Serialize;
+use store::{LEASE_TTL, Lease, LeaseError};
+use time::OffsetDateTime;
+use web::{ApiError, ApiResult, Ctx, Reply};
+
+use crate::App;
+use crate::case::{self, hours_between};
+use crate::errors;
+
+/// The service promises a decision within this many hours of submission.
+pub const PROMISE_HOURS: f64 = 48.0;
+/// The most cases one listing returns: a day's work for a large school.
+const MAX_LISTED: u32 = 2000;
+/// How deep `next` looks past cases others hold.
+const NEXT_DEPTH: usize = 200;
+
+/// One task's queue at a glance.
+#[derive(Debug, Serialize)]
+pub struct QueueSummary {
+    pub task_id: String,
+    pub school: String,
+    pub session_code: String,
+    pub waiting: usize,
+    /// Of those, held by a reviewer right now.
+    pub leased: usize,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub oldest_submitted_at: Option<OffsetDateTime>,
+    pub oldest_age_hours: Option<f64>,
+    /// Waiting longer than the 48-hour promise.
+    pub overdue: usize,
+}
+
+/// One waiting case in a listing.
+#[derive(Debug, Serialize)]
+pub struct QueueItem {
+    pub collection_id: String,
+    pub student_number: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub submitted_at: Option<OffsetDateTime>,
+    pub age_hours: f64,
+    /// The engine's doubts and the face match's, for triage.
+    pub review_flags: usize,
+    pub face_verdict: Option<&'static str>,
+    pub lease: Option<LeaseView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LeaseView {
+    pub reviewer: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub until: OffsetDateTime,
+    /// Whether the caller holds it.
+    pub mine: bool,
+}
+
+impl LeaseView {
+    pub fn of(lease: &Lease, caller: &str) -> Self {
+        Self {
+            reviewer: lease.reviewer.clone(),
+            until: lease.until,
+            mine: lease.reviewer == caller,
+        }
+    }
+}
+
+/// A task's waiting cases with the live leases on them.
+struct Waiting {
+    cases: Vec<Collection>,
+    leases: HashMap<CollectionId, Lease>,
+}
+
+async fn waiting(app: &App, task: TaskId, limit: usize, now: OffsetDateTime) -> ApiResult<Waiting> {
+    let table = &app.store.table;
+    let (cases, leases) =
+        futures_util::future::try_join(table.review_queue(task, limit), table.leases_of_task(task))
+            .await?;
+    let leases = leases
+        .into_iter()
+        .filter(|l| l.is_live(now))
+        .map(|l| (l.collection_id, l))
+        .collect();
+    Ok(Waiting { cases, leases })
+}
+
+fn summary(task: &CollectionTask, waiting: &Waiting, now: OffsetDateTime) -> QueueSummary {
+    let oldest = waiting.cases.first().and_then(|c| c.submitted_at);
+    QueueSummary {
+        task_id: task.id.to_string(),
+        school: task.school.clone(),
+        session_code: task.session_code.as_str().to_owned(),
+        waiting: waiting.cases.len(),
+        leased: waiting
+            .cases
+            .iter()
+            .filter(|c| waiting.leases.contains_key(&c.id))
+            .count(),
+        oldest_submitted_at: oldest,
+        oldest_age_hours: oldest.map(|at| hours_between(at, now)),
+        overdue: waiting
+            .cases
+            .iter()
+            .filter(|c| {
+                c.submitted_at
+                    .is_some_and(|at| hours_between(at, now) > PROMISE_HOURS)
+            })
+            .count(),
+    }
+}
+
+/// Every task's queue, for the reviewers' start page and the operators' report.
+pub async fn all_queues(app: &App, now: OffsetDateTime) -> ApiResult<Vec<QueueSummary>> {
+    let tasks = app.store.table.tasks().await?;
+    let mut summaries = Vec::with_capacity(tasks.len());
+    for task in &tasks {
+        let waiting = waiting(app, task.id, MAX_LISTED as usize, now).await?;
+        summaries.push(summary(task, &waiting, now));
+    }
+    Ok(summaries)
+}
+
+/// `GET /v1/review/queues`.
+pub async fn queues(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    Reply::ok(serde_json::json!({
+        "promise_hours": PROMISE_HOURS,
+        "queues": all_queues(app, ctx.now).await?,
+    }))
+}
+
+fn task_id(ctx: &Ctx<'_>) -> ApiResult<TaskId> {
+    ctx.param(0)
+        .parse()
+        .map_err(|_| ApiError::not_found("采集任务", "Task"))
+}
+
+pub(crate) fn case_id(ctx: &Ctx<'_>) -> ApiResult<CollectionId> {
+    ctx.param(0)
+        .parse()
+        .map_err(|_| ApiError::not_found("案件", "Case"))
+}
+
+/// `GET /v1/review/tasks/{task_id}/queue?limit=`: the waiting cases, oldest first.
+pub async fn task_queue(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let task = app.store.table.task(task_id(ctx)?).await?;
+    let limit = ctx.query_number("limit", 1..=MAX_LISTED, 500)?;
+    let caller = &ctx.principal()?.subject;
+    let waiting = waiting(app, task.id, limit as usize, ctx.now).await?;
+    let items: Vec<QueueItem> = waiting
+        .cases
+        .iter()
+        .map(|c| QueueItem {
+            collection_id: c.id.to_string(),
+            student_number: c.student_number.clone(),
+            submitted_at: c.submitted_at,
+            age_hours: c.submitted_at.map_or(0.0, |at| hours_between(at, ctx.now)),
+            review_flags: case::submitted(c).map_or(0, |a| a.review_flags.len()),
+            face_verdict: c.face_match.as_ref().map(case::verdict_name),
+            lease: waiting.leases.get(&c.id).map(|l| LeaseView::of(l, caller)),
+        })
+        .collect();
+    Reply::ok(serde_json::json!({
+        "summary": summary(&task, &waiting, ctx.now),
+        "items": items,
+    }))
+}
+
+/// `POST /v1/review/tasks/{task_id}/next`: claims the oldest case nobody else holds (the
+/// caller's own live claim first, so a reload gives the same case back).
+pub async fn next(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let task = task_id(ctx)?;
+    let reviewer = &ctx.principal()?.subject;
+    let waiting = waiting(app, task, NEXT_DEPTH, ctx.now).await?;
+    let (mine, others): (Vec<&Collection>, Vec<&Collection>) = waiting
+        .cases
+        .iter()
+        .filter(|c| {
+            waiting
+                .leases
+                .get(&c.id)
+                .is_none_or(|l| &l.reviewer == reviewer)
+        })
+        .partition(|c| waiting.leases.contains_key(&c.id));
+    for candidate in mine.into_iter().chain(others) {
+        match take(app, candidate, reviewer, ctx.now).await {
+            Ok(lease) => return case::reply(app, candidate, Some(&lease), reviewer).await,
+            // Someone was quicker: try the next one.
+            Err(LeaseError::Held { .. }) => continue,
+            Err(LeaseError::Store(e)) => return Err(e.into()),
+        }
+    }
+    Err(errors::queue_empty())
+}
+
+async fn take(
+    app: &App,
+    case: &Collection,
+    reviewer: &str,
+    now: OffsetDateTime,
+) -> Result<Lease, LeaseError> {
+    app.store
+        .table
+        .take_lease(case.id, case.task_id, reviewer, now, LEASE_TTL)
+        .await
+}
+
+/// `POST /v1/review/cases/{id}/claim`: claims one case, or renews the caller's claim on it.
+pub async fn claim(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let reviewer = &ctx.principal()?.subject;
+    let case = app.store.table.collection(case_id(ctx)?).await?;
+    if case.status != CollectionStatus::InReview {
+        return Err(errors::not_in_review());
+    }
+    match take(app, &case, reviewer, ctx.now).await {
+        Ok(lease) => case::reply(app, &case, Some(&lease), reviewer).await,
+        Err(LeaseError::Held { until }) => Err(errors::lease_held(until)),
+        Err(LeaseError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// `DELETE /v1/review/cases/{id}/claim`: gives the case back to the queue at once.
+pub async fn release(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let reviewer = &ctx.principal()?.subject;
+    let released = app
+        .store
+        .table
+        .release_lease(case_id(ctx)?, reviewer)
+        .await?;
+    Reply::ok(serde_json::json!({ "released": released }))
+}

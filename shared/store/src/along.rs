@@ -1,0 +1,76 @@
+//! Records written in the same transaction as a case's transition ([`Table::save_along`]), so
+//! that neither is ever written without the other.
+
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
+use domain::{CollectionId, OrderStatus, PaymentOrder, RefundRecord};
+use time::OffsetDateTime;
+
+use crate::StoreError;
+use crate::keys;
+use crate::leases::UNTIL;
+use crate::payments::order_status;
+use crate::table::{ABSENT, Table, n, s};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Along<'a> {
+    /// The order as it must be stored, if it still has status `was`.
+    Order {
+        order: &'a PaymentOrder,
+        was: OrderStatus,
+    },
+    /// A refund record that must not exist yet.
+    NewRefund(&'a RefundRecord),
+    /// A refund record as it must be stored, if it is still requested.
+    SettledRefund(&'a RefundRecord),
+    /// The reviewer's lease on the case, deleted if the reviewer still holds it at `now`: a
+    /// decision by a reviewer whose lease ran out (and may be someone else's now) is refused.
+    Lease {
+        case: CollectionId,
+        reviewer: &'a str,
+        now: OffsetDateTime,
+    },
+    /// One more decision in the reviewer's count for the day of `at`.
+    Tally {
+        reviewer: &'a str,
+        at: OffsetDateTime,
+        approved: bool,
+    },
+}
+
+impl Table {
+    pub(crate) fn along_item(&self, along: &Along<'_>) -> Result<TransactWriteItem, StoreError> {
+        match along {
+            Along::Order { order, was } => {
+                self.put_if_status(self.order_item(order)?, order_status(*was))
+            }
+            Along::NewRefund(refund) => self.put(self.refund_item(refund)?, ABSENT, &[], &[]),
+            Along::SettledRefund(refund) => {
+                self.put_if_status(self.refund_item(refund)?, "requested")
+            }
+            Along::Lease {
+                case,
+                reviewer,
+                now,
+            } => {
+                let (pk, sk) = keys::lease(*case);
+                let delete = Delete::builder()
+                    .table_name(&self.name)
+                    .key(keys::PK, s(pk))
+                    .key(keys::SK, s(sk))
+                    .condition_expression("#reviewer = :me AND #until > :now")
+                    .expression_attribute_names("#reviewer", "reviewer")
+                    .expression_attribute_names("#until", UNTIL)
+                    .expression_attribute_values(":me", s(*reviewer))
+                    .expression_attribute_values(":now", n(now.unix_timestamp()))
+                    .build()
+                    .map_err(StoreError::request)?;
+                Ok(TransactWriteItem::builder().delete(delete).build())
+            }
+            Along::Tally {
+                reviewer,
+                at,
+                approved,
+            } => self.tally_item(reviewer, *at, *approved),
+        }
+    }
+}
