@@ -2,7 +2,8 @@
 //! transaction with the audit event (the reviewer's id as actor), the lease's release and the
 //! reviewer's count for the day.
 
-use domain::{Actor, CollectionStatus, Command, ReasonCode, TransitionError};
+use domain::collection::MAX_NOTE_CHARS;
+use domain::{Actor, CollectionStatus, Command, ReasonCode, TransitionError, ValidationError};
 use serde::Deserialize;
 use store::{Along, StoreError, UpdateError};
 use web::{ApiError, ApiResult, Ctx, JSON_LIMIT, Reply};
@@ -48,10 +49,26 @@ pub async fn reject(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
             reasons.push(reason);
         }
     }
+    if reasons.is_empty() {
+        return Err(ApiError::bad_request(
+            "请至少选择一个不通过原因",
+            "choose at least one reason",
+        ));
+    }
     let note = body
         .note
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty());
+    if note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+    {
+        return Err(ValidationError::new(
+            "note",
+            format!("is longer than {MAX_NOTE_CHARS} characters"),
+        )
+        .into());
+    }
     let reviewer = ctx.principal()?.subject.clone();
     let command = Command::Reject {
         reviewer,

@@ -1,0 +1,647 @@
+//! The review function on moto, through its real handler: leases, decisions, the reviewer's
+//! view of a case and the operators' report. Cases are brought to review through the store
+//! the way the API and the photo processor bring them.
+
+use domain::{
+    Actor, AttemptId, CheckOutcome, Collection, CollectionStatus, CollectionTask, Command,
+    EducationLevel, Enrollment, FaceGap, FaceMatch, IdNumber, NewTask, Payment, PhotoProfile,
+    Portrait, PortraitId, PortraitStatus, ReasonCode, SessionCode, Student,
+};
+use lambda_http::Body;
+use lambda_http::http::{Method, Request};
+use localstack::TestEnv;
+use review::App;
+use serde_json::{Value, json};
+use store::objects::{report_key, standardised_photo_key};
+use store::{FaceOf, LEASE_TTL, UploadKey};
+use time::{Duration, OffsetDateTime};
+use web::{Principal, Role, Tokens};
+
+const SECRET: &[u8] = b"a test session secret of 32+ bytes, not for production";
+const ORIGINAL: &[u8] =
+    include_bytes!("../../../shared/photo/tests/fixtures/pass_frontal_woman_02.jpg");
+const STANDARDISED: &[u8] = b"\xFF\xD8\xFF standardised";
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+struct Harness {
+    env: TestEnv,
+    app: App,
+    tokens: Tokens,
+    task: CollectionTask,
+}
+
+struct Answer {
+    status: u16,
+    body: Value,
+}
+
+impl Answer {
+    #[track_caller]
+    fn ok(&self) -> &Value {
+        assert_eq!(self.status, 200, "{:#}", self.body);
+        &self.body
+    }
+
+    #[track_caller]
+    fn refused(&self, status: u16, code: &str) {
+        assert_eq!(
+            (self.status, self.body["code"].as_str().unwrap_or_default()),
+            (status, code),
+            "{:#}",
+            self.body
+        );
+        assert!(
+            self.body["message_zh"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+        assert!(
+            self.body["message_en"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+}
+
+/// How the submitted face compares with the ID card in a test case.
+enum Face {
+    Same,
+    Different,
+    NoPortrait,
+    Unusable,
+}
+
+impl Harness {
+    async fn new() -> Self {
+        let env = TestEnv::new().await;
+        let tokens = Tokens::new(SECRET).unwrap();
+        let task = CollectionTask::create(NewTask {
+            session_code: SessionCode::parse(&format!("{:08}", rand_code())).unwrap(),
+            school: "华南理工大学".into(),
+            education_level: EducationLevel::Bachelor,
+            graduation_year: 2026,
+            fee_fen: 3000,
+            profile: PhotoProfile::default(),
+            opens_at: now() - Duration::days(1),
+            closes_at: now() + Duration::days(30),
+        })
+        .unwrap();
+        env.store.table.create_task(&task).await.unwrap();
+        let app = App {
+            store: env.store.clone(),
+            tokens: tokens.clone(),
+        };
+        Self {
+            env,
+            app,
+            tokens,
+            task,
+        }
+    }
+
+    fn token(&self, role: Role, subject: &str) -> String {
+        let principal = Principal {
+            subject: subject.into(),
+            role,
+        };
+        self.tokens.mint(&principal, now(), Duration::hours(1))
+    }
+
+    async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Answer {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .body(body.map_or(Body::Empty, |b| Body::Text(b.to_string())))
+            .unwrap();
+        let response = web::handle(&self.app, request).await;
+        let status = response.status().as_u16();
+        let body = match response.body() {
+            Body::Text(text) => serde_json::from_str(text).unwrap(),
+            other => panic!("unexpected body {other:?}"),
+        };
+        Answer { status, body }
+    }
+
+    /// A paid case of student number `n`, with a passed attempt submitted for review.
+    async fn submitted(&self, n: u32, face: Face) -> Collection {
+        let table = &self.env.store.table;
+        let number = format!("20221101{n:02}");
+        let openid = format!("o-student-{n}-{}", self.task.id);
+        table
+            .put_enrollments(&[Enrollment {
+                task_id: self.task.id,
+                student_number: number.clone(),
+                name: "欧阳娜娜".into(),
+                id_number: IdNumber::parse(&IdNumber::complete("44010620040517123").unwrap())
+                    .unwrap(),
+                school: self.task.school.clone(),
+                education_level: EducationLevel::Bachelor,
+                major: "软件工程".into(),
+                chsi_code: None,
+            }])
+            .await
+            .unwrap();
+        let descriptor: Vec<f32> = (0..128).map(|i| (i as f32) / 1000.0).collect();
+        let portrait = match face {
+            Face::NoPortrait => None,
+            Face::Unusable => Some((PortraitId::new(), PortraitStatus::Unusable)),
+            Face::Same | Face::Different => Some((PortraitId::new(), PortraitStatus::Usable)),
+        };
+        if let Some((id, status)) = portrait {
+            table
+                .put_face(FaceOf::Portrait(id), &descriptor)
+                .await
+                .unwrap();
+            let key = UploadKey::Portrait(id).to_string();
+            self.upload(&key, ORIGINAL).await;
+            table
+                .put_student(&Student {
+                    openid: openid.clone(),
+                    identity: None,
+                    portrait: Some(Portrait { id, status }),
+                })
+                .await
+                .unwrap();
+        }
+        let (case, created) = Collection::open(
+            self.task.id,
+            number,
+            openid.clone(),
+            Actor::Student(openid.clone()),
+            now(),
+        );
+        table.open_collection(&case, &created).await.unwrap();
+        let attempt = AttemptId::new();
+        let student = Actor::Student(openid.clone());
+        let processor = Actor::System("photo-processor".into());
+        let steps = [
+            (
+                Command::ConfirmPayment {
+                    payment: Payment {
+                        order_no: format!("GP{}", ulid::Ulid::new()),
+                        amount_fen: 3000,
+                        transaction_id: "4200000000".into(),
+                        paid_at: now(),
+                    },
+                },
+                Actor::PaymentProvider,
+            ),
+            (
+                Command::StartAttempt {
+                    attempt_id: attempt,
+                },
+                student.clone(),
+            ),
+            (
+                Command::BeginProcessing {
+                    attempt_id: attempt,
+                },
+                processor.clone(),
+            ),
+            (
+                Command::RecordCheck {
+                    attempt_id: attempt,
+                    outcome: CheckOutcome::Passed {
+                        review_flags: vec![ReasonCode::UnevenLighting],
+                    },
+                },
+                processor,
+            ),
+        ];
+        for (command, actor) in steps {
+            table
+                .transition(case.id, command, actor, now())
+                .await
+                .unwrap();
+        }
+        let mut submitted_face = descriptor.clone();
+        if matches!(face, Face::Different) {
+            submitted_face[0] += 0.8;
+        }
+        table
+            .put_face(FaceOf::Attempt(attempt), &submitted_face)
+            .await
+            .unwrap();
+        let original = UploadKey::Attempt {
+            collection: case.id,
+            attempt,
+        };
+        self.upload(&original.to_string(), ORIGINAL).await;
+        let objects = &self.env.store.objects;
+        objects
+            .put_photo_object(
+                &standardised_photo_key(case.id, attempt),
+                "image/jpeg",
+                STANDARDISED.to_vec(),
+            )
+            .await
+            .unwrap();
+        let report = json!({"passed": true, "checks": [{"code": "uneven_lighting", "flag": true}]});
+        objects
+            .put_photo_object(
+                &report_key(case.id, attempt),
+                "application/json",
+                report.to_string().into_bytes(),
+            )
+            .await
+            .unwrap();
+        let face_match = table.face_match(&openid, attempt).await.unwrap();
+        table
+            .transition(
+                case.id,
+                Command::Submit {
+                    attempt_id: attempt,
+                    face_match: Some(face_match),
+                },
+                student,
+                now(),
+            )
+            .await
+            .unwrap()
+            .next
+    }
+
+    async fn upload(&self, key: &str, bytes: &[u8]) {
+        self.env
+            .store
+            .objects
+            .client()
+            .put_object()
+            .bucket(&self.env.store.objects.buckets().uploads)
+            .key(key)
+            .body(bytes.to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn case(&self, id: domain::CollectionId) -> Collection {
+        self.env.store.table.collection(id).await.unwrap()
+    }
+}
+
+fn rand_code() -> u64 {
+    (ulid::Ulid::new().random() % 100_000_000) as u64
+}
+
+async fn fetch(url: &Value) -> Vec<u8> {
+    let response = localstack::http_client()
+        .get(url.as_str().expect("a presigned URL"))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    response.bytes().await.unwrap().to_vec()
+}
+
+#[tokio::test]
+async fn two_reviewers_claiming_one_case_one_wins() {
+    let h = Harness::new().await;
+    let case = h.submitted(1, Face::Same).await;
+    let (one, two) = (
+        h.token(Role::Reviewer, "reviewer-1"),
+        h.token(Role::Reviewer, "reviewer-2"),
+    );
+    let claim = format!("/v1/review/cases/{}/claim", case.id);
+    let (a, b) = tokio::join!(
+        h.call(Method::POST, &claim, &one, None),
+        h.call(Method::POST, &claim, &two, None)
+    );
+    let (winner, loser) = match (a.status, b.status) {
+        (200, 409) => ((a, &one, "reviewer-1"), (b, &two)),
+        (409, 200) => ((b, &two, "reviewer-2"), (a, &one)),
+        other => panic!("expected exactly one claim to win, got {other:?}"),
+    };
+    loser.0.refused(409, "lease_held");
+    assert_eq!(winner.0.body["lease"]["reviewer"], winner.2);
+    assert_eq!(winner.0.body["lease"]["mine"], true);
+
+    // The loser finds nothing else to take and cannot decide the winner's case.
+    let next = format!("/v1/review/tasks/{}/next", h.task.id);
+    h.call(Method::POST, &next, loser.1, None)
+        .await
+        .refused(404, "queue_empty");
+    let approve = format!("/v1/review/cases/{}/approve", case.id);
+    h.call(Method::POST, &approve, loser.1, Some(json!({})))
+        .await
+        .refused(409, "lease_lost");
+    assert_eq!(h.case(case.id).await.status, CollectionStatus::InReview);
+
+    // The winner claiming again renews, and decides.
+    h.call(Method::POST, &claim, winner.1, None).await.ok();
+    let decided = h
+        .call(Method::POST, &approve, winner.1, Some(json!({})))
+        .await;
+    assert_eq!(decided.ok()["status"], "approved");
+    h.call(Method::POST, &claim, loser.1, None)
+        .await
+        .refused(409, "not_in_review");
+}
+
+#[tokio::test]
+async fn an_expired_lease_returns_the_case_to_the_queue() {
+    let h = Harness::new().await;
+    let case = h.submitted(1, Face::Same).await;
+    let table = &h.env.store.table;
+    // reviewer-1 claimed it eleven minutes ago and walked away.
+    table
+        .take_lease(
+            case.id,
+            case.task_id,
+            "reviewer-1",
+            now() - Duration::minutes(11),
+            LEASE_TTL,
+        )
+        .await
+        .unwrap();
+    let queue = format!("/v1/review/tasks/{}/queue", h.task.id);
+    let two = h.token(Role::Reviewer, "reviewer-2");
+    let listed = h.call(Method::GET, &queue, &two, None).await;
+    assert_eq!(
+        listed.ok()["items"][0]["lease"],
+        Value::Null,
+        "an expired lease is not shown"
+    );
+
+    let next = format!("/v1/review/tasks/{}/next", h.task.id);
+    let taken = h.call(Method::POST, &next, &two, None).await;
+    assert_eq!(taken.ok()["collection_id"], case.id.to_string());
+    assert_eq!(taken.body["lease"]["reviewer"], "reviewer-2");
+
+    // The first reviewer's late decision is refused and changes nothing.
+    let one = h.token(Role::Reviewer, "reviewer-1");
+    let approve = format!("/v1/review/cases/{}/approve", case.id);
+    h.call(Method::POST, &approve, &one, None)
+        .await
+        .refused(409, "lease_lost");
+    assert_eq!(h.case(case.id).await.version, case.version);
+
+    // Leaving gives it back at once.
+    let claim = format!("/v1/review/cases/{}/claim", case.id);
+    let released = h.call(Method::DELETE, &claim, &two, None).await;
+    assert_eq!(released.ok()["released"], true);
+    h.call(Method::POST, &claim, &one, None).await.ok();
+}
+
+#[tokio::test]
+async fn an_approval_is_audited_with_the_reviewer_and_counted_for_the_report() {
+    let h = Harness::new().await;
+    let older = h.submitted(1, Face::Same).await;
+    let newer = h.submitted(2, Face::Different).await;
+    let one = h.token(Role::Reviewer, "reviewer-1");
+    let next = format!("/v1/review/tasks/{}/next", h.task.id);
+    let view = h.call(Method::POST, &next, &one, None).await;
+    let view = view.ok();
+    assert_eq!(view["collection_id"], older.id.to_string(), "oldest first");
+
+    // What the reviewer sees: three photos behind short-lived links, report, flags, match.
+    assert_eq!(fetch(&view["photos"]["original"]["url"]).await, ORIGINAL);
+    assert_eq!(
+        fetch(&view["photos"]["standardised"]["url"]).await,
+        STANDARDISED
+    );
+    assert_eq!(fetch(&view["photos"]["id_card"]["url"]).await, ORIGINAL);
+    assert_eq!(view["report"]["checks"][0]["code"], "uneven_lighting");
+    assert_eq!(view["review_flags"][0]["code"], "uneven_lighting");
+    assert_eq!(view["face_match"]["verdict"], "same");
+    assert_eq!(view["student"]["name"], "欧***", "the name is masked");
+    assert!(!view.to_string().contains("44010620040517123"));
+
+    let approve = format!("/v1/review/cases/{}/approve", older.id);
+    h.call(Method::POST, &approve, &one, Some(json!({})))
+        .await
+        .ok();
+    let case = h.case(older.id).await;
+    assert_eq!(case.status, CollectionStatus::Approved);
+    let events = h.env.store.table.events(older.id).await.unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last.kind(), &last.actor),
+        ("approve", &Actor::Reviewer("reviewer-1".into()))
+    );
+    assert_eq!(
+        h.env.store.table.lease(older.id).await.unwrap(),
+        None,
+        "the decision ends the lease"
+    );
+
+    // The next case is the newer one, flagged as a different face.
+    let view = h.call(Method::POST, &next, &one, None).await;
+    assert_eq!(view.ok()["collection_id"], newer.id.to_string());
+    assert_eq!(view.body["face_match"]["verdict"], "different");
+    let reject = format!("/v1/review/cases/{}/reject", newer.id);
+    h.call(
+        Method::POST,
+        &reject,
+        &one,
+        Some(json!({"reasons": ["not_the_student"]})),
+    )
+    .await
+    .ok();
+
+    let ops = h.token(Role::Operator, "ops-1");
+    let report = h
+        .call(Method::GET, "/v1/review/report?days=2", &ops, None)
+        .await;
+    let report = report.ok();
+    assert_eq!(report["promise_hours"], 48.0);
+    let mine: Vec<&Value> = report["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["reviewer"] == "reviewer-1")
+        .collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(
+        (mine[0]["approved"].as_u64(), mine[0]["rejected"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let queue = report["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["task_id"] == h.task.id.to_string())
+        .unwrap();
+    assert_eq!(queue["waiting"], 0);
+}
+
+#[tokio::test]
+async fn a_rejection_lets_the_student_retake_without_paying() {
+    let h = Harness::new().await;
+    let case = h.submitted(1, Face::Same).await;
+    let one = h.token(Role::Reviewer, "reviewer-1");
+    let claim = format!("/v1/review/cases/{}/claim", case.id);
+    h.call(Method::POST, &claim, &one, None).await.ok();
+    let reject = format!("/v1/review/cases/{}/reject", case.id);
+
+    h.call(Method::POST, &reject, &one, Some(json!({"reasons": []})))
+        .await
+        .refused(400, "bad_request");
+    h.call(
+        Method::POST,
+        &reject,
+        &one,
+        Some(json!({"reasons": ["ugly"]})),
+    )
+    .await
+    .refused(400, "bad_request");
+    let long = "很".repeat(201);
+    h.call(
+        Method::POST,
+        &reject,
+        &one,
+        Some(json!({"reasons": ["blurry"], "note": long})),
+    )
+    .await
+    .refused(422, "invalid_field");
+    h.call(
+        Method::POST,
+        &reject,
+        &one,
+        Some(json!({"reasons": ["blurry"], "extra": 1})),
+    )
+    .await
+    .refused(400, "bad_request");
+    assert_eq!(
+        h.case(case.id).await.version,
+        case.version,
+        "refusals change nothing"
+    );
+
+    let rejected = h
+        .call(
+            Method::POST,
+            &reject,
+            &one,
+            Some(json!({"reasons": ["hair_covers_face", "uneven_lighting"], "note": "请把头发拨到耳后"})),
+        )
+        .await;
+    assert_eq!(rejected.ok()["status"], "awaiting_photo");
+    let case = h.case(case.id).await;
+    let decision = case.review.clone().unwrap();
+    assert_eq!(decision.reviewer, "reviewer-1");
+    assert!(case.payment.is_some(), "the payment stays");
+
+    // The retake needs no new payment.
+    let retake = AttemptId::new();
+    let t = h
+        .env
+        .store
+        .table
+        .transition(
+            case.id,
+            Command::StartAttempt { attempt_id: retake },
+            Actor::Student(case.owner.clone()),
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(t.next.status, CollectionStatus::AwaitingPhoto);
+    assert_eq!(t.next.attempts.len(), 2);
+}
+
+#[tokio::test]
+async fn the_face_match_is_decided_at_submission_and_gaps_are_flags() {
+    let h = Harness::new().await;
+    let same = h.submitted(1, Face::Same).await;
+    let different = h.submitted(2, Face::Different).await;
+    let none = h.submitted(3, Face::NoPortrait).await;
+    let unusable = h.submitted(4, Face::Unusable).await;
+    assert!(matches!(same.face_match, Some(FaceMatch::Same { distance, .. }) if distance < 1e-6));
+    assert!(
+        matches!(different.face_match, Some(FaceMatch::Different { distance, threshold }) if (distance - 0.8).abs() < 1e-4 && threshold == 0.6)
+    );
+    assert_eq!(
+        none.face_match,
+        Some(FaceMatch::Unavailable {
+            gap: FaceGap::NoPortrait
+        })
+    );
+    assert_eq!(
+        unusable.face_match,
+        Some(FaceMatch::Unavailable {
+            gap: FaceGap::PortraitUnusable
+        })
+    );
+
+    // The queue shows it for triage; a reviewer with no portrait still gets a view.
+    let one = h.token(Role::Reviewer, "reviewer-1");
+    let queue = h
+        .call(
+            Method::GET,
+            &format!("/v1/review/tasks/{}/queue", h.task.id),
+            &one,
+            None,
+        )
+        .await;
+    let verdicts: Vec<&str> = queue.ok()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["face_verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["same", "different", "unavailable", "unavailable"]
+    );
+    let view = h
+        .call(
+            Method::GET,
+            &format!("/v1/review/cases/{}", none.id),
+            &one,
+            None,
+        )
+        .await;
+    assert_eq!(view.ok()["photos"]["id_card"], Value::Null);
+    assert_eq!(view.body["face_match"]["gap"], "no_portrait");
+}
+
+#[tokio::test]
+async fn only_staff_reach_the_review_routes_and_only_reviewers_decide() {
+    let h = Harness::new().await;
+    let case = h.submitted(1, Face::Same).await;
+    let student = h.token(Role::Student, &case.owner);
+    let ops = h.token(Role::Operator, "ops-1");
+    h.call(Method::GET, "/v1/review/queues", &student, None)
+        .await
+        .refused(403, "forbidden");
+    h.call(
+        Method::GET,
+        "/v1/review/report",
+        &h.token(Role::Reviewer, "r"),
+        None,
+    )
+    .await
+    .refused(403, "forbidden");
+    let claim = format!("/v1/review/cases/{}/claim", case.id);
+    h.call(Method::POST, &claim, &ops, None)
+        .await
+        .refused(403, "forbidden");
+    let queues = h.call(Method::GET, "/v1/review/queues", &ops, None).await;
+    let mine = queues.ok()["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["task_id"] == h.task.id.to_string())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (mine["waiting"].as_u64(), mine["overdue"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let reasons = h.call(Method::GET, "/v1/review/reasons", &ops, None).await;
+    let codes: Vec<&str> = reasons.ok()["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"not_the_student") && !codes.contains(&"file_too_large"));
+    h.call(Method::GET, "/v1/review/report?days=99", &ops, None)
+        .await
+        .refused(400, "bad_request");
+}
