@@ -8,11 +8,34 @@ use serde_json::Value;
 
 type Routes = BTreeSet<(String, String)>;
 
-fn router() -> Routes {
-    api::router::ROUTES
+fn routes_of<A>(routes: &[web::Route<A>]) -> Routes {
+    routes
         .iter()
         .map(|r| (r.method.as_str().to_owned(), r.path.to_owned()))
         .collect()
+}
+
+/// The students' API's routes.
+fn router() -> Routes {
+    routes_of(api::router::ROUTES)
+}
+
+/// Every HTTP route of the service: the API's and the review function's share one document.
+fn all_routes() -> Routes {
+    let mut all = router();
+    all.extend(routes_of(review::ROUTES));
+    all
+}
+
+/// The operations of both route tables: method, path, and whether a token is required.
+fn operations() -> Vec<(String, &'static str, bool)> {
+    let api = api::router::ROUTES
+        .iter()
+        .map(|r| (r.method.as_str().to_lowercase(), r.path, r.roles.is_some()));
+    let review = review::ROUTES
+        .iter()
+        .map(|r| (r.method.as_str().to_lowercase(), r.path, r.roles.is_some()));
+    api.chain(review).collect()
 }
 
 fn openapi() -> Value {
@@ -33,18 +56,18 @@ fn the_openapi_document_lists_exactly_the_routes_of_the_router() {
             }
         }
     }
-    assert_eq!(documented, router());
+    assert_eq!(documented, all_routes());
 }
 
 #[test]
 fn every_documented_operation_is_named_and_documents_its_errors() {
     let doc = openapi();
     let mut ids = BTreeSet::new();
-    for route in api::router::ROUTES {
-        let op = &doc["paths"][route.path][route.method.as_str().to_lowercase()];
+    for (method, path, needs_token) in operations() {
+        let op = &doc["paths"][path][&method];
         let id = op["operationId"]
             .as_str()
-            .unwrap_or_else(|| panic!("{} {}", route.method, route.path));
+            .unwrap_or_else(|| panic!("{method} {path}"));
         assert!(ids.insert(id.to_owned()), "operationId {id} is used twice");
         let responses = op["responses"].as_object().unwrap();
         assert!(
@@ -53,7 +76,7 @@ fn every_documented_operation_is_named_and_documents_its_errors() {
         );
         // Every route but login needs a token, so every one documents 401; login opts out of
         // the global bearer requirement.
-        if route.roles.is_some() {
+        if needs_token {
             assert!(responses.contains_key("401"), "{id} does not document 401");
             assert!(responses.contains_key("403"), "{id} does not document 403");
         } else {
@@ -73,13 +96,13 @@ fn every_documented_operation_is_named_and_documents_its_errors() {
     }
 }
 
-#[test]
-fn the_template_routes_exactly_the_router_s_paths_to_the_api_function() {
+/// The HTTP routes the template gives `function`.
+fn routed_to(function: &str) -> Routes {
     let template = localstack::template();
-    let events = template["Resources"]["ApiFunction"]["Properties"]["Events"]
+    let events = template["Resources"][function]["Properties"]["Events"]
         .as_object()
-        .expect("ApiFunction has events");
-    let routed: Routes = events
+        .unwrap_or_else(|| panic!("{function} has events"));
+    events
         .values()
         .filter(|e| e["Type"] == "HttpApi")
         .map(|e| {
@@ -89,6 +112,15 @@ fn the_template_routes_exactly_the_router_s_paths_to_the_api_function() {
                 p["Path"].as_str().unwrap().to_owned(),
             )
         })
-        .collect();
-    assert_eq!(routed, router());
+        .collect()
+}
+
+#[test]
+fn the_template_routes_exactly_the_router_s_paths_to_the_api_function() {
+    assert_eq!(routed_to("ApiFunction"), router());
+}
+
+#[test]
+fn the_template_routes_exactly_the_review_paths_to_the_review_function() {
+    assert_eq!(routed_to("ReviewFunction"), routes_of(review::ROUTES));
 }
