@@ -51,22 +51,66 @@ pub enum PortraitStatus {
     Unusable,
 }
 
-/// Approved cases of one task handed to 学信网 together.
+/// Approved cases of one task handed to 学信网 together. The record is written before any case
+/// joins it, so `collections` always covers every case whose `batch_id` names it; which of them
+/// really joined is told by the cases themselves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishBatch {
     pub id: BatchId,
     pub task_id: TaskId,
+    /// The candidates while `Pending` and not yet settled, then the cases that joined.
     pub collections: Vec<CollectionId>,
     pub status: BatchStatus,
+    /// Deliveries tried so far.
+    #[serde(default)]
+    pub attempts: u32,
+    /// The receiver's acknowledgement, once delivered.
+    #[serde(default)]
+    pub receipt: Option<String>,
+    /// Why the last delivery failed, for an operator (ids only, never personal data).
+    #[serde(default)]
+    pub last_error: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub updated_at: Option<OffsetDateTime>,
+}
+
+impl PublishBatch {
+    /// A batch about to take `candidates`, before any of them has joined.
+    pub fn new(task_id: TaskId, candidates: Vec<CollectionId>, now: OffsetDateTime) -> Self {
+        Self {
+            id: BatchId::new(),
+            task_id,
+            collections: candidates,
+            status: BatchStatus::Pending,
+            attempts: 0,
+            receipt: None,
+            last_error: None,
+            created_at: now,
+            updated_at: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BatchStatus {
+    /// Created; cases may be joining, nothing delivered yet.
     Pending,
+    /// The receiver has the archive; its cases are being marked published.
     Sent,
+    /// Delivered and every case marked published: closed.
     Acknowledged,
+    /// The last delivery failed; the next run delivers the same batch again.
     Failed,
+    /// No candidate joined (another run batched them first): closed with nothing to send.
+    Empty,
+}
+
+impl BatchStatus {
+    /// Still needs the publisher's attention.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Acknowledged | Self::Empty)
+    }
 }

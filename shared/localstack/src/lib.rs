@@ -4,6 +4,7 @@
 
 pub mod peers;
 mod provision;
+pub mod streams;
 pub mod watch;
 
 use std::io::{BufRead, BufReader};

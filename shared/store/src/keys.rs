@@ -8,6 +8,7 @@
 //! | enrollment          | `TASK#<task>`               | `ENROLLMENT#<no>`   |                                  | `IDNO#<blind index>` / `TASK#…` |
 //! | collection          | `COLLECTION#<id>`           | `COLLECTION`        | `REVIEW#<task>`, `PUBLISH#<task>` | `OWNER#<openid>` / `COLLECTION#<id>` |
 //! | audit event         | `COLLECTION#<id>`           | `EVENT#<version>`   |                                  |                                 |
+//! | notice to the student | `COLLECTION#<id>`         | `NOTICE#<version>`  |                                  |                                 |
 //! | one case per enrollment | `TASK#<task>`           | `CASE#<no>`         |                                  |                                 |
 //! | CHSI code → enrollment | `CHSICODE#<blind index>` | `CHSICODE`          |                                  |                                 |
 //! | student             | `STUDENT#<openid>`          | `STUDENT`           |                                  | `IDNO#<blind index>` / `STUDENT#…` |
@@ -20,8 +21,9 @@
 //! | case → its order    | `COLLECTION#<id>`           | `ORDER`             |                                  |                                 |
 //! | refund              | `REFUND#<out_refund_no>`    | `REFUND`            | `REFUNDS#PENDING` until settled  |                                 |
 //! | payment anomaly     | `ANOMALY#<ulid>`            | `ANOMALY`           | `ANOMALIES`                      |                                 |
+//! | publish batch       | `BATCH#<id>`                | `BATCH`             | `BATCHES#OPEN` until closed      |                                 |
 
-use domain::{CollectionId, CollectionStatus, PortraitId, TaskId};
+use domain::{BatchId, CollectionId, CollectionStatus, PortraitId, TaskId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -92,6 +94,13 @@ pub fn event(id: CollectionId, version: u64) -> (String, String) {
 }
 
 pub const EVENT_PREFIX: &str = "EVENT#";
+
+/// What the student was told about the event of `version`: beside the event, same padding.
+pub fn notice(id: CollectionId, version: u64) -> (String, String) {
+    (format!("COLLECTION#{id}"), format!("NOTICE#{version:010}"))
+}
+
+pub const NOTICE_PREFIX: &str = "NOTICE#";
 
 pub fn owner(openid: &str) -> String {
     format!("OWNER#{openid}")
@@ -192,3 +201,10 @@ pub fn anomaly(id: ulid::Ulid) -> (String, String) {
 
 /// Payment anomalies, newest last, for operators.
 pub const ANOMALIES: &str = "ANOMALIES";
+
+pub fn batch(id: BatchId) -> (String, String) {
+    (format!("BATCH#{id}"), "BATCH".into())
+}
+
+/// Publish batches not closed yet (pending, sent or failed), oldest first, for the publisher.
+pub const OPEN_BATCHES: &str = "BATCHES#OPEN";

@@ -2,6 +2,7 @@
 //! key scheme and presigned uploads. Handlers build one [`Store`] per container and share it.
 
 mod along;
+mod batches;
 mod collections;
 pub mod crypto;
 mod enrollments;
@@ -10,6 +11,7 @@ mod expiring;
 mod faces;
 pub mod keys;
 mod leases;
+mod notices;
 pub mod objects;
 mod payments;
 mod reviews;
@@ -24,6 +26,7 @@ pub use error::StoreError;
 pub use expiring::Claim;
 pub use faces::FaceOf;
 pub use leases::{LEASE_TTL, Lease, LeaseError};
+pub use notices::{Notice, NoticeKind, NoticeOutcome};
 pub use objects::{Buckets, ImageType, Objects, PresignedGet, PresignedUpload, Shelf, UploadKey};
 pub use reviews::{CHINA, ReviewTally, review_day};
 pub use table::Table;
