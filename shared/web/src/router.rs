@@ -82,7 +82,7 @@ mod tests {
     use super::*;
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    enum Action {
+    pub enum Action {
         List,
         Get,
     }
