@@ -159,11 +159,7 @@ impl Objects {
         }
         // Signed at the real time: S3 checks the window against its own clock.
         let now = OffsetDateTime::now_utc();
-        let config = PresigningConfig::builder()
-            .start_time(now.into())
-            .expires_in(PRESIGN_TTL)
-            .build()
-            .map_err(StoreError::request)?;
+        let config = presigning(now)?;
         let request = self
             .s3
             .put_object()
@@ -184,6 +180,16 @@ impl Objects {
             expires_at: now + PRESIGN_TTL,
         })
     }
+}
+
+/// Presigned URLs are signed at the real time (S3 checks the window against its own clock) and
+/// live [`PRESIGN_TTL`].
+fn presigning(now: OffsetDateTime) -> Result<PresigningConfig, StoreError> {
+    PresigningConfig::builder()
+        .start_time(now.into())
+        .expires_in(PRESIGN_TTL)
+        .build()
+        .map_err(StoreError::request)
 }
 
 /// A short-lived link to read one object, for a reviewer's browser.
@@ -210,11 +216,7 @@ impl Objects {
             Shelf::Photos => &self.buckets.photos,
         };
         let now = OffsetDateTime::now_utc();
-        let config = PresigningConfig::builder()
-            .start_time(now.into())
-            .expires_in(PRESIGN_TTL)
-            .build()
-            .map_err(StoreError::request)?;
+        let config = presigning(now)?;
         let request = self
             .s3
             .get_object()
