@@ -1,27 +1,52 @@
 //! The journey of one student's case through the system, on whatever stack it is given. The
-//! demo prints it; the end-to-end tests check it. It grows with each part of the system: the
-//! API (served by `cargo lambda watch`) runs the student's and operator's steps over HTTP; the
-//! photo processor checks the real photo uploaded to S3, fed from the uploads queue; the student
-//! pays through a local WeChat Pay whose notification reaches the payment webhook; review and
-//! publishing are still driven through the store until their functions land.
+//! demo prints it; the end-to-end tests check it. Every step goes through the function that
+//! owns it, run as Lambda runs it: the API, the payment webhook and the review function over
+//! HTTP under `cargo lambda watch`; the photo processor fed from the uploads queue; the
+//! notifier fed from the table's stream; the publisher invoked as its schedule would. Outside
+//! parties (WeChat, WeChat Pay, the identity provider, 学信网) are local HTTP servers.
 
 mod local_api;
+mod local_notifier;
 mod local_processor;
+mod local_publisher;
 
 pub use local_api::LocalApi;
+pub use local_notifier::LocalNotifier;
 pub use local_processor::LocalProcessor;
+pub use local_publisher::LocalPublisher;
 pub use localstack::StackNames;
 
-use domain::{Actor, AttemptId, BatchId, Collection, CollectionId, Command, IdNumber};
+use domain::{AttemptId, CollectionId, IdNumber};
 use serde_json::{Value, json};
-use store::{Store, StoreError};
+use store::Store;
 use time::OffsetDateTime;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
+/// Every function of the service, running locally on one stack.
+pub struct Functions {
+    pub api: LocalApi,
+    pub photos: LocalProcessor,
+    pub notifier: LocalNotifier,
+    pub publisher: LocalPublisher,
+}
+
+impl Functions {
+    /// Starts them all (the first start compiles the binaries `cargo lambda watch` serves).
+    pub async fn start(store: &Store, stack: &StackNames) -> Result<Self, Error> {
+        Ok(Self {
+            api: LocalApi::start(stack).await?,
+            photos: LocalProcessor::start(store, stack).await?,
+            notifier: LocalNotifier::start(stack).await?,
+            publisher: LocalPublisher::start(stack).await?,
+        })
+    }
+}
+
 /// What the journey left behind, for checks.
 pub struct Journey {
     pub task_id: String,
+    pub openid: String,
     pub collection: CollectionId,
 }
 
@@ -59,13 +84,11 @@ const PHOTO: &[u8] = include_bytes!("../../shared/photo/tests/fixtures/pass_fron
 
 /// Walks one student from roster to `Published`, reporting each step to `say`.
 pub async fn walk(
-    store: &Store,
-    api: &LocalApi,
-    photos: &LocalProcessor,
+    fns: &mut Functions,
     now: OffsetDateTime,
     say: &mut dyn FnMut(String),
 ) -> Result<Journey, Error> {
-    let table = &store.table;
+    let (api, photos) = (&fns.api, &fns.photos);
     let ops = api.operator_token();
 
     // A session code of its own per run, so the demo can run again on a running stack.
@@ -178,18 +201,13 @@ pub async fn walk(
         again["collections"][0]["collection"]["id"] == case_json["id"]
     ));
 
-    let mut case_steps = Steps {
-        table,
-        case: case_id,
-        say,
-    };
     let payment_path = format!("/v1/collections/{case_id}/payment");
     let checkout = api
         .send("POST", &payment_path, Some(&token), Body::Json(json!({})))
         .await?
         .expect(200)?;
     let order_no = text(&checkout["order_no"])?;
-    case_steps.say(format!(
+    say(format!(
         "student   POST {payment_path} → order {order_no}, {} fen, wx.requestPayment signed ({})",
         checkout["amount_fen"],
         text(&checkout["payment"]["signType"])?
@@ -202,7 +220,7 @@ pub async fn walk(
     if status != 204 {
         return Err(format!("the payment webhook answered {status}, not 204").into());
     }
-    case_steps.say(format!(
+    say(format!(
         "wechatpay the student pays; TRANSACTION.SUCCESS → payment-webhook → {status}; the case is {}",
         text(&api.case(&token, case_id).await?["status"])?
     ));
@@ -222,7 +240,7 @@ pub async fn walk(
         .expect(201)?;
     let attempt: AttemptId = text(&started["attempt_id"])?.parse()?;
     let status = put(&started["upload"], PHOTO).await?;
-    case_steps.say(format!(
+    say(format!(
         "student   POST {attempts_path} → attempt {attempt}; PUT photo to S3 → HTTP {status}"
     ));
 
@@ -232,7 +250,7 @@ pub async fn walk(
         .as_array()
         .and_then(|a| a.iter().find(|a| a["id"] == attempt.to_string()))
         .ok_or("the case does not list the attempt")?;
-    case_steps.say(format!(
+    say(format!(
         "processor  S3 → SQS → photo-processor: attempt {}, standardised to 480×640 ({})",
         text(&checked["status"])?,
         store::objects::standardised_photo_key(case_id, attempt),
@@ -247,67 +265,177 @@ pub async fn walk(
         )
         .await?
         .expect(200)?;
-    case_steps.say(format!(
+    say(format!(
         "student   POST /v1/collections/{case_id}/submit → {}, next step: {}",
         text(&submitted["status"])?,
         text(&submitted["next_step"])?
     ));
 
-    let now = OffsetDateTime::now_utc();
-    // Two reviewers decide on the same snapshot: exactly one decision is written.
-    let current = table.collection(case_id).await?;
-    let a = current.apply(
-        Command::Approve {
-            reviewer: "reviewer-1".into(),
-        },
-        Actor::Reviewer("reviewer-1".into()),
-        now,
-    )?;
-    let b = current.apply(
-        Command::Approve {
-            reviewer: "reviewer-2".into(),
-        },
-        Actor::Reviewer("reviewer-2".into()),
-        now,
-    )?;
-    table.save(&a).await?;
-    match table.save(&b).await {
-        Err(StoreError::Conflict { .. }) => case_steps.say(format!(
-            "  v{:<2} {:<22} {} → {} (reviewer-2's concurrent approval got a conflict)",
-            a.next.version,
-            "approve",
-            a.event.from.map_or("-", |s| s.as_str()),
-            a.next.status
-        )),
-        other => return Err(format!("the second approval should conflict, got {other:?}").into()),
-    }
+    review(fns, task_id, case_id, say).await?;
+    publish(fns, say).await?;
 
-    let batch = BatchId::new();
-    let publisher = Actor::System("publisher".into());
-    case_steps
-        .step(Command::Batch { batch_id: batch }, publisher.clone())
-        .await?;
-    case_steps
-        .step(Command::AcknowledgePublished { batch_id: batch }, publisher)
-        .await?;
-
-    let case = api.case(&token, case_id).await?;
-    case_steps.say(format!(
+    let case = fns.api.case(&token, case_id).await?;
+    say(format!(
         "student   GET /v1/collections/{case_id} → {}, published: {}",
         text(&case["status"])?,
         case["publishing"]["published"]
     ));
-    let events = api
+    audit_trail(&fns.api, case_id, say).await?;
+    Ok(Journey {
+        task_id: task_id.to_owned(),
+        openid,
+        collection: case_id,
+    })
+}
+
+/// Two reviewers at the review function: the queue, one claim, the other refused, approval;
+/// then the notifier reads the stream and the student hears of it on WeChat.
+async fn review(
+    fns: &mut Functions,
+    task_id: &str,
+    case_id: CollectionId,
+    say: &mut dyn FnMut(String),
+) -> Result<(), Error> {
+    let api = &fns.api;
+    let (first, second) = ("reviewer-1", "reviewer-2");
+    let (token, other) = (api.reviewer_token(first), api.reviewer_token(second));
+    let queues = api
+        .send_review("GET", "/v1/review/queues", &token, Body::None)
+        .await?
+        .expect(200)?;
+    let queue = queues["queues"]
+        .as_array()
+        .and_then(|all| all.iter().find(|q| q["task_id"] == task_id))
+        .ok_or("the task has no review queue")?;
+    say(format!(
+        "{first} GET /v1/review/queues → {} waiting, oldest {} h (promise {} h)",
+        queue["waiting"], queue["oldest_age_hours"], queues["promise_hours"]
+    ));
+
+    let next = format!("/v1/review/tasks/{task_id}/next");
+    let claimed = api
+        .send_review("POST", &next, &token, Body::None)
+        .await?
+        .expect(200)?;
+    if claimed["collection_id"] != case_id.to_string() {
+        return Err(format!("`next` gave {}, not our case", claimed["collection_id"]).into());
+    }
+    say(format!(
+        "{first} POST {next} → case {case_id}, leased until {}",
+        text(&claimed["lease"]["until"])?
+    ));
+    let face = &claimed["face_match"];
+    say(format!(
+        "          face match against the ID-card portrait: {} (distance {:.3}, same person at ≤ {:.2})",
+        text(&face["verdict"])?,
+        face["distance"].as_f64().unwrap_or(f64::NAN),
+        face["threshold"].as_f64().unwrap_or(f64::NAN)
+    ));
+    let http = localstack::http_client();
+    for which in ["original", "standardised", "id_card"] {
+        let url = text(&claimed["photos"][which]["url"])?;
+        let response = http.get(url).send().await?;
+        let status = response.status();
+        let bytes = response.bytes().await?.len();
+        if !status.is_success() {
+            return Err(format!("the {which} photo's link answered {status}").into());
+        }
+        say(format!(
+            "          {which:<12} presigned GET → HTTP {}, {} KB",
+            status.as_u16(),
+            bytes / 1024
+        ));
+    }
+
+    let claim = format!("/v1/review/cases/{case_id}/claim");
+    let refused = api
+        .send_review("POST", &claim, &other, Body::None)
+        .await?
+        .expect(409)?;
+    say(format!(
+        "{second} POST {claim} → 409 {}: {}",
+        text(&refused["code"])?,
+        text(&refused["message_en"])?
+    ));
+
+    let approve = format!("/v1/review/cases/{case_id}/approve");
+    let approved = api
+        .send_review("POST", &approve, &token, Body::Json(json!({})))
+        .await?
+        .expect(200)?;
+    say(format!(
+        "{first} POST {approve} → {}",
+        text(&approved["status"])?
+    ));
+    notify(&mut fns.notifier, say).await
+}
+
+/// One scheduled publisher run: the batch goes to the local 学信网 receiver, is acknowledged,
+/// and the case is published; the notifier tells the student.
+async fn publish(fns: &mut Functions, say: &mut dyn FnMut(String)) -> Result<(), Error> {
+    let summary = fns.publisher.run().await?;
+    say(format!(
+        "publisher  scheduled run → {} batch created, {} delivered, {} failed, {} case published",
+        summary["batches_created"],
+        summary["batches_delivered"],
+        summary["batches_failed"],
+        summary["cases_published"]
+    ));
+    let received = fns.publisher.chsi.received();
+    let (batch, archive) = received.last().ok_or("学信网 received no batch")?;
+    let (manifest, photos) = chsi::Archive::read(archive)?;
+    let row = manifest
+        .iter()
+        .find(|r| photos.iter().any(|(name, _)| *name == r.photo_file))
+        .ok_or("the manifest names no photo of the archive")?;
+    say(format!(
+        "chsi       POST /batches/{batch} ({} KB zip) → receipt; manifest: {} {} {} {} {}",
+        archive.len() / 1024,
+        row.student_number,
+        // The manifest carries the full name for 学信网; what we print never does.
+        domain::mask_name(&row.name),
+        row.masked_id,
+        row.level,
+        row.photo_file
+    ));
+    notify(&mut fns.notifier, say).await
+}
+
+/// Pumps the stream into the notifier and reports what WeChat received.
+async fn notify(notifier: &mut LocalNotifier, say: &mut dyn FnMut(String)) -> Result<(), Error> {
+    let before = notifier.wechat.delivered().len();
+    let delivery = notifier.deliver().await?;
+    say(format!(
+        "notifier   stream: {} records, {} new audit events → notifier",
+        delivery.read, delivery.handed
+    ));
+    for message in notifier.wechat.delivered().iter().skip(before) {
+        say(format!(
+            "wechat     subscribeMessage.send {} → page {}",
+            message.template_id, message.page
+        ));
+    }
+    Ok(())
+}
+
+/// The operator's view of the case's history: every event and every notice.
+async fn audit_trail(
+    api: &LocalApi,
+    case_id: CollectionId,
+    say: &mut dyn FnMut(String),
+) -> Result<(), Error> {
+    let trail = api
         .send(
             "GET",
             &format!("/v1/collections/{case_id}/events"),
-            Some(&ops),
+            Some(&api.operator_token()),
             Body::None,
         )
         .await?
         .expect(200)?;
-    case_steps.say("operator  GET …/events → the audit trail (never rewritten):".into());
-    for event in events["events"].as_array().into_iter().flatten() {
+    say("operator  GET …/events → the audit trail (never rewritten):".into());
+    let notices = trail["notices"].as_array().cloned().unwrap_or_default();
+    for event in trail["events"].as_array().into_iter().flatten() {
         let kind = event["command"]["type"].as_str().unwrap_or("created");
         let actor = match &event["actor"] {
             Value::Object(a) => format!(
@@ -317,18 +445,22 @@ pub async fn walk(
             ),
             other => other.to_string(),
         };
-        case_steps.say(format!(
+        say(format!(
             "  v{:<2} {} {kind:<22} {:<16} by {}",
             event["version"],
             text(&event["at"])?.get(11..19).unwrap_or_default(),
             text(&event["to"])?,
             actor.trim()
         ));
+        for notice in notices.iter().filter(|n| n["version"] == event["version"]) {
+            say(format!(
+                "      └ WeChat notice {}: {}",
+                text(&notice["kind"])?,
+                text(&notice["outcome"])?
+            ));
+        }
     }
-    Ok(Journey {
-        task_id: task_id.to_owned(),
-        collection: case_id,
-    })
+    Ok(())
 }
 
 /// A request body.
@@ -378,36 +510,4 @@ async fn put(upload: &Value, bytes: &[u8]) -> Result<u16, Error> {
         return Err(format!("the presigned upload failed: HTTP {status}").into());
     }
     Ok(status.as_u16())
-}
-
-/// Applies commands to one case and reports each transition.
-struct Steps<'a> {
-    table: &'a store::Table,
-    case: CollectionId,
-    say: &'a mut dyn FnMut(String),
-}
-
-impl Steps<'_> {
-    fn say(&mut self, line: String) {
-        (self.say)(line)
-    }
-
-    async fn step(&mut self, command: Command, actor: Actor) -> Result<Collection, Error> {
-        let name = command.name();
-        let t = self
-            .table
-            // The store's steps happen between the API's, so they take the real time too.
-            .transition(self.case, command, actor, OffsetDateTime::now_utc())
-            .await?;
-        self.say(transition_line(&t, name, ""));
-        Ok(t.next)
-    }
-}
-
-fn transition_line(t: &domain::Transition, name: &str, note: &str) -> String {
-    let from = t.event.from.map_or("-", |s| s.as_str());
-    format!(
-        "  v{:<2} {name:<22} {from} → {}{note}",
-        t.next.version, t.next.status
-    )
 }

@@ -1,7 +1,7 @@
-//! The API as it runs locally: the real function under `cargo lambda watch`, with local
-//! stand-ins for WeChat login, WeChat Pay and the identity provider, on a given local stack;
-//! beside it the payment webhook, also under `cargo lambda watch`, where WeChat Pay's
-//! notifications are delivered.
+//! The HTTP functions as they run locally, each under `cargo lambda watch` on a given local
+//! stack: the API, with local stand-ins for WeChat login, WeChat Pay and the identity provider;
+//! the payment webhook, where WeChat Pay's notifications are delivered; and the review
+//! function, which takes the same staff tokens as the API.
 
 use api::auth::{Principal, Role, Tokens};
 use localstack::StackNames;
@@ -21,6 +21,7 @@ pub struct LocalApi {
     pub identity: IdentityPeer,
     pub pay: WeChatPayPeer,
     pub webhook: WatchedFunction,
+    pub review: WatchedFunction,
     tokens: Tokens,
     http: reqwest::Client,
 }
@@ -50,6 +51,9 @@ impl LocalApi {
             ]
             .map(|(k, v)| (k.to_owned(), v.to_owned())),
         );
+        let mut review_env = stack.function_env();
+        review_env.push(("SESSION_SECRET".into(), secret.clone()));
+        let review = WatchedFunction::start("review", "review", &review_env).await?;
         env.extend(pay.vars(&notify_url));
         let function = WatchedFunction::start("api", "api", &env).await?;
         Ok(Self {
@@ -58,6 +62,7 @@ impl LocalApi {
             identity,
             pay,
             webhook,
+            review,
             tokens: Tokens::new(secret.as_bytes())?,
             http: localstack::http_client(),
         })
@@ -81,9 +86,18 @@ impl LocalApi {
 
     /// What `mint-token --role operator` would print for this run's secret.
     pub fn operator_token(&self) -> String {
+        self.staff_token("ops-demo", Role::Operator)
+    }
+
+    /// What `mint-token --role reviewer --subject <reviewer>` would print.
+    pub fn reviewer_token(&self, reviewer: &str) -> String {
+        self.staff_token(reviewer, Role::Reviewer)
+    }
+
+    fn staff_token(&self, subject: &str, role: Role) -> String {
         let principal = Principal {
-            subject: "ops-demo".into(),
-            role: Role::Operator,
+            subject: subject.into(),
+            role,
         };
         self.tokens.mint(
             &principal,
@@ -110,6 +124,7 @@ impl LocalApi {
             .to_owned())
     }
 
+    /// A request to the API.
     pub async fn send(
         &self,
         method: &str,
@@ -117,7 +132,30 @@ impl LocalApi {
         token: Option<&str>,
         body: Body,
     ) -> Result<Answer, Error> {
-        let url = format!("{}{path}", self.function.base_url);
+        self.call(&self.function, method, path, token, body).await
+    }
+
+    /// A request to the review function (`/v1/review/…`).
+    pub async fn send_review(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Body,
+    ) -> Result<Answer, Error> {
+        self.call(&self.review, method, path, Some(token), body)
+            .await
+    }
+
+    async fn call(
+        &self,
+        function: &WatchedFunction,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Body,
+    ) -> Result<Answer, Error> {
+        let url = format!("{}{path}", function.base_url);
         let mut request = self.http.request(method.parse()?, url);
         if let Some(token) = token {
             request = request.bearer_auth(token);

@@ -1,26 +1,23 @@
 //! The demo's journey, over HTTP through `cargo lambda watch`, on a stack of its own.
 
-use domain::CollectionStatus;
-use e2e::{LocalApi, LocalProcessor};
+use domain::{Actor, CollectionStatus, Command, FaceMatch};
+use e2e::Functions;
 use localstack::TestEnv;
+use store::{NoticeKind, NoticeOutcome};
 use time::OffsetDateTime;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_student_goes_from_login_to_published_through_the_api() {
+async fn one_student_goes_from_login_to_published_through_every_function() {
     let env = TestEnv::new().await;
     let stack = env.stack_names();
-    let api = LocalApi::start(&stack).await.unwrap();
-    let photos = LocalProcessor::start(&env.store, &stack).await.unwrap();
+    let mut fns = Functions::start(&env.store, &stack).await.unwrap();
     let mut lines = Vec::new();
-    let journey = e2e::walk(
-        &env.store,
-        &api,
-        &photos,
-        OffsetDateTime::now_utc(),
-        &mut |l| lines.push(l),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
+    let journey = e2e::walk(&mut fns, OffsetDateTime::now_utc(), &mut |l| lines.push(l))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
+    // Shown when an assertion below fails.
+    println!("{}", lines.join("\n"));
+    let api = &fns.api;
 
     let case = env
         .store
@@ -45,6 +42,55 @@ async fn one_student_goes_from_login_to_published_through_the_api() {
             "acknowledge_published"
         ]
     );
+    // The face match was made at submission, against the student's own ID-card portrait (the
+    // same photo here), and kept on the case for the reviewer.
+    match &events[5].command {
+        Some(Command::Submit {
+            face_match:
+                Some(FaceMatch::Same {
+                    distance,
+                    threshold,
+                }),
+            ..
+        }) => assert!(distance < threshold, "{distance} vs {threshold}"),
+        other => panic!("submit without a same-person match: {other:?}"),
+    }
+    assert!(matches!(case.face_match, Some(FaceMatch::Same { .. })));
+    // Decided by the reviewer who held the lease (the other was refused), which went with the
+    // decision; published by the publisher.
+    assert_eq!(events[6].actor, Actor::Reviewer("reviewer-1".into()));
+    assert!(env.store.table.lease(case.id).await.unwrap().is_none());
+    let publisher = Actor::System(publisher::ACTOR.into());
+    assert_eq!(
+        (&events[7].actor, &events[8].actor),
+        (&publisher, &publisher)
+    );
+    // The notifier, fed the real stream, told the student twice on WeChat, and recorded it
+    // against the events it was about.
+    let notices = env.store.table.notices(case.id).await.unwrap();
+    let told: Vec<_> = notices
+        .iter()
+        .map(|n| (n.version, n.kind, n.outcome.clone()))
+        .collect();
+    assert_eq!(
+        told,
+        [
+            (7, NoticeKind::Approved, NoticeOutcome::Sent),
+            (9, NoticeKind::Published, NoticeOutcome::Sent)
+        ]
+    );
+    let messages = fns.notifier.wechat.delivered();
+    assert_eq!(
+        messages
+            .iter()
+            .map(|m| (m.touser.as_str(), m.template_id.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (journey.openid.as_str(), "tpl-approved"),
+            (journey.openid.as_str(), "tpl-published")
+        ]
+    );
+    assert!(messages[0].page.contains(&case.id.to_string()));
     // Paid by WeChat Pay's notification through the webhook, for the task's fee, and every
     // call the API made to WeChat Pay carried the merchant's valid signature.
     assert_eq!(events[1].actor, domain::Actor::PaymentProvider);
@@ -84,14 +130,14 @@ async fn one_student_goes_from_login_to_published_through_the_api() {
     );
     // The photo processor standardised the photo and described both faces.
     let attempt = case.attempts[0].id;
-    let photo = env
+    let stored = env
         .store
         .objects
         .read_photo_object(&store::objects::standardised_photo_key(case.id, attempt))
         .await
         .unwrap()
         .expect("the standardised photo");
-    let photo = image::load_from_memory(&photo).unwrap();
+    let photo = image::load_from_memory(&stored).unwrap();
     assert_eq!((photo.width(), photo.height()), (480, 640));
     let student = env.store.table.student(&case.owner).await.unwrap().unwrap();
     let portrait = student.portrait.unwrap();
@@ -105,6 +151,17 @@ async fn one_student_goes_from_login_to_published_through_the_api() {
             "{face:?}"
         );
     }
+    // 学信网's receiver got one archive with this student's standardised photo, byte for byte,
+    // and a manifest row that masks the ID number.
+    let received = fns.publisher.chsi.received();
+    assert_eq!(received.len(), 1);
+    let (manifest, photos) = chsi::Archive::read(&received[0].1).unwrap();
+    let [row] = manifest.as_slice() else {
+        panic!("{manifest:?}")
+    };
+    assert_eq!(row.student_number, "2022110101");
+    assert!(row.masked_id.contains('*') && !row.masked_id.contains("20040517"));
+    assert_eq!(photos, [(row.photo_file.clone(), stored)]);
     // What the demo prints never carries a full ID number or an unmasked name.
     let printed = lines.join("\n");
     assert!(!printed.contains("张三"), "{printed}");

@@ -775,14 +775,31 @@ async fn a_student_sees_only_their_own_cases_and_operators_see_the_audit_trail()
         h.get(&format!("/v1/collections/{id}"), &ops).await.ok(200)["id"],
         id.as_str()
     );
-    let events = h.get(&format!("/v1/collections/{id}/events"), &ops).await;
-    let events = events.ok(200)["events"].as_array().unwrap().clone();
+    let trail = h.get(&format!("/v1/collections/{id}/events"), &ops).await;
+    let trail = trail.ok(200);
+    let events = trail["events"].as_array().unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["to"], "awaiting_payment");
     assert_eq!(
         events[0]["actor"],
         json!({"kind": "student", "id": "o-zhang"})
     );
+    assert_eq!(trail["notices"], json!([]));
+
+    // The notifier's record of a message about an event is part of the trail.
+    let notice = store::Notice {
+        collection_id: id.parse().unwrap(),
+        version: 1,
+        kind: store::NoticeKind::Approved,
+        outcome: store::NoticeOutcome::NotSubscribed,
+        at: OffsetDateTime::now_utc(),
+    };
+    assert!(h.env.store.table.record_notice(&notice).await.unwrap());
+    let trail = h.get(&format!("/v1/collections/{id}/events"), &ops).await;
+    let notices = trail.ok(200)["notices"].clone();
+    assert_eq!(notices[0]["version"], 1);
+    assert_eq!(notices[0]["kind"], "approved");
+    assert_eq!(notices[0]["outcome"], "not_subscribed");
 }
 
 #[tokio::test]

@@ -57,7 +57,7 @@ impl Harness {
     async fn with_templates(templates: HashMap<NoticeKind, String>) -> Self {
         let env = TestEnv::new().await;
         let peer = WeChatMessagePeer::start().await;
-        let arn = env.stack.table_stream_arn.clone().expect("a stream ARN");
+        let arn = env.stack.table_stream_arn.clone();
         let stream = TableStream::open(&env.sdk, &arn, StartAt::TrimHorizon)
             .await
             .unwrap();
@@ -462,7 +462,7 @@ async fn a_kind_without_a_template_is_not_sent() {
 #[tokio::test]
 async fn a_reader_opened_at_latest_sees_only_later_writes() {
     let h = Harness::new().await;
-    let arn = h.env.stack.table_stream_arn.clone().unwrap();
+    let arn = h.env.stack.table_stream_arn.clone();
     let before = h.open_case("o-before").await;
     let mut latest = TableStream::open(&h.env.sdk, &arn, StartAt::Latest)
         .await

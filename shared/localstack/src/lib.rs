@@ -182,6 +182,7 @@ impl TestEnv {
             photos_bucket: names.photos_bucket.clone(),
             outbox_bucket: names.outbox_bucket.clone(),
             uploads_queue_url: self.stack.uploads_queue_url.clone(),
+            table_stream_arn: self.stack.table_stream_arn.clone(),
             pii_key: self.pii_key.clone(),
         }
     }
@@ -223,6 +224,7 @@ pub struct StackNames {
     pub photos_bucket: String,
     pub outbox_bucket: String,
     pub uploads_queue_url: String,
+    pub table_stream_arn: String,
     /// The personal-data master key, base64.
     pub pii_key: String,
 }
@@ -238,6 +240,7 @@ impl StackNames {
             photos_bucket: var("PHOTOS_BUCKET")?,
             outbox_bucket: var("OUTBOX_BUCKET")?,
             uploads_queue_url: var("UPLOADS_QUEUE_URL")?,
+            table_stream_arn: var("TABLE_STREAM_ARN")?,
             pii_key: var("PII_KEY")?,
         })
     }

@@ -33,6 +33,7 @@ async fn main() -> Result<(), localstack::Error> {
         ("PHOTOS_BUCKET", &names.photos_bucket),
         ("OUTBOX_BUCKET", &names.outbox_bucket),
         ("UPLOADS_QUEUE_URL", &stack.uploads_queue_url),
+        ("TABLE_STREAM_ARN", &stack.table_stream_arn),
         ("DEAD_LETTER_QUEUE_URL", &stack.dead_letter_queue_url),
     ] {
         println!("export {name}={value}");

@@ -48,7 +48,7 @@ pub struct Provisioned {
     pub names: Names,
     pub uploads_queue_url: String,
     pub dead_letter_queue_url: String,
-    pub table_stream_arn: Option<String>,
+    pub table_stream_arn: String,
 }
 
 pub async fn provision(sdk: &aws_config::SdkConfig, names: &Names) -> Result<Provisioned, Error> {
@@ -114,10 +114,7 @@ fn index(name: &str, pk: &str, sk: &str) -> Result<GlobalSecondaryIndex, Error> 
 }
 
 /// Returns the stream ARN.
-async fn create_table(
-    ddb: &aws_sdk_dynamodb::Client,
-    table: &str,
-) -> Result<Option<String>, Error> {
+async fn create_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<String, Error> {
     let mut create = ddb
         .create_table()
         .table_name(table)
@@ -146,7 +143,10 @@ async fn create_table(
         )
         .send()
         .await?;
-    Ok(output.table_description.and_then(|t| t.latest_stream_arn))
+    Ok(output
+        .table_description
+        .and_then(|t| t.latest_stream_arn)
+        .ok_or("CreateTable answered without the stream's ARN")?)
 }
 
 async fn create_queues(

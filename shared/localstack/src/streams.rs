@@ -1,5 +1,5 @@
 //! The table's stream read the way Lambda's event source mapping reads it: DescribeStream for
-//! the shards, one iterator per shard kept between reads, GetRecords until a shard has nothing
+//! the shards, a position per shard kept between reads, GetRecords until a shard has nothing
 //! new. Each read comes back as the JSON a stream-triggered function receives, so tests and the
 //! local journey can hand real stream records to a handler.
 
@@ -20,11 +20,23 @@ pub enum StartAt {
 }
 
 /// A reader of one table's stream.
+///
+/// It keeps a position per shard (the last sequence number read), never a shard iterator:
+/// DynamoDB's iterators expire after 15 minutes, and moto's stop seeing new records once a
+/// failed transaction has rolled the table back. Each read asks for a fresh iterator after
+/// the position, as Lambda's poller resumes from its checkpoint.
 pub struct TableStream {
     client: aws_sdk_dynamodbstreams::Client,
     arn: String,
-    /// Per shard, where to go on reading; `None` once a closed shard has been read to its end.
-    iterators: HashMap<String, Option<String>>,
+    positions: HashMap<String, Position>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Position {
+    /// The last sequence number read; `None`: read from the shard's beginning.
+    after: Option<String>,
+    /// A closed shard read to its end.
+    finished: bool,
 }
 
 impl TableStream {
@@ -38,47 +50,65 @@ impl TableStream {
         let mut stream = Self {
             client: aws_sdk_dynamodbstreams::Client::new(sdk),
             arn: arn.to_owned(),
-            iterators: HashMap::new(),
+            positions: HashMap::new(),
         };
-        let kind = match start {
-            StartAt::TrimHorizon => ShardIteratorType::TrimHorizon,
-            StartAt::Latest => ShardIteratorType::Latest,
-        };
-        stream.discover(kind).await?;
+        if start == StartAt::Latest {
+            // Reading what is there moves every position to its end.
+            stream.read().await?;
+        }
         Ok(stream)
     }
 
     /// The records written since the last read (or since opening), oldest first per shard, as
     /// `{"Records": [...]}` in the shape `aws_lambda_events::event::dynamodb::Event` reads.
     pub async fn read(&mut self) -> Result<Value, Error> {
-        self.discover(ShardIteratorType::TrimHorizon).await?;
         let mut records = Vec::new();
-        let mut shards: Vec<String> = self.iterators.keys().cloned().collect();
-        shards.sort();
-        for shard in shards {
-            while let Some(Some(iterator)) = self.iterators.get(&shard).cloned() {
+        for shard in self.shards().await? {
+            let position = self.positions.entry(shard.clone()).or_default().clone();
+            if position.finished {
+                continue;
+            }
+            let request = self
+                .client
+                .get_shard_iterator()
+                .stream_arn(&self.arn)
+                .shard_id(&shard);
+            let request = match &position.after {
+                Some(sequence) => request
+                    .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                    .sequence_number(sequence),
+                None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+            };
+            let mut iterator = request.send().await?.shard_iterator;
+            while let Some(current) = iterator {
                 let output = self
                     .client
                     .get_records()
-                    .shard_iterator(iterator)
+                    .shard_iterator(current)
                     .send()
                     .await?;
                 let read = output.records.unwrap_or_default();
-                let done = read.is_empty();
-                records.extend(read.iter().map(|r| lambda_record(r, &self.arn)));
+                let position = self.positions.entry(shard.clone()).or_default();
+                if let Some(last) = read
+                    .last()
+                    .and_then(|r| r.dynamodb.as_ref()?.sequence_number.clone())
+                {
+                    position.after = Some(last);
+                }
                 // A closed shard has no next iterator; an open one always has.
-                self.iterators
-                    .insert(shard.clone(), output.next_shard_iterator);
-                if done {
+                position.finished = output.next_shard_iterator.is_none();
+                records.extend(read.iter().map(|r| lambda_record(r, &self.arn)));
+                if read.is_empty() {
                     break;
                 }
+                iterator = output.next_shard_iterator;
             }
         }
         Ok(json!({ "Records": records }))
     }
 
-    /// Adds an iterator of type `kind` for each shard not seen yet.
-    async fn discover(&mut self, kind: ShardIteratorType) -> Result<(), Error> {
+    /// The stream's shards, in order of their ids.
+    async fn shards(&self) -> Result<Vec<String>, Error> {
         let description = self
             .client
             .describe_stream()
@@ -87,23 +117,14 @@ impl TableStream {
             .await?
             .stream_description
             .ok_or("DescribeStream returned no description")?;
-        for shard in description.shards.unwrap_or_default() {
-            let Some(id) = shard.shard_id else { continue };
-            if self.iterators.contains_key(&id) {
-                continue;
-            }
-            let iterator = self
-                .client
-                .get_shard_iterator()
-                .stream_arn(&self.arn)
-                .shard_id(&id)
-                .shard_iterator_type(kind.clone())
-                .send()
-                .await?
-                .shard_iterator;
-            self.iterators.insert(id, iterator);
-        }
-        Ok(())
+        let mut shards: Vec<String> = description
+            .shards
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|s| s.shard_id)
+            .collect();
+        shards.sort();
+        Ok(shards)
     }
 }
 
@@ -145,4 +166,62 @@ fn lambda_record(record: &Record, arn: &str) -> Value {
         "eventSourceARN": arn,
         "dynamodb": dynamodb,
     })
+}
+
+/// The event filters of `function`'s stream source in `infra/template.yaml`, so a local pump
+/// hands a function exactly the records Lambda's event source mapping would.
+pub fn template_filters(function: &str) -> Result<Vec<Value>, Error> {
+    let template = crate::template();
+    let events = template["Resources"][function]["Properties"]["Events"]
+        .as_object()
+        .ok_or_else(|| format!("{function} has no events in the template"))?;
+    let source = events
+        .values()
+        .find(|e| e["Type"] == "DynamoDB")
+        .ok_or_else(|| format!("{function} has no DynamoDB stream source"))?;
+    source["Properties"]["FilterCriteria"]["Filters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let pattern = f["Pattern"].as_str().ok_or("a filter without a pattern")?;
+            Ok(serde_json::from_str(pattern)?)
+        })
+        .collect()
+}
+
+/// Whether `record` passes any of `filters` (none: every record passes). A pattern is
+/// Lambda's: objects nest, and an array lists the values a field may have.
+pub fn passes(filters: &[Value], record: &Value) -> bool {
+    fn matches(pattern: &Value, value: &Value) -> bool {
+        match pattern {
+            Value::Object(fields) => fields
+                .iter()
+                .all(|(name, p)| value.get(name).is_some_and(|v| matches(p, v))),
+            Value::Array(allowed) => allowed.contains(value),
+            other => other == value,
+        }
+    }
+    filters.is_empty() || filters.iter().any(|f| matches(f, record))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pattern_lets_through_only_the_values_it_lists() {
+        let filters = [
+            json!({"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": {"S": ["event"]}}}}),
+        ];
+        let record = |name: &str, entity: &str| json!({"eventName": name, "dynamodb": {"NewImage": {"entity": {"S": entity}, "pk": {"S": "x"}}}});
+        assert!(passes(&filters, &record("INSERT", "event")));
+        assert!(!passes(&filters, &record("MODIFY", "event")));
+        assert!(!passes(&filters, &record("INSERT", "collection")));
+        assert!(!passes(
+            &filters,
+            &json!({"eventName": "REMOVE", "dynamodb": {}})
+        ));
+        assert!(passes(&[], &record("REMOVE", "lease")));
+    }
 }

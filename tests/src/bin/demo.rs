@@ -1,25 +1,20 @@
-//! The README's main job: one student's case through the system on the local stack, the API
-//! served by `cargo lambda watch` exactly as Lambda would run it, the photo processor fed from
-//! the uploads queue.
+//! The README's main job: one student's case through the system on the local stack, every
+//! function run as Lambda would run it (see the `e2e` crate).
 
-use e2e::{LocalApi, LocalProcessor, StackNames};
+use e2e::{Functions, StackNames};
 use time::OffsetDateTime;
 
 #[tokio::main]
 async fn main() -> Result<(), e2e::Error> {
     let store = store::Store::from_env().await?;
-    println!("starting the API under cargo lambda watch (the first run compiles it)…");
+    println!("starting the functions under cargo lambda watch (the first run compiles them)…");
     let stack = StackNames::from_env()?;
-    let api = LocalApi::start(&stack).await?;
-    println!("API at {}", api.function.base_url);
-    let photos = LocalProcessor::start(&store, &stack).await?;
-    let journey = e2e::walk(
-        &store,
-        &api,
-        &photos,
-        OffsetDateTime::now_utc(),
-        &mut |line| println!("{line}"),
-    )
+    let mut fns = Functions::start(&store, &stack).await?;
+    println!("API at {}", fns.api.function.base_url);
+    println!("review at {}", fns.api.review.base_url);
+    let journey = e2e::walk(&mut fns, OffsetDateTime::now_utc(), &mut |line| {
+        println!("{line}")
+    })
     .await?;
     let case = store.table.collection(journey.collection).await?;
     println!(

@@ -58,11 +58,13 @@ pub async fn get(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     Reply::ok(view(app, &case).await?)
 }
 
-/// `GET /v1/collections/{id}/events`: the audit trail, for operators.
+/// `GET /v1/collections/{id}/events`: the audit trail, for operators, with the WeChat notices
+/// sent about it (each names the event version it was about).
 pub async fn events(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let case = visible_case(app, ctx).await?;
-    let events = app.store.table.events(case.id).await?;
-    Reply::ok(serde_json::json!({ "events": events }))
+    let table = &app.store.table;
+    let (events, notices) = tokio::try_join!(table.events(case.id), table.notices(case.id))?;
+    Reply::ok(serde_json::json!({ "events": events, "notices": notices }))
 }
 
 #[derive(Serialize)]
