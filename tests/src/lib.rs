@@ -9,37 +9,58 @@ mod local_api;
 mod local_notifier;
 mod local_processor;
 mod local_publisher;
+pub mod seed;
+mod steps;
 
 pub use local_api::LocalApi;
 pub use local_notifier::LocalNotifier;
 pub use local_processor::LocalProcessor;
 pub use local_publisher::LocalPublisher;
 pub use localstack::StackNames;
+use localstack::gateway::LocalHttpApi;
 
-use domain::{AttemptId, CollectionId, IdNumber};
+use domain::{CollectionId, IdNumber};
 use serde_json::{Value, json};
 use store::Store;
 use time::OffsetDateTime;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// Every function of the service, running locally on one stack.
+/// Every function of the service, running locally on one stack, and the HTTP API in front of
+/// the HTTP ones (where the console is).
 pub struct Functions {
     pub api: LocalApi,
     pub photos: LocalProcessor,
     pub notifier: LocalNotifier,
     pub publisher: LocalPublisher,
+    pub http_api: LocalHttpApi,
 }
 
 impl Functions {
-    /// Starts them all (the first start compiles the binaries `cargo lambda watch` serves).
+    /// Starts them all (the first start compiles the binaries `cargo lambda watch` serves),
+    /// with the console's files copied to its bucket as a deployment does.
     pub async fn start(store: &Store, stack: &StackNames) -> Result<Self, Error> {
+        let api = LocalApi::start(stack).await?;
+        let http_api = LocalHttpApi::start(&[
+            ("ApiFunction", &api.function.base_url),
+            ("PaymentWebhookFunction", &api.webhook.base_url),
+            ("ReviewFunction", &api.review.base_url),
+        ])
+        .await?;
+        let sdk = localstack::sdk_config(&stack.endpoint).await;
+        localstack::upload_console(&sdk, &stack.console_bucket).await?;
         Ok(Self {
-            api: LocalApi::start(stack).await?,
+            api,
             photos: LocalProcessor::start(store, stack).await?,
             notifier: LocalNotifier::start(stack).await?,
             publisher: LocalPublisher::start(stack).await?,
+            http_api,
         })
+    }
+
+    /// The console's address on the local HTTP API.
+    pub fn console_url(&self) -> String {
+        format!("{}/console", self.http_api.base_url)
     }
 }
 
@@ -78,10 +99,6 @@ fn roster_csv() -> Result<(String, Vec<(String, String)>), Error> {
     Ok((csv, people))
 }
 
-/// The student's phone photo and ID-card portrait: a real photo of the engine's test set
-/// (CC BY 4.0, see shared/photo/tests/fixtures/ATTRIBUTION.md).
-const PHOTO: &[u8] = include_bytes!("../../shared/photo/tests/fixtures/pass_frontal_woman_02.jpg");
-
 /// Walks one student from roster to `Published`, reporting each step to `say`.
 pub async fn walk(
     fns: &mut Functions,
@@ -89,31 +106,10 @@ pub async fn walk(
     say: &mut dyn FnMut(String),
 ) -> Result<Journey, Error> {
     let (api, photos) = (&fns.api, &fns.photos);
-    let ops = api.operator_token();
 
     // A session code of its own per run, so the demo can run again on a running stack.
     let code = format!("{:08}", now.unix_timestamp() % 100_000_000);
-    let rfc3339 = |t: OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    };
-    let task = api
-        .send(
-            "POST",
-            "/v1/tasks",
-            Some(&ops),
-            Body::Json(json!({
-                "session_code": code,
-                "school": "华南理工大学",
-                "education_level": "bachelor",
-                "graduation_year": 2026,
-                "fee_fen": 3000,
-                "opens_at": rfc3339(now - time::Duration::days(1)),
-                "closes_at": rfc3339(now + time::Duration::days(60)),
-            })),
-        )
-        .await?
-        .expect(201)?;
+    let task = api.create_task("华南理工大学", &code, now).await?;
     let task_id = text(&task["id"])?;
     say(format!(
         "operator  POST /v1/tasks → task {task_id} for {} (session code {code}, fee ¥{:.2})",
@@ -122,14 +118,10 @@ pub async fn walk(
     ));
 
     let (csv, people) = roster_csv()?;
-    let roster_path = format!("/v1/tasks/{task_id}/roster");
     for _ in 0..2 {
-        let imported = api
-            .send("PUT", &roster_path, Some(&ops), Body::Csv(csv.clone()))
-            .await?
-            .expect(200)?;
+        let imported = api.import_roster(task_id, &csv).await?;
         say(format!(
-            "operator  PUT {roster_path} → {} rows imported",
+            "operator  PUT /v1/tasks/{task_id}/roster → {} rows imported",
             imported["imported"]
         ));
     }
@@ -142,26 +134,12 @@ pub async fn walk(
         "student   POST /v1/auth/wechat → session for {openid} (2 h)"
     ));
 
-    api.identity.register(name, id_number);
-    let identity = api
-        .send(
-            "POST",
-            "/v1/identity",
-            Some(&token),
-            Body::Json(json!({
-                "name": name,
-                "id_number": id_number,
-                "portrait": {"content_type": "image/jpeg", "content_length": PHOTO.len()},
-            })),
-        )
-        .await?
-        .expect(200)?;
+    let (identity, status) = api.verify_identity(&token, name, id_number).await?;
     say(format!(
         "student   POST /v1/identity → verified as {} {} (stored sealed; shown masked)",
         text(&identity["name"])?,
         text(&identity["id_number"])?
     ));
-    let status = put(&identity["upload"], PHOTO).await?;
     say(format!(
         "student   PUT ID-card portrait to the presigned URL → HTTP {status}"
     ));
@@ -175,17 +153,7 @@ pub async fn walk(
         text(&me["portrait"])?
     ));
 
-    let link_by_roster = || async {
-        api.send(
-            "POST",
-            "/v1/links/roster",
-            Some(&token),
-            Body::Json(json!({})),
-        )
-        .await?
-        .expect(200)
-    };
-    let linked = link_by_roster().await?;
+    let linked = api.link_by_roster(&token).await?;
     let case_json = &linked["collections"][0]["collection"];
     let case_id: CollectionId = text(&case_json["id"])?.parse()?;
     say(format!(
@@ -195,53 +163,27 @@ pub async fn walk(
         text(&case_json["enrollment"]["major"])?,
         text(&case_json["next_step"])?
     ));
-    let again = link_by_roster().await?;
+    let again = api.link_by_roster(&token).await?;
     say(format!(
         "student   POST /v1/links/roster again → same case: {}",
         again["collections"][0]["collection"]["id"] == case_json["id"]
     ));
 
-    let payment_path = format!("/v1/collections/{case_id}/payment");
-    let checkout = api
-        .send("POST", &payment_path, Some(&token), Body::Json(json!({})))
-        .await?
-        .expect(200)?;
-    let order_no = text(&checkout["order_no"])?;
+    let (checkout, status) = api.pay_case(&token, case_id).await?;
     say(format!(
-        "student   POST {payment_path} → order {order_no}, {} fen, wx.requestPayment signed ({})",
+        "student   POST /v1/collections/{case_id}/payment → order {}, {} fen, wx.requestPayment signed ({})",
+        text(&checkout["order_no"])?,
         checkout["amount_fen"],
         text(&checkout["payment"]["signType"])?
     ));
-    let notification = api
-        .pay
-        .pay(order_no)
-        .ok_or("the local WeChat Pay does not know the order")?;
-    let status = api.notify(&notification).await?;
-    if status != 204 {
-        return Err(format!("the payment webhook answered {status}, not 204").into());
-    }
     say(format!(
         "wechatpay the student pays; TRANSACTION.SUCCESS → payment-webhook → {status}; the case is {}",
         text(&api.case(&token, case_id).await?["status"])?
     ));
 
-    let attempts_path = format!("/v1/collections/{case_id}/attempts");
-    let started = api
-        .send(
-            "POST",
-            &attempts_path,
-            Some(&token),
-            Body::Json(json!({
-                "content_type": "image/jpeg",
-                "content_length": PHOTO.len(),
-            })),
-        )
-        .await?
-        .expect(201)?;
-    let attempt: AttemptId = text(&started["attempt_id"])?.parse()?;
-    let status = put(&started["upload"], PHOTO).await?;
+    let (attempt, status) = api.upload_photo(&token, case_id).await?;
     say(format!(
-        "student   POST {attempts_path} → attempt {attempt}; PUT photo to S3 → HTTP {status}"
+        "student   POST /v1/collections/{case_id}/attempts → attempt {attempt}; PUT photo to S3 → HTTP {status}"
     ));
 
     photos.process(1).await?;
@@ -256,15 +198,7 @@ pub async fn walk(
         store::objects::standardised_photo_key(case_id, attempt),
     ));
 
-    let submitted = api
-        .send(
-            "POST",
-            &format!("/v1/collections/{case_id}/submit"),
-            Some(&token),
-            Body::Json(json!({ "attempt_id": attempt.to_string() })),
-        )
-        .await?
-        .expect(200)?;
+    let submitted = api.submit(&token, case_id, attempt).await?;
     say(format!(
         "student   POST /v1/collections/{case_id}/submit → {}, next step: {}",
         text(&submitted["status"])?,

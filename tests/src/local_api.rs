@@ -53,6 +53,7 @@ impl LocalApi {
         );
         let mut review_env = stack.function_env();
         review_env.push(("SESSION_SECRET".into(), secret.clone()));
+        review_env.push(("CONSOLE_BUCKET".into(), stack.console_bucket.clone()));
         let review = WatchedFunction::start("review", "review", &review_env).await?;
         env.extend(pay.vars(&notify_url));
         let function = WatchedFunction::start("api", "api", &env).await?;

@@ -162,6 +162,27 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
     assert_eq!(row.student_number, "2022110101");
     assert!(row.masked_id.contains('*') && !row.masked_id.contains("20040517"));
     assert_eq!(photos, [(row.photo_file.clone(), stored)]);
+    // One origin in front of the HTTP functions, routed as the template routes: the console's
+    // page from its bucket through the review function, the API's and the review's routes.
+    let http = localstack::http_client();
+    let page = http.get(fns.console_url()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains(r#"src="app.js""#));
+    let base = &fns.http_api.base_url;
+    let reasons = http
+        .get(format!("{base}/v1/review/reasons"))
+        .bearer_auth(api.reviewer_token("reviewer-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reasons.status(), 200);
+    let trail = http
+        .get(format!("{base}/v1/collections/{}/events", case.id))
+        .bearer_auth(api.operator_token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(trail.status(), 200);
     // What the demo prints never carries a full ID number or an unmasked name.
     let printed = lines.join("\n");
     assert!(!printed.contains("张三"), "{printed}");

@@ -6,11 +6,12 @@ use std::time::Duration as StdDuration;
 
 use chsi::{Archive, ChsiGateway, HttpGateway, ManifestRow, S3Outbox};
 use domain::{
-    Actor, AttemptId, BatchStatus, CheckOutcome, Collection, CollectionStatus, CollectionTask,
-    Command, EducationLevel, Enrollment, IdNumber, NewTask, Payment, PhotoProfile, PublishBatch,
-    RosterRow, SessionCode,
+    Actor, AttemptId, BatchStatus, Collection, CollectionStatus, CollectionTask, Command,
+    EducationLevel, Enrollment, IdNumber, NewTask, PhotoProfile, PublishBatch, RosterRow,
+    SessionCode,
 };
 use localstack::TestEnv;
+use localstack::fixtures::{Submission, paid_to_submitted};
 use localstack::peers::ChsiPeer;
 use publisher::{Publisher, RunSummary};
 use store::Store;
@@ -99,55 +100,18 @@ async fn approved_case(
     store.table.open_collection(&case, &created).await.unwrap();
 
     let attempt = AttemptId::new();
-    let student = Actor::Student(openid);
-    let system = Actor::System("photo-processor".into());
-    let steps = [
-        (
-            Command::ConfirmPayment {
-                payment: Payment {
-                    order_no: format!("GP{seq}"),
-                    amount_fen: 3000,
-                    transaction_id: format!("tx-{seq}"),
-                    paid_at: now(),
-                },
-            },
-            Actor::PaymentProvider,
-        ),
-        (
-            Command::StartAttempt {
-                attempt_id: attempt,
-            },
-            student.clone(),
-        ),
-        (
-            Command::BeginProcessing {
-                attempt_id: attempt,
-            },
-            system.clone(),
-        ),
-        (
-            Command::RecordCheck {
-                attempt_id: attempt,
-                outcome: CheckOutcome::Passed {
-                    review_flags: vec![],
-                },
-            },
-            system,
-        ),
-        (
-            Command::Submit {
-                attempt_id: attempt,
-                face_match: None,
-            },
-            student,
-        ),
-        (
-            Command::Approve {
-                reviewer: "r1".into(),
-            },
-            Actor::Reviewer("r1".into()),
-        ),
-    ];
+    let submission = Submission {
+        attempt,
+        review_flags: Vec::new(),
+        face_match: None,
+    };
+    let mut steps = paid_to_submitted(&openid, submission, now());
+    steps.push((
+        Command::Approve {
+            reviewer: "r1".into(),
+        },
+        Actor::Reviewer("r1".into()),
+    ));
     for (command, actor) in steps {
         store
             .table

@@ -2,15 +2,20 @@
 //! reviewer access and permissions stay apart from the students' API. Reviewers take cases
 //! from a task's queue under a lease, see the three photos, the check report and the face
 //! match, and approve or reject; operators see the queue's age and the decisions per reviewer.
+//! It also serves the console, the web page reviewers and operators work in.
 
 mod case;
+pub mod console;
 mod decide;
 mod errors;
 mod queue;
 mod report;
 
+use lambda_http::{Body, Request, Response};
 use store::Store;
 use web::{ApiResult, Ctx, Reply, Role, Route, Tokens};
+
+use crate::console::Console;
 
 /// What a route does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +52,8 @@ web::routes! { Action {
 pub struct App {
     pub store: Store,
     pub tokens: Tokens,
+    /// `None` where no console bucket is configured: `/console` then answers 404.
+    pub console: Option<Console>,
 }
 
 impl App {
@@ -56,7 +63,30 @@ impl App {
         let config = store::Config::load(&sdk).await?;
         let store = Store::with_sdk_config(&sdk, config);
         let tokens = Tokens::new(store::secret(&sdk, "SESSION_SECRET").await?.as_bytes())?;
-        Ok(Self { store, tokens })
+        // Off AWS (the local stack) presigned photo links point at the local endpoint.
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+        let console = std::env::var("CONSOLE_BUCKET").ok().map(|bucket| {
+            Console::new(store.objects.client().clone(), bucket, endpoint.as_deref())
+        });
+        Ok(Self {
+            store,
+            tokens,
+            console,
+        })
+    }
+
+    /// One request: a console file under `/console`, else a review route.
+    pub async fn respond(&self, request: Request) -> Response<Body> {
+        let path = request.uri().path();
+        match &self.console {
+            Some(console)
+                if request.method() == lambda_http::http::Method::GET
+                    && console::is_console_path(path) =>
+            {
+                console.serve(path).await
+            }
+            _ => web::handle(self, request).await,
+        }
     }
 }
 

@@ -8,7 +8,7 @@ async fn main() -> Result<(), Error> {
     let app = Arc::new(review::App::from_env().await?);
     lambda_http::run(service_fn(move |request: Request| {
         let app = Arc::clone(&app);
-        async move { Ok::<_, Error>(web::handle(app.as_ref(), request).await) }
+        async move { Ok::<_, Error>(app.respond(request).await) }
     }))
     .await
 }

@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
-use domain::{Collection, CollectionId, CollectionStatus, CollectionTask, TaskId};
+use domain::{CollectionId, CollectionStatus, CollectionTask, TaskId};
 use serde::Serialize;
-use store::{LEASE_TTL, Lease, LeaseError};
+use store::{LEASE_TTL, Lease, LeaseError, QueueEntry};
 use time::OffsetDateTime;
 use web::{ApiError, ApiResult, Ctx, Reply};
 
@@ -70,44 +70,66 @@ impl LeaseView {
 
 /// A task's waiting cases with the live leases on them.
 struct Waiting {
-    cases: Vec<Collection>,
+    cases: Vec<QueueEntry>,
     leases: HashMap<CollectionId, Lease>,
 }
 
 async fn waiting(app: &App, task: TaskId, limit: usize, now: OffsetDateTime) -> ApiResult<Waiting> {
     let table = &app.store.table;
-    let (cases, leases) =
-        futures_util::future::try_join(table.review_queue(task, limit), table.leases_of_task(task))
-            .await?;
-    let leases = leases
-        .into_iter()
-        .filter(|l| l.is_live(now))
-        .map(|l| (l.collection_id, l))
-        .collect();
+    let (cases, leases) = futures_util::future::try_join(
+        table.review_queue_entries(task, limit),
+        live_leases(app, task, now),
+    )
+    .await?;
     Ok(Waiting { cases, leases })
 }
 
-fn summary(task: &CollectionTask, waiting: &Waiting, now: OffsetDateTime) -> QueueSummary {
-    let oldest = waiting.cases.first().and_then(|c| c.submitted_at);
+async fn live_leases(
+    app: &App,
+    task: TaskId,
+    now: OffsetDateTime,
+) -> Result<HashMap<CollectionId, Lease>, store::StoreError> {
+    Ok(app
+        .store
+        .table
+        .leases_of_task(task)
+        .await?
+        .into_iter()
+        .filter(|l| l.is_live(now))
+        .map(|l| (l.collection_id, l))
+        .collect())
+}
+
+/// One task's queue at a glance, from the submission times alone (a queue of thousands
+/// stays cheap) and the live leases.
+async fn summary(app: &App, task: &CollectionTask, now: OffsetDateTime) -> ApiResult<QueueSummary> {
+    let (times, leases) = futures_util::future::try_join(
+        app.store.table.review_queue_times(task.id),
+        live_leases(app, task.id, now),
+    )
+    .await?;
+    Ok(summary_of(task, &times, &leases, now))
+}
+
+fn summary_of(
+    task: &CollectionTask,
+    times: &[OffsetDateTime],
+    leases: &HashMap<CollectionId, Lease>,
+    now: OffsetDateTime,
+) -> QueueSummary {
+    let oldest = times.first().copied();
     QueueSummary {
         task_id: task.id.to_string(),
         school: task.school.clone(),
         session_code: task.session_code.as_str().to_owned(),
-        waiting: waiting.cases.len(),
-        leased: waiting
-            .cases
-            .iter()
-            .filter(|c| waiting.leases.contains_key(&c.id))
-            .count(),
+        waiting: times.len(),
+        // Leases live only on waiting cases: a decision deletes its lease.
+        leased: leases.len().min(times.len()),
         oldest_submitted_at: oldest,
         oldest_age_hours: oldest.map(|at| hours_between(at, now)),
-        overdue: waiting
-            .cases
+        overdue: times
             .iter()
-            .filter(|c| {
-                c.submitted_at
-                    .is_some_and(|at| hours_between(at, now) > PROMISE_HOURS)
-            })
+            .filter(|&&at| hours_between(at, now) > PROMISE_HOURS)
             .count(),
     }
 }
@@ -115,12 +137,7 @@ fn summary(task: &CollectionTask, waiting: &Waiting, now: OffsetDateTime) -> Que
 /// Every task's queue, for the reviewers' start page and the operators' report.
 pub async fn all_queues(app: &App, now: OffsetDateTime) -> ApiResult<Vec<QueueSummary>> {
     let tasks = app.store.table.tasks().await?;
-    let mut summaries = Vec::with_capacity(tasks.len());
-    for task in &tasks {
-        let waiting = waiting(app, task.id, MAX_LISTED as usize, now).await?;
-        summaries.push(summary(task, &waiting, now));
-    }
-    Ok(summaries)
+    futures_util::future::try_join_all(tasks.iter().map(|task| summary(app, task, now))).await
 }
 
 /// `GET /v1/review/queues`.
@@ -143,27 +160,42 @@ pub(crate) fn case_id(ctx: &Ctx<'_>) -> ApiResult<CollectionId> {
         .map_err(|_| ApiError::not_found("案件", "Case"))
 }
 
-/// `GET /v1/review/tasks/{task_id}/queue?limit=`: the waiting cases, oldest first.
+/// `GET /v1/review/tasks/{task_id}/queue?limit=&summary=`: the waiting cases, oldest first.
 pub async fn task_queue(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let task = app.store.table.task(task_id(ctx)?).await?;
     let limit = ctx.query_number("limit", 1..=MAX_LISTED, 500)?;
     let caller = &ctx.principal()?.subject;
-    let waiting = waiting(app, task.id, limit as usize, ctx.now).await?;
+    // The summary counts the whole queue; a client showing the oldest cases first may leave it
+    // for a second call (`summary=false`).
+    let with_summary = ctx.query_flag("summary", true)?;
+    let times = async {
+        match with_summary {
+            true => Ok(Some(app.store.table.review_queue_times(task.id).await?)),
+            false => Ok(None),
+        }
+    };
+    let (waiting, times) =
+        futures_util::future::try_join(waiting(app, task.id, limit as usize, ctx.now), times)
+            .await?;
+    let summary = times.map(|times| summary_of(&task, &times, &waiting.leases, ctx.now));
     let items: Vec<QueueItem> = waiting
         .cases
         .iter()
         .map(|c| QueueItem {
-            collection_id: c.id.to_string(),
+            collection_id: c.collection_id.to_string(),
             student_number: c.student_number.clone(),
             submitted_at: c.submitted_at,
             age_hours: c.submitted_at.map_or(0.0, |at| hours_between(at, ctx.now)),
-            review_flags: case::submitted(c).map_or(0, |a| a.review_flags.len()),
+            review_flags: c.review_flags,
             face_verdict: c.face_match.as_ref().map(case::verdict_name),
-            lease: waiting.leases.get(&c.id).map(|l| LeaseView::of(l, caller)),
+            lease: waiting
+                .leases
+                .get(&c.collection_id)
+                .map(|l| LeaseView::of(l, caller)),
         })
         .collect();
     Reply::ok(serde_json::json!({
-        "summary": summary(&task, &waiting, ctx.now),
+        "summary": summary,
         "items": items,
     }))
 }
@@ -174,37 +206,37 @@ pub async fn next(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let task = task_id(ctx)?;
     let reviewer = &ctx.principal()?.subject;
     let waiting = waiting(app, task, NEXT_DEPTH, ctx.now).await?;
-    let (mine, others): (Vec<&Collection>, Vec<&Collection>) = waiting
+    let (mine, others): (Vec<&QueueEntry>, Vec<&QueueEntry>) = waiting
         .cases
         .iter()
         .filter(|c| {
             waiting
                 .leases
-                .get(&c.id)
+                .get(&c.collection_id)
                 .is_none_or(|l| &l.reviewer == reviewer)
         })
-        .partition(|c| waiting.leases.contains_key(&c.id));
+        .partition(|c| waiting.leases.contains_key(&c.collection_id));
+    let table = &app.store.table;
     for candidate in mine.into_iter().chain(others) {
-        match take(app, candidate, reviewer, ctx.now).await {
-            Ok(lease) => return case::reply(app, candidate, Some(&lease), reviewer).await,
+        let id = candidate.collection_id;
+        match table
+            .take_lease(id, task, reviewer, ctx.now, LEASE_TTL)
+            .await
+        {
+            Ok(lease) => {
+                let case = table.collection(id).await?;
+                // The index lags the table: a case decided a moment ago may still be listed.
+                if case.status == CollectionStatus::InReview {
+                    return case::reply(app, &case, Some(&lease), reviewer).await;
+                }
+                table.release_lease(id, reviewer).await?;
+            }
             // Someone was quicker: try the next one.
             Err(LeaseError::Held { .. }) => continue,
             Err(LeaseError::Store(e)) => return Err(e.into()),
         }
     }
     Err(errors::queue_empty())
-}
-
-async fn take(
-    app: &App,
-    case: &Collection,
-    reviewer: &str,
-    now: OffsetDateTime,
-) -> Result<Lease, LeaseError> {
-    app.store
-        .table
-        .take_lease(case.id, case.task_id, reviewer, now, LEASE_TTL)
-        .await
 }
 
 /// `POST /v1/review/cases/{id}/claim`: claims one case, or renews the caller's claim on it.
@@ -214,7 +246,12 @@ pub async fn claim(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     if case.status != CollectionStatus::InReview {
         return Err(errors::not_in_review());
     }
-    match take(app, &case, reviewer, ctx.now).await {
+    let taken = app
+        .store
+        .table
+        .take_lease(case.id, case.task_id, reviewer, ctx.now, LEASE_TTL)
+        .await;
+    match taken {
         Ok(lease) => case::reply(app, &case, Some(&lease), reviewer).await,
         Err(LeaseError::Held { until }) => Err(errors::lease_held(until)),
         Err(LeaseError::Store(e)) => Err(e.into()),

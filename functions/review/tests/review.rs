@@ -3,14 +3,16 @@
 //! the way the API and the photo processor bring them.
 
 use domain::{
-    Actor, AttemptId, CheckOutcome, Collection, CollectionStatus, CollectionTask, Command,
-    EducationLevel, Enrollment, FaceGap, FaceMatch, IdNumber, NewTask, Payment, PhotoProfile,
-    Portrait, PortraitId, PortraitStatus, ReasonCode, SessionCode, Student,
+    Actor, AttemptId, Collection, CollectionStatus, CollectionTask, Command, EducationLevel,
+    Enrollment, FaceGap, FaceMatch, IdNumber, NewTask, PhotoProfile, Portrait, PortraitId,
+    PortraitStatus, ReasonCode, SessionCode, Student,
 };
 use lambda_http::Body;
 use lambda_http::http::{Method, Request};
 use localstack::TestEnv;
+use localstack::fixtures::{Submission, paid_to_submitted};
 use review::App;
+use review::console::Console;
 use serde_json::{Value, json};
 use store::objects::{report_key, standardised_photo_key};
 use store::{FaceOf, LEASE_TTL, UploadKey};
@@ -90,9 +92,15 @@ impl Harness {
         })
         .unwrap();
         env.store.table.create_task(&task).await.unwrap();
+        let console = Console::new(
+            env.store.objects.client().clone(),
+            env.stack.names.console_bucket.clone(),
+            Some(localstack::Moto::shared().endpoint()),
+        );
         let app = App {
             store: env.store.clone(),
             tokens: tokens.clone(),
+            console: Some(console),
         };
         Self {
             env,
@@ -128,6 +136,11 @@ impl Harness {
 
     /// A paid case of student number `n`, with a passed attempt submitted for review.
     async fn submitted(&self, n: u32, face: Face) -> Collection {
+        self.submitted_at(n, face, now()).await
+    }
+
+    /// A case brought to review with every step at `at`.
+    async fn submitted_at(&self, n: u32, face: Face, at: OffsetDateTime) -> Collection {
         let table = &self.env.store.table;
         let number = format!("20221101{n:02}");
         let openid = format!("o-student-{n}-{}", self.task.id);
@@ -172,52 +185,10 @@ impl Harness {
             number,
             openid.clone(),
             Actor::Student(openid.clone()),
-            now(),
+            at,
         );
         table.open_collection(&case, &created).await.unwrap();
         let attempt = AttemptId::new();
-        let student = Actor::Student(openid.clone());
-        let processor = Actor::System("photo-processor".into());
-        let steps = [
-            (
-                Command::ConfirmPayment {
-                    payment: Payment {
-                        order_no: format!("GP{}", ulid::Ulid::new()),
-                        amount_fen: 3000,
-                        transaction_id: "4200000000".into(),
-                        paid_at: now(),
-                    },
-                },
-                Actor::PaymentProvider,
-            ),
-            (
-                Command::StartAttempt {
-                    attempt_id: attempt,
-                },
-                student.clone(),
-            ),
-            (
-                Command::BeginProcessing {
-                    attempt_id: attempt,
-                },
-                processor.clone(),
-            ),
-            (
-                Command::RecordCheck {
-                    attempt_id: attempt,
-                    outcome: CheckOutcome::Passed {
-                        review_flags: vec![ReasonCode::UnevenLighting],
-                    },
-                },
-                processor,
-            ),
-        ];
-        for (command, actor) in steps {
-            table
-                .transition(case.id, command, actor, now())
-                .await
-                .unwrap();
-        }
         let mut submitted_face = descriptor.clone();
         if matches!(face, Face::Different) {
             submitted_face[0] += 0.8;
@@ -249,20 +220,16 @@ impl Harness {
             )
             .await
             .unwrap();
-        let face_match = table.face_match(&openid, attempt).await.unwrap();
-        table
-            .transition(
-                case.id,
-                Command::Submit {
-                    attempt_id: attempt,
-                    face_match: Some(face_match),
-                },
-                student,
-                now(),
-            )
-            .await
-            .unwrap()
-            .next
+        let submission = Submission {
+            attempt,
+            review_flags: vec![ReasonCode::UnevenLighting],
+            face_match: Some(table.face_match(&openid, attempt).await.unwrap()),
+        };
+        let mut last = None;
+        for (command, actor) in paid_to_submitted(&openid, submission, at) {
+            last = Some(table.transition(case.id, command, actor, at).await.unwrap());
+        }
+        last.expect("five transitions").next
     }
 
     async fn upload(&self, key: &str, bytes: &[u8]) {
@@ -277,6 +244,20 @@ impl Harness {
             .send()
             .await
             .unwrap();
+    }
+
+    /// This task's entry in `GET /v1/review/queues`.
+    async fn queue_summary(&self, token: &str) -> Value {
+        let queues = self
+            .call(Method::GET, "/v1/review/queues", token, None)
+            .await;
+        queues.ok()["queues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["task_id"] == self.task.id.to_string())
+            .unwrap()
+            .clone()
     }
 
     async fn case(&self, id: domain::CollectionId) -> Collection {
@@ -621,14 +602,7 @@ async fn only_staff_reach_the_review_routes_and_only_reviewers_decide() {
     h.call(Method::POST, &claim, &ops, None)
         .await
         .refused(403, "forbidden");
-    let queues = h.call(Method::GET, "/v1/review/queues", &ops, None).await;
-    let mine = queues.ok()["queues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["task_id"] == h.task.id.to_string())
-        .unwrap()
-        .clone();
+    let mine = h.queue_summary(&ops).await;
     assert_eq!(
         (mine["waiting"].as_u64(), mine["overdue"].as_u64()),
         (Some(1), Some(0))
@@ -644,4 +618,103 @@ async fn only_staff_reach_the_review_routes_and_only_reviewers_decide() {
     h.call(Method::GET, "/v1/review/report?days=99", &ops, None)
         .await
         .refused(400, "bad_request");
+}
+
+#[tokio::test]
+async fn the_console_is_served_from_its_bucket_beside_the_routes() {
+    let h = Harness::new().await;
+    let page = b"<!doctype html><title>console</title>";
+    h.env
+        .store
+        .objects
+        .client()
+        .put_object()
+        .bucket(&h.env.stack.names.console_bucket)
+        .key("index.html")
+        .body(page.to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let get = |path: &str| {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .body(Body::Empty)
+            .unwrap();
+        h.app.respond(request)
+    };
+    let redirect = get("/console").await;
+    assert_eq!(redirect.status(), 302);
+    assert_eq!(redirect.headers()["location"], "/console/index.html");
+    let index = get("/console/index.html").await;
+    assert_eq!(index.status(), 200);
+    assert_eq!(index.headers()["content-type"], "text/html; charset=utf-8");
+    let policy = index.headers()["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains(&format!(
+        "img-src 'self' {}",
+        localstack::Moto::shared().endpoint()
+    )));
+    assert_eq!(index.body().as_ref(), page);
+    // Nothing but the console's own kinds of file, by their plain names.
+    for path in [
+        "/console/app.js",
+        "/console/../secret.html",
+        "/console/.env.js",
+        "/consoleindex.html",
+    ] {
+        assert_eq!(get(path).await.status(), 404, "{path}");
+    }
+    // The review routes answer as before, with their JSON errors.
+    let unauthenticated = get("/v1/review/queues").await;
+    assert_eq!(unauthenticated.status(), 401);
+}
+
+#[tokio::test]
+async fn queues_are_counted_not_listed_with_their_age_against_the_promise() {
+    let h = Harness::new().await;
+    let hours_ago = |h: i64| now() - Duration::hours(h);
+    let oldest = h.submitted_at(1, Face::Same, hours_ago(50)).await;
+    h.submitted_at(2, Face::Same, hours_ago(49)).await;
+    h.submitted_at(3, Face::Same, hours_ago(1)).await;
+    h.submitted(4, Face::Same).await;
+    let reviewer = h.token(Role::Reviewer, "reviewer-1");
+    let next = format!("/v1/review/tasks/{}/next", h.task.id);
+    let taken = h.call(Method::POST, &next, &reviewer, None).await;
+    assert_eq!(taken.ok()["collection_id"], oldest.id.to_string());
+
+    let mine = h.queue_summary(&reviewer).await;
+    assert_eq!(
+        (&mine["waiting"], &mine["leased"], &mine["overdue"]),
+        (&json!(4), &json!(1), &json!(2))
+    );
+    assert_eq!(mine["oldest_age_hours"], 50.0);
+    // A listing cut short still reports the whole queue.
+    let listing = format!("/v1/review/tasks/{}/queue?limit=2", h.task.id);
+    let listed = h.call(Method::GET, &listing, &reviewer, None).await;
+    let listed = listed.ok();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+    assert_eq!(listed["items"][0]["collection_id"], oldest.id.to_string());
+    assert_eq!(listed["items"][0]["lease"]["mine"], true);
+    // What the listing shows of each case, read from the index without the whole case.
+    assert_eq!(listed["items"][0]["review_flags"], 1);
+    assert_eq!(listed["items"][0]["face_verdict"], "same");
+    assert_eq!(listed["items"][1]["student_number"], "2022110102");
+    assert_eq!(listed["summary"]["waiting"], 4);
+    assert_eq!(listed["summary"]["overdue"], 2);
+    // The oldest cases alone, sooner; the counts come with a second call.
+    let first = format!("{listing}&summary=false");
+    let first = h.call(Method::GET, &first, &reviewer, None).await;
+    assert_eq!(first.ok()["summary"], Value::Null);
+    assert_eq!(
+        first.ok()["items"][0]["collection_id"],
+        oldest.id.to_string()
+    );
+    h.call(
+        Method::GET,
+        &format!("{listing}&summary=no"),
+        &reviewer,
+        None,
+    )
+    .await
+    .refused(400, "bad_request");
 }

@@ -2,6 +2,8 @@
 //! created on it. Tests call [`TestEnv::new`] for resources of their own (unique names) on one
 //! server per test run, so they can run in parallel without seeing each other's data.
 
+pub mod fixtures;
+pub mod gateway;
 pub mod peers;
 mod provision;
 pub mod streams;
@@ -111,6 +113,37 @@ pub fn http_client() -> reqwest::Client {
     wechat::http_client(std::time::Duration::from_secs(600))
 }
 
+/// Where the console's files are (`console/site`); deployment copies them to the console
+/// bucket, and so does [`upload_console`] for a local stack.
+pub fn console_dir() -> PathBuf {
+    workspace_root().join("console/site")
+}
+
+/// Copies the console's files to `bucket`, as `aws s3 sync console/site` does in a deployment.
+/// Returns how many were copied.
+pub async fn upload_console(sdk: &SdkConfig, bucket: &str) -> Result<usize, Error> {
+    let s3 = store::s3_client(sdk);
+    let mut copied = 0;
+    for entry in std::fs::read_dir(console_dir())? {
+        let path = entry?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !path.is_file() || name.starts_with('.') {
+            continue;
+        }
+        let bytes = tokio::fs::read(&path).await?;
+        s3.put_object()
+            .bucket(bucket)
+            .key(name)
+            .body(bytes.into())
+            .send()
+            .await?;
+        copied += 1;
+    }
+    Ok(copied)
+}
+
 /// `infra/template.yaml` as JSON, read with cfn-lint's own decoder (it knows `!Sub`, `!Ref`,
 /// …), so tests can hold the code to what the template declares.
 pub fn template() -> serde_json::Value {
@@ -181,6 +214,7 @@ impl TestEnv {
             uploads_bucket: names.uploads_bucket.clone(),
             photos_bucket: names.photos_bucket.clone(),
             outbox_bucket: names.outbox_bucket.clone(),
+            console_bucket: names.console_bucket.clone(),
             uploads_queue_url: self.stack.uploads_queue_url.clone(),
             table_stream_arn: self.stack.table_stream_arn.clone(),
             pii_key: self.pii_key.clone(),
@@ -223,6 +257,7 @@ pub struct StackNames {
     pub uploads_bucket: String,
     pub photos_bucket: String,
     pub outbox_bucket: String,
+    pub console_bucket: String,
     pub uploads_queue_url: String,
     pub table_stream_arn: String,
     /// The personal-data master key, base64.
@@ -239,6 +274,7 @@ impl StackNames {
             uploads_bucket: var("UPLOADS_BUCKET")?,
             photos_bucket: var("PHOTOS_BUCKET")?,
             outbox_bucket: var("OUTBOX_BUCKET")?,
+            console_bucket: var("CONSOLE_BUCKET")?,
             uploads_queue_url: var("UPLOADS_QUEUE_URL")?,
             table_stream_arn: var("TABLE_STREAM_ARN")?,
             pii_key: var("PII_KEY")?,

@@ -32,6 +32,7 @@ async fn main() -> Result<(), localstack::Error> {
         ("UPLOADS_BUCKET", &names.uploads_bucket),
         ("PHOTOS_BUCKET", &names.photos_bucket),
         ("OUTBOX_BUCKET", &names.outbox_bucket),
+        ("CONSOLE_BUCKET", &names.console_bucket),
         ("UPLOADS_QUEUE_URL", &stack.uploads_queue_url),
         ("TABLE_STREAM_ARN", &stack.table_stream_arn),
         ("DEAD_LETTER_QUEUE_URL", &stack.dead_letter_queue_url),

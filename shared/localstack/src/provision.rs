@@ -1,5 +1,5 @@
 //! Creates the resources of `infra/template.yaml` on a local stack: the table with both GSIs,
-//! TTL and its stream, the three buckets, the uploads queue with its dead-letter queue, and
+//! TTL and its stream, the four buckets (uploads, photos, outbox, console), the uploads queue with its dead-letter queue, and
 //! the uploads → queue notification. moto's CloudFormation drops the notification and the TTL,
 //! so they are made here directly; a test checks that the table matches the template.
 
@@ -24,6 +24,8 @@ pub struct Names {
     pub uploads_bucket: String,
     pub photos_bucket: String,
     pub outbox_bucket: String,
+    /// The reviewers' console's files (`console/site`), served by the review function.
+    pub console_bucket: String,
     pub uploads_queue: String,
     pub dead_letter_queue: String,
 }
@@ -36,6 +38,7 @@ impl Names {
             uploads_bucket: format!("{prefix}-uploads"),
             photos_bucket: format!("{prefix}-photos"),
             outbox_bucket: format!("{prefix}-outbox"),
+            console_bucket: format!("{prefix}-console"),
             uploads_queue: format!("{prefix}-uploads"),
             dead_letter_queue: format!("{prefix}-uploads-dlq"),
         }
@@ -58,6 +61,7 @@ pub async fn provision(sdk: &aws_config::SdkConfig, names: &Names) -> Result<Pro
         &names.uploads_bucket,
         &names.photos_bucket,
         &names.outbox_bucket,
+        &names.console_bucket,
     ] {
         s3.create_bucket().bucket(bucket).send().await?;
     }

@@ -2,7 +2,8 @@
 //! condition on its version together with the event of that version.
 
 use domain::{
-    Actor, Collection, CollectionId, Command, Event, TaskId, Transition, TransitionError,
+    Actor, AttemptId, Collection, CollectionId, Command, Event, FaceMatch, PhotoAttempt, TaskId,
+    Transition, TransitionError,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -49,7 +50,7 @@ pub enum Opened {
 }
 
 impl Table {
-    fn collection_item(&self, c: &Collection) -> Result<Item, StoreError> {
+    pub(crate) fn collection_item(&self, c: &Collection) -> Result<Item, StoreError> {
         let mut item = record(ENTITY, keys::collection(c.id), c)?;
         if let Some(queue) = keys::queue(c.task_id, c.status) {
             // Oldest first: submission time for review, then ULID as a tie-break.
@@ -65,7 +66,7 @@ impl Table {
         Ok(item)
     }
 
-    fn event_item(&self, e: &Event) -> Result<Item, StoreError> {
+    pub(crate) fn event_item(&self, e: &Event) -> Result<Item, StoreError> {
         record(EVENT, keys::event(e.collection_id, e.version), e)
     }
 
@@ -76,16 +77,8 @@ impl Table {
         collection: &Collection,
         created: &Event,
     ) -> Result<Opened, StoreError> {
-        let guard = record(
-            "case_of_enrollment",
-            keys::case_of_enrollment(collection.task_id, &collection.student_number),
-            &CaseOfEnrollment {
-                collection_id: collection.id,
-                owner: collection.owner.clone(),
-            },
-        )?;
         let items = vec![
-            self.put(guard, ABSENT, &[], &[])?,
+            self.put(case_of_enrollment_item(collection)?, ABSENT, &[], &[])?,
             self.put(self.collection_item(collection)?, ABSENT, &[], &[])?,
             self.put(self.event_item(created)?, ABSENT, &[], &[])?,
         ];
@@ -260,6 +253,58 @@ impl Table {
             .await
     }
 
+    /// When each case waiting in `task`'s review queue was submitted, oldest first, read from
+    /// the index's sort keys alone (a queue of thousands is counted without reading its cases).
+    pub async fn review_queue_times(
+        &self,
+        task: TaskId,
+    ) -> Result<Vec<OffsetDateTime>, StoreError> {
+        let keys = self
+            .sort_keys(Some(GSI1), (GSI1_PK, keys::review_queue(task)), GSI1_SK)
+            .await?;
+        // Sort keys are `<unix seconds>#<id>` (see `collection_item`).
+        keys.iter()
+            .map(|key| {
+                key.split_once('#')
+                    .and_then(|(seconds, _)| seconds.parse().ok())
+                    .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok())
+                    .ok_or_else(|| StoreError::Corrupt {
+                        entity: ENTITY,
+                        reason: format!("review queue key {key:?}"),
+                    })
+            })
+            .collect()
+    }
+
+    /// Up to `limit` entries of `task`'s review queue, oldest first: what a listing shows of
+    /// each case, read without the rest of it.
+    pub async fn review_queue_entries(
+        &self,
+        task: TaskId,
+        limit: usize,
+    ) -> Result<Vec<QueueEntry>, StoreError> {
+        let query = Query {
+            index: Some(GSI1),
+            partition: (GSI1_PK, keys::review_queue(task)),
+            sort_prefix: None,
+            limit: Some(limit),
+        };
+        let items = self
+            .query_attributes(query, &QueueEntry::ATTRIBUTES)
+            .await?;
+        items
+            .into_iter()
+            .map(|item| {
+                let listed: Listed =
+                    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt {
+                        entity: ENTITY,
+                        reason: e.to_string(),
+                    })?;
+                Ok(listed.into())
+            })
+            .collect()
+    }
+
     /// Approved cases of a task waiting to be published, oldest first.
     pub async fn publish_queue(
         &self,
@@ -290,4 +335,71 @@ impl Table {
             .map(|item| from_record(ENTITY, item))
             .collect()
     }
+}
+
+/// A case as a review queue lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueEntry {
+    pub collection_id: CollectionId,
+    pub student_number: String,
+    pub submitted_at: Option<OffsetDateTime>,
+    /// The engine's doubts about the submitted photo.
+    pub review_flags: usize,
+    pub face_match: Option<FaceMatch>,
+}
+
+impl QueueEntry {
+    /// The case's attributes a listing reads.
+    const ATTRIBUTES: [&str; 6] = [
+        "id",
+        "student_number",
+        "submitted_at",
+        "submitted_attempt",
+        "attempts",
+        "face_match",
+    ];
+}
+
+/// Those attributes as stored (the names and forms of [`Collection`]'s fields).
+#[derive(Deserialize)]
+struct Listed {
+    id: CollectionId,
+    student_number: String,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    submitted_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    submitted_attempt: Option<AttemptId>,
+    #[serde(default)]
+    attempts: Vec<PhotoAttempt>,
+    #[serde(default)]
+    face_match: Option<FaceMatch>,
+}
+
+impl From<Listed> for QueueEntry {
+    fn from(l: Listed) -> Self {
+        let review_flags = l
+            .attempts
+            .iter()
+            .find(|a| Some(a.id) == l.submitted_attempt)
+            .map_or(0, |a| a.review_flags.len());
+        Self {
+            collection_id: l.id,
+            student_number: l.student_number,
+            submitted_at: l.submitted_at,
+            review_flags,
+            face_match: l.face_match,
+        }
+    }
+}
+
+/// The guard that keeps one case per enrollment, pointing at `collection`.
+pub(crate) fn case_of_enrollment_item(collection: &Collection) -> Result<Item, StoreError> {
+    record(
+        "case_of_enrollment",
+        keys::case_of_enrollment(collection.task_id, &collection.student_number),
+        &CaseOfEnrollment {
+            collection_id: collection.id,
+            owner: collection.owner.clone(),
+        },
+    )
 }

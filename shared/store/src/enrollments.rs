@@ -131,6 +131,13 @@ impl Table {
                 }
             }
         }
+        self.write_items(items).await?;
+        Ok(rows.len())
+    }
+
+    /// Puts `items` unconditionally, in batches of 25 with a few in flight; an item may be
+    /// written even when the call fails (then some other may not be).
+    pub(crate) async fn write_items(&self, mut items: Vec<Item>) -> Result<(), StoreError> {
         let mut batches = Vec::with_capacity(items.len().div_ceil(BATCH));
         while !items.is_empty() {
             let rest = items.split_off(items.len().min(BATCH));
@@ -141,8 +148,7 @@ impl Table {
         futures_util::stream::iter(batches)
             .buffer_unordered(PARALLEL_BATCHES)
             .try_collect::<()>()
-            .await?;
-        Ok(rows.len())
+            .await
     }
 
     /// One BatchWriteItem, resending unprocessed items with back-off.

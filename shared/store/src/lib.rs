@@ -3,6 +3,8 @@
 
 mod along;
 mod batches;
+#[cfg(feature = "bulk")]
+mod bulk;
 mod collections;
 pub mod crypto;
 mod enrollments;
@@ -20,7 +22,7 @@ mod table;
 mod tasks;
 
 pub use along::Along;
-pub use collections::{Opened, UpdateError};
+pub use collections::{Opened, QueueEntry, UpdateError};
 pub use crypto::{CryptoError, PiiKeys};
 pub use error::StoreError;
 pub use expiring::Claim;

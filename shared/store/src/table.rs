@@ -73,6 +73,15 @@ impl Table {
     /// All items under one partition key (of the table or an index), optionally with a sort
     /// key prefix, in sort-key order; follows pages until `limit` items or the end.
     pub(crate) async fn query(&self, q: Query<'_>) -> Result<Vec<Item>, StoreError> {
+        self.query_attributes(q, &[]).await
+    }
+
+    /// [`Table::query`] reading only `attributes` of each item (all of them when empty).
+    pub(crate) async fn query_attributes(
+        &self,
+        q: Query<'_>,
+        attributes: &[&str],
+    ) -> Result<Vec<Item>, StoreError> {
         let (pk_name, pk_value) = q.partition;
         let mut condition = "#pk = :pk".to_owned();
         let mut request = self
@@ -90,6 +99,14 @@ impl Table {
                 .expression_attribute_names("#sk", sk_name)
                 .expression_attribute_values(":prefix", s(prefix));
         }
+        if !attributes.is_empty() {
+            let mut projection = Vec::with_capacity(attributes.len());
+            for (i, name) in attributes.iter().enumerate() {
+                projection.push(format!("#a{i}"));
+                request = request.expression_attribute_names(format!("#a{i}"), *name);
+            }
+            request = request.projection_expression(projection.join(", "));
+        }
         let request = request.key_condition_expression(condition);
         let mut items = Vec::new();
         let mut start = None;
@@ -105,6 +122,51 @@ impl Table {
             start = output.last_evaluated_key;
             if start.is_none() || q.limit.is_some_and(|l| items.len() >= l) {
                 return Ok(items);
+            }
+        }
+    }
+
+    /// The sort key values of `partition`'s items, in order, read without the rest of the
+    /// items: a listing of thousands costs little to transfer.
+    pub(crate) async fn sort_keys(
+        &self,
+        index: Option<&str>,
+        partition: (&str, String),
+        sort_key: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let (pk_name, pk_value) = partition;
+        let request = self
+            .ddb
+            .query()
+            .table_name(&self.name)
+            .set_index_name(index.map(str::to_owned))
+            .key_condition_expression("#pk = :pk")
+            .projection_expression("#sk")
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_names("#sk", sort_key)
+            .expression_attribute_values(":pk", s(pk_value));
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let output = request
+                .clone()
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamodb("Query", e))?;
+            keys.extend(
+                output
+                    .items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|mut item| match item.remove(sort_key) {
+                        Some(AttributeValue::S(value)) => Some(value),
+                        _ => None,
+                    }),
+            );
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(keys);
             }
         }
     }

@@ -84,6 +84,21 @@ impl Ctx<'_> {
     }
 }
 
+impl Ctx<'_> {
+    /// A `true`/`false` query parameter, or `default` when absent.
+    pub fn query_flag(&self, name: &'static str, default: bool) -> ApiResult<bool> {
+        match self.query_value(name) {
+            None => Ok(default),
+            Some("true") => Ok(true),
+            Some("false") => Ok(false),
+            Some(_) => Err(ApiError::bad_request(
+                format!("参数 {name} 应为 true 或 false"),
+                format!("{name} must be true or false"),
+            )),
+        }
+    }
+}
+
 /// Describes a JSON error without the value that caused it (which may be a name or an ID
 /// number): unknown and missing fields are named, other problems only located.
 fn json_error(e: serde_json::Error) -> ApiError {

@@ -1,0 +1,59 @@
+//! A local stack to try the console on, and the one its browser tests run against: every
+//! function under `cargo lambda watch`, the local HTTP API serving the console, and tasks
+//! seeded for each scenario. Prints one JSON line (addresses, staff tokens, tasks), then serves
+//! until its standard input closes.
+
+use e2e::Functions;
+use e2e::seed::{self, SeededTask};
+use localstack::TestEnv;
+use serde_json::json;
+use time::OffsetDateTime;
+use tokio::io::AsyncReadExt;
+
+/// Cases in the large queue (the console must stay quick with a day's work for a big school).
+const LARGE_QUEUE: u32 = 1000;
+
+#[tokio::main]
+async fn main() -> Result<(), e2e::Error> {
+    let env = TestEnv::new().await;
+    let fns = Functions::start(&env.store, &env.stack_names()).await?;
+    let now = OffsetDateTime::now_utc();
+    let mut tasks = serde_json::Map::new();
+    // One task per scenario, so that no test's claims or decisions meet another's.
+    for (scenario, school) in [
+        ("reject", "中山大学"),
+        ("contention", "暨南大学"),
+        ("keyboard", "华南师范大学"),
+        ("lost", "深圳大学"),
+    ] {
+        let task = seed::task_in_review(&fns, school, 1, now).await?;
+        tasks.insert(scenario.into(), serde_json::to_value(task)?);
+    }
+    let large = fns.api.create_task("广州大学", "20261000", now).await?;
+    let large_id = large["id"].as_str().ok_or("a task id")?.to_owned();
+    seed::large_queue(&env.store, large_id.parse()?, "广州大学", LARGE_QUEUE, now).await?;
+    let roster = fns.api.create_task("南方科技大学", "20262000", now).await?;
+    for (scenario, task) in [("large", large), ("roster", roster)] {
+        let seeded = SeededTask {
+            task_id: task["id"].as_str().ok_or("a task id")?.to_owned(),
+            school: task["school"].as_str().unwrap_or_default().to_owned(),
+            cases: Vec::new(),
+        };
+        tasks.insert(scenario.into(), serde_json::to_value(seeded)?);
+    }
+    let ready = json!({
+        "console": fns.console_url(),
+        "http_api": fns.http_api.base_url,
+        "tokens": {
+            "reviewer_1": fns.api.reviewer_token("reviewer-1"),
+            "reviewer_2": fns.api.reviewer_token("reviewer-2"),
+            "operator": fns.api.operator_token(),
+        },
+        "tasks": tasks,
+    });
+    println!("{ready}");
+    // Serve until whoever started us closes our input (or exits).
+    let mut sink = Vec::new();
+    tokio::io::stdin().read_to_end(&mut sink).await?;
+    Ok(())
+}
