@@ -24,11 +24,19 @@ export MOTO_ENDPOINT="http://127.0.0.1:$port"
 trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
 
 say "cargo test (moto at $MOTO_ENDPOINT)"
-[[ $# -gt 0 ]] || set -- --workspace
 log="$(mktemp)"
 status=0
-cargo test --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
-# One closing line for the whole run (cargo prints one per test binary).
-awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+if [[ $# -gt 0 ]]; then
+  cargo test --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
+else
+  cargo test --no-fail-fast --workspace 2>&1 | tee "$log" || status=$?
+  # The console in Chromium, on a stack of its own on the same moto (see console/README.md).
+  say "console tests in Chromium"
+  scripts/setup-console.sh
+  (cd console && node --test --test-concurrency=1 tests/) 2>&1 | tee -a "$log" || status=$?
+fi
+# One closing line for the whole run (cargo prints one per test binary, node one per run).
+awk '/^test result:/ { p += $4; f += $6 } /^# pass / { p += $3 } /^# fail / { f += $3 }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
 exit "$status"

@@ -1,0 +1,96 @@
+// Debian's Chromium driven by playwright-core (no browser download), and the local stack the
+// console is tested on: `cargo run -p e2e --bin console-stack`, or the one named by
+// CONSOLE_STACK (a file holding the JSON line such a stack printed) when one is running.
+
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The flags a sandboxed machine without internet needs (no background connections). */
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: FLAGS,
+    headless: true,
+  });
+}
+
+/** Starts the console's local stack; resolves to what it printed and a way to stop it. */
+export async function startStack() {
+  if (process.env.CONSOLE_STACK) {
+    return { ...JSON.parse(readFileSync(process.env.CONSOLE_STACK, 'utf8')), stop: () => {} };
+  }
+  const child = spawn('cargo', ['run', '--quiet', '-p', 'e2e', '--bin', 'console-stack'], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+    detached: true,
+  });
+  const lines = createInterface({ input: child.stdout });
+  const first = await new Promise((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`console-stack exited with ${code}`)));
+  });
+  const stop = () => {
+    child.stdin.end();
+    // The stack's functions run in process groups of their own and stop with it.
+    setTimeout(() => {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {}
+    }, 2000).unref();
+  };
+  return { ...JSON.parse(first), stop };
+}
+
+/** A call to the local HTTP API, as the mini program or a second reviewer would make it. */
+export async function api(stack, method, path, token, body) {
+  const response = await fetch(`${stack.http_api}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/**
+ * A new browser context: its own storage, a separate person. Waits are long: on the local
+ * stack each function serves one request at a time (as one Lambda instance does) over an
+ * emulated DynamoDB, and an operator's page asks for every task's progress at once.
+ */
+export async function newContext(browser) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+  context.setDefaultTimeout(120_000);
+  return context;
+}
+
+/** A new browser context signed in with `token`, at `hash` if given. */
+export async function signedIn(browser, stack, token, hash = '') {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => {
+    throw error;
+  });
+  await page.goto(stack.console);
+  await page.fill('#token', token);
+  await page.click('form.sign-in button[type=submit]');
+  await page.waitForSelector('#nav a');
+  if (hash) await page.goto(`${stack.console.replace(/\/console$/, '/console/index.html')}${hash}`);
+  return { context, page };
+}

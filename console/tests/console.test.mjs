@@ -1,0 +1,218 @@
+// The console in a real browser (Debian's Chromium) on the local stack: reviewers claim, look
+// and decide, by mouse and by keyboard; a second reviewer cannot take a held case; a lost claim
+// is explained; operators import rosters and read progress and audit trails.
+
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { api, launch, newContext, signedIn, startStack } from './browser.mjs';
+
+/** Screenshots, kept as the run's artifacts. */
+const ARTIFACTS = fileURLToPath(new URL('../../target/console-tests/', import.meta.url));
+
+let stack;
+let browser;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  stack = await startStack();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  stack?.stop();
+});
+
+const page = (s) => `${s.http_api}/console/index.html`;
+
+/** A made-up ID number with a valid check character (GB 11643). */
+function idNumber(body17) {
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...body17].reduce((acc, d, i) => acc + Number(d) * weights[i], 0);
+  return body17 + '10X98765432'[sum % 11];
+}
+
+test('a reviewer claims a case, sees the three photos and the report, and rejects it with two reasons the student then sees', async () => {
+  const task = stack.tasks.reject;
+  const { context, page: tab } = await signedIn(browser, stack, stack.tokens.reviewer_1);
+  // Chinese by default.
+  assert.equal(await tab.textContent('#nav a'), '审核队列');
+  const row = tab.locator(`tr[data-task="${task.task_id}"]`);
+  assert.match(await row.textContent(), /中山大学/);
+  await row.locator('a.primary').click();
+  await tab.waitForSelector('.desk');
+
+  // The three photos, loaded from their presigned links.
+  const sizes = await tab.$$eval('figure.photo img', (images) =>
+    Promise.all(images.map((i) => i.decode().then(() => [i.naturalWidth, i.naturalHeight]))),
+  );
+  assert.equal(sizes.length, 3);
+  assert.deepEqual(sizes[1], [480, 640], 'the standardised photo');
+  for (const [w, h] of sizes) assert.ok(w > 0 && h > 0);
+  // The check report, the face match and the lease countdown.
+  assert.ok((await tab.locator('.report tr.check').count()) > 10);
+  assert.equal(await tab.getAttribute('#face-verdict', 'class'), 'face same');
+  assert.match(await tab.textContent('#lease'), /锁定剩余 \d+:\d\d/);
+  await tab.screenshot({ path: `${ARTIFACTS}reviewer-view.png`, fullPage: true });
+
+  // Reject with two reasons, by mouse, with a note.
+  await tab.click('input[value="headwear"]');
+  await tab.click('input[value="uneven_lighting"]');
+  await tab.fill('#note', '请摘下帽子，在光线均匀处重拍');
+  await tab.click('button.reject');
+  await tab.waitForSelector('.empty');
+  assert.match(await tab.textContent('.done'), /已退回/);
+
+  const mine = task.cases[0];
+  const seen = await api(stack, 'GET', `/v1/collections/${mine.collection_id}`, mine.student_token);
+  assert.equal(seen.status, 200);
+  assert.equal(seen.body.review.verdict, 'rejected');
+  assert.deepEqual(seen.body.review.reasons.map((r) => r.code).sort(), ['headwear', 'uneven_lighting']);
+  assert.equal(seen.body.review.note, '请摘下帽子，在光线均匀处重拍');
+  assert.equal(seen.body.next_step, 'upload');
+  await context.close();
+});
+
+test('a second reviewer in another browser cannot claim the case the first one holds', async () => {
+  const task = stack.tasks.contention;
+  const first = await signedIn(browser, stack, stack.tokens.reviewer_1, `#/review/${task.task_id}`);
+  await first.page.waitForSelector('.desk');
+
+  const second = await signedIn(browser, stack, stack.tokens.reviewer_2, `#/queue/${task.task_id}`);
+  await second.page.waitForSelector('table.queue');
+  assert.match(await second.page.textContent('table.queue tbody'), /reviewer-1 审核中/);
+  await second.page.goto(`${page(stack)}#/review/${task.task_id}`);
+  await second.page.waitForSelector('.empty');
+  assert.match(await second.page.textContent('.empty'), /没有可审核的照片/);
+  const direct = await api(stack, 'POST', `/v1/review/cases/${task.cases[0].collection_id}/claim`, stack.tokens.reviewer_2);
+  assert.equal(direct.status, 409);
+  assert.equal(direct.body.code, 'lease_held');
+
+  // The first leaves without deciding: the case is free at once, and the second takes it.
+  await first.page.click('.decision button:not(.approve):not(.reject)');
+  await first.page.waitForSelector('table.queue');
+  await second.page.click('button.primary');
+  await second.page.waitForSelector('.desk');
+  assert.match(await second.page.textContent('.desk .head'), new RegExp(task.cases[0].student_number));
+  await first.context.close();
+  await second.context.close();
+});
+
+test('a reviewer signs in and approves using only the keyboard', async () => {
+  const task = stack.tasks.keyboard;
+  const context = await newContext(browser);
+  const tab = await context.newPage();
+  await tab.goto(stack.console);
+  await tab.waitForSelector('#token:focus');
+  await tab.keyboard.insertText(stack.tokens.reviewer_1);
+  await tab.keyboard.press('Enter');
+  await tab.waitForSelector('table.queues');
+  // Tab to the task's "start reviewing" link.
+  const target = `#/review/${task.task_id}`;
+  for (let i = 0; i < 60; i += 1) {
+    await tab.keyboard.press('Tab');
+    if ((await tab.evaluate(() => document.activeElement?.getAttribute('href'))) === target) break;
+  }
+  assert.equal(await tab.evaluate(() => document.activeElement?.getAttribute('href')), target);
+  await tab.keyboard.press('Enter');
+  await tab.waitForSelector('.desk');
+  // Reason keys toggle (and toggle back); A approves.
+  await tab.keyboard.press('1');
+  assert.equal(await tab.locator('.reasons input:checked').count(), 1);
+  await tab.keyboard.press('1');
+  assert.equal(await tab.locator('.reasons input:checked').count(), 0);
+  await tab.keyboard.press('a');
+  await tab.waitForSelector('.empty');
+  assert.match(await tab.textContent('.done'), /已通过/);
+  const seen = await api(stack, 'GET', `/v1/collections/${task.cases[0].collection_id}`, task.cases[0].student_token);
+  assert.equal(seen.body.status, 'approved');
+  await context.close();
+});
+
+test('a claim lost to someone else is explained in words and the next case offered', async () => {
+  const task = stack.tasks.lost;
+  const id = task.cases[0].collection_id;
+  const { context, page: tab } = await signedIn(browser, stack, stack.tokens.reviewer_1, `#/review/${task.task_id}`);
+  await tab.waitForSelector('.desk');
+  // Meanwhile the claim lapses and another reviewer decides the case.
+  assert.equal((await api(stack, 'DELETE', `/v1/review/cases/${id}/claim`, stack.tokens.reviewer_1)).status, 200);
+  assert.equal((await api(stack, 'POST', `/v1/review/cases/${id}/claim`, stack.tokens.reviewer_2)).status, 200);
+  assert.equal((await api(stack, 'POST', `/v1/review/cases/${id}/approve`, stack.tokens.reviewer_2, {})).status, 200);
+
+  await tab.keyboard.press('r'); // no reason chosen: told so, nothing sent
+  assert.match(await tab.textContent('.desk .problem'), /至少选择一个/);
+  await tab.keyboard.press('2');
+  await tab.keyboard.press('r');
+  const problem = await tab.waitForSelector('p.problem[role=alert]');
+  // Told in words: the case was decided by someone else (or, had it not been, the claim lost).
+  assert.match(await problem.textContent(), /不在审核中（可能已被他人处理）|锁定已过期或已由他人处理/);
+  assert.doesNotMatch(await tab.textContent('main'), /[{}]|lease_lost/, 'no raw JSON or codes');
+  assert.match(await tab.textContent('main button.primary'), /审核下一张/);
+  await context.close();
+});
+
+test('an operator imports a roster with a bad row and sees the error on that line', async () => {
+  const task = stack.tasks.roster;
+  const { context, page: tab } = await signedIn(browser, stack, stack.tokens.operator);
+  await tab.waitForSelector(`article[data-task="${task.task_id}"] form.roster`);
+  const card = tab.locator(`article[data-task="${task.task_id}"]`);
+  // Line 3 has an ID number whose check character is wrong; lines 2 and 4 are good.
+  const bad = idNumber('44010620030202002').replace(/.$/, (c) => (c === '1' ? '2' : '1'));
+  const csv = [
+    '学号,姓名,身份证号,专业',
+    `2026990001,王伟,${idNumber('44010620030101001')},软件工程`,
+    `2026990002,李芳,${bad},软件工程`,
+    `2026990003,张娜,${idNumber('44010620030303003')},软件工程`,
+  ].join('\n');
+  await card.locator('input[type=file]').setInputFiles({ name: 'roster.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await card.locator('form.roster button').click();
+  await card.locator('.row-errors').waitFor();
+  const lines = await card.locator('.bad-line').evaluateAll((items) => items.map((i) => i.dataset.line));
+  assert.deepEqual(lines, ['3']);
+  await tab.screenshot({ path: `${ARTIFACTS}operator-roster-errors.png`, fullPage: true });
+  // Each flagged line is one of the file's, shown with its problem; ID numbers are masked.
+  for (const line of lines) {
+    const text = await card.locator(`.bad-line[data-line="${line}"]`).textContent();
+    assert.match(text, /id_number|身份证/);
+    assert.doesNotMatch(text, /4401062003\d{8}/);
+  }
+  assert.match(await card.textContent(), /没有导入任何一行/);
+  await context.close();
+});
+
+test('an operator reads progress against the 48-hour promise and one case’s audit trail, in English too', async () => {
+  const { context, page: tab } = await signedIn(browser, stack, stack.tokens.operator);
+  const card = tab.locator(`article[data-task="${stack.tasks.large.task_id}"]`);
+  await card.locator('dl.counts').waitFor();
+  assert.match(await card.textContent(), /审核中\s*1000/);
+  assert.match(await card.textContent(), /已超过 48 小时承诺/);
+  await tab.click('#lang');
+  await card.locator('dl.counts').waitFor();
+  assert.match(await card.textContent(), /In review\s*1000/);
+  assert.match(await card.textContent(), /past the 48 h promise/);
+
+  const id = stack.tasks.reject.cases[0].collection_id;
+  await tab.fill('#case-id', id);
+  await tab.press('#case-id', 'Enter');
+  await tab.waitForSelector('table.trail');
+  const kinds = await tab.$$eval('table.trail tr.event td:nth-child(3)', (cells) => cells.map((c) => c.textContent));
+  assert.deepEqual(kinds.slice(-2), ['submit', 'reject']);
+  await context.close();
+});
+
+test('the queue of a task with 1,000 waiting cases lists them all, oldest first', async () => {
+  const task = stack.tasks.large;
+  const { context, page: tab } = await signedIn(browser, stack, stack.tokens.reviewer_1);
+  const started = Date.now();
+  await tab.goto(`${page(stack)}#/queue/${task.task_id}`);
+  await tab.waitForSelector('table.queue tbody tr:nth-child(1000)');
+  console.log(`1,000-case queue shown in ${Date.now() - started} ms (see tests/bench-queue.mjs)`);
+  assert.equal(await tab.locator('table.queue tbody tr').count(), 1000);
+  const ages = await tab.$$eval('table.queue tbody tr td:nth-child(3)', (cells) => cells.map((c) => parseFloat(c.textContent)));
+  assert.ok(ages.every((age, i) => i === 0 || age <= ages[i - 1]), 'oldest first');
+  assert.ok((await tab.locator('table.queue tr.overdue').count()) > 0, 'cases past 48 h are marked');
+  await tab.screenshot({ path: `${ARTIFACTS}queue-1000.png` });
+  await context.close();
+});

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the console's browser tests need: Debian's Chromium with a Chinese font (the
+# page is in Chinese by default) and playwright-core from npm (no browser download).
+# Idempotent.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+missing=()
+[[ -x "${CHROMIUM:-/usr/bin/chromium}" ]] || missing+=(chromium)
+fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-microhei)
+if ((${#missing[@]})); then
+  say "installing ${missing[*]} from Debian"
+  if [[ $(id -u) -eq 0 ]]; then
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+command -v npm >/dev/null || { echo "Node.js with npm is required for the console's tests" >&2; exit 1; }
+stamp="$GP_ROOT/console/node_modules/.lock.sha256"
+want="$(sha256sum "$GP_ROOT/console/package-lock.json" | cut -d' ' -f1)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  say "installing the console's test tools (npm ci)"
+  npm ci --prefix "$GP_ROOT/console" --no-audit --no-fund --silent
+  echo "$want" > "$stamp"
+fi
