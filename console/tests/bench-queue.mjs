@@ -49,6 +49,7 @@ try {
   }
   console.log(`queue of 1,000 cases, ${RUNS} page loads (Chromium ${browser.version()})`);
   line('usable', usable);
+  console.log(`${''.padEnd(26)} each: ${usable.map((x) => x.toFixed(0)).join(' ')} ms`);
   line('complete', complete);
   line('render (page only)', render);
   line('API, oldest 50', first);
