@@ -7,11 +7,10 @@ use std::time::Duration as StdDuration;
 use chsi::{Archive, ChsiGateway, HttpGateway, ManifestRow, S3Outbox};
 use domain::{
     Actor, AttemptId, BatchStatus, Collection, CollectionStatus, CollectionTask, Command,
-    EducationLevel, Enrollment, IdNumber, NewTask, PhotoProfile, PublishBatch, RosterRow,
-    SessionCode,
+    EducationLevel, Enrollment, IdNumber, PublishBatch, RosterRow,
 };
 use localstack::TestEnv;
-use localstack::fixtures::{Submission, paid_to_submitted};
+use localstack::fixtures::{Submission, open_task, paid_to_submitted};
 use localstack::peers::ChsiPeer;
 use publisher::{Publisher, RunSummary};
 use store::Store;
@@ -41,23 +40,7 @@ fn http(peer: &ChsiPeer) -> Box<dyn ChsiGateway> {
 }
 
 async fn task(store: &Store) -> CollectionTask {
-    let task = CollectionTask::create(NewTask {
-        session_code: SessionCode::parse(&format!(
-            "{:08}",
-            ulid::Ulid::new().random() % 100_000_000
-        ))
-        .unwrap(),
-        school: "华南理工大学".into(),
-        education_level: EducationLevel::Master,
-        graduation_year: 2026,
-        fee_fen: 3000,
-        profile: PhotoProfile::default(),
-        opens_at: now() - Duration::days(1),
-        closes_at: now() + Duration::days(30),
-    })
-    .unwrap();
-    store.table.create_task(&task).await.unwrap();
-    task
+    open_task(&store.table, EducationLevel::Master).await
 }
 
 /// A valid ID number born on 2004-05-17 in 广州市天河区, with `seq` as its sequence code.

@@ -4,13 +4,13 @@
 
 use domain::{
     Actor, AttemptId, Collection, CollectionStatus, CollectionTask, Command, EducationLevel,
-    Enrollment, FaceGap, FaceMatch, IdNumber, NewTask, PhotoProfile, Portrait, PortraitId,
-    PortraitStatus, ReasonCode, SessionCode, Student,
+    Enrollment, FaceGap, FaceMatch, IdNumber, Portrait, PortraitId, PortraitStatus, ReasonCode,
+    Student,
 };
 use lambda_http::Body;
 use lambda_http::http::{Method, Request};
 use localstack::TestEnv;
-use localstack::fixtures::{Submission, paid_to_submitted};
+use localstack::fixtures::{Submission, open_task, paid_to_submitted};
 use review::App;
 use review::console::Console;
 use serde_json::{Value, json};
@@ -80,18 +80,7 @@ impl Harness {
     async fn new() -> Self {
         let env = TestEnv::new().await;
         let tokens = Tokens::new(SECRET).unwrap();
-        let task = CollectionTask::create(NewTask {
-            session_code: SessionCode::parse(&format!("{:08}", rand_code())).unwrap(),
-            school: "华南理工大学".into(),
-            education_level: EducationLevel::Bachelor,
-            graduation_year: 2026,
-            fee_fen: 3000,
-            profile: PhotoProfile::default(),
-            opens_at: now() - Duration::days(1),
-            closes_at: now() + Duration::days(30),
-        })
-        .unwrap();
-        env.store.table.create_task(&task).await.unwrap();
+        let task = open_task(&env.store.table, EducationLevel::Bachelor).await;
         let console = Console::new(
             env.store.objects.client().clone(),
             env.stack.names.console_bucket.clone(),
@@ -263,10 +252,6 @@ impl Harness {
     async fn case(&self, id: domain::CollectionId) -> Collection {
         self.env.store.table.collection(id).await.unwrap()
     }
-}
-
-fn rand_code() -> u64 {
-    (ulid::Ulid::new().random() % 100_000_000) as u64
 }
 
 async fn fetch(url: &Value) -> Vec<u8> {

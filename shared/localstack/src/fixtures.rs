@@ -1,8 +1,32 @@
-//! The commands that bring a case from opened to submitted, as the webhook, the student and the
-//! photo processor issue them: for tests and local data that need cases waiting for review.
+//! What tests and local data keep needing: a collection task open now, and the commands that
+//! bring a case from opened to submitted as the webhook, the student and the photo processor
+//! issue them.
 
-use domain::{Actor, AttemptId, CheckOutcome, Command, FaceMatch, Payment, ReasonCode};
-use time::OffsetDateTime;
+use domain::{
+    Actor, AttemptId, CheckOutcome, CollectionTask, Command, EducationLevel, FaceMatch, NewTask,
+    Payment, PhotoProfile, ReasonCode, SessionCode,
+};
+use time::{Duration, OffsetDateTime};
+
+/// A ¥30 task of 华南理工大学 at `level`, open from yesterday for 30 days, with a session code of
+/// its own; stored in `table`.
+pub async fn open_task(table: &store::Table, level: EducationLevel) -> CollectionTask {
+    let now = OffsetDateTime::now_utc();
+    let code = format!("{:08}", ulid::Ulid::new().random() % 100_000_000);
+    let task = CollectionTask::create(NewTask {
+        session_code: SessionCode::parse(&code).expect("eight digits"),
+        school: "华南理工大学".into(),
+        education_level: level,
+        graduation_year: 2026,
+        fee_fen: 3000,
+        profile: PhotoProfile::default(),
+        opens_at: now - Duration::days(1),
+        closes_at: now + Duration::days(30),
+    })
+    .expect("a valid task");
+    table.create_task(&task).await.expect("the task is stored");
+    task
+}
 
 /// What the submitted photo was like.
 pub struct Submission {

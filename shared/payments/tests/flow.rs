@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use domain::{
     Actor, AnomalyKind, Collection, CollectionStatus, CollectionTask, Command, EducationLevel,
-    NewTask, OrderStatus, PhotoProfile, RefundStatus as OurRefundStatus, SessionCode,
-    TransitionError,
+    OrderStatus, RefundStatus as OurRefundStatus, TransitionError,
 };
 use localstack::TestEnv;
+use localstack::fixtures::open_task;
 use localstack::peers::{SignedNotification, WeChatPayPeer};
 use payments::{Applied, PaymentError, Payments, Received, Reconciled};
 use time::{Duration, OffsetDateTime};
@@ -458,21 +458,5 @@ async fn the_reconciler_makes_up_for_lost_notifications_and_closes_expired_order
 }
 
 async fn task(table: &store::Table) -> CollectionTask {
-    let task = CollectionTask::create(NewTask {
-        session_code: SessionCode::parse(&format!(
-            "{:08}",
-            ulid::Ulid::new().random() % 100_000_000
-        ))
-        .unwrap(),
-        school: "华南理工大学".into(),
-        education_level: EducationLevel::Bachelor,
-        graduation_year: 2026,
-        fee_fen: 3000,
-        profile: PhotoProfile::default(),
-        opens_at: now() - Duration::days(1),
-        closes_at: now() + Duration::days(30),
-    })
-    .unwrap();
-    table.create_task(&task).await.unwrap();
-    task
+    open_task(table, EducationLevel::Bachelor).await
 }
