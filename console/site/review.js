@@ -239,7 +239,7 @@ async function decide(kind) {
   } catch (error) {
     desk.busy = false;
     // The claim is gone or the case was decided: nothing to release, say why, offer the next.
-    if (error instanceof ApiError && ['lease_lost', 'lease_held', 'not_in_review'].includes(error.code)) {
+    if (error instanceof ApiError && LOST.includes(error.code)) {
       Object.assign(desk, { held: null, case: null, trouble: error });
     } else {
       desk.flash = { kind: 'problem', text: error instanceof ApiError ? error.words : String(error) };
@@ -248,13 +248,22 @@ async function decide(kind) {
   }
 }
 
+/** Codes that mean the case is no longer the reviewer's to decide. */
+const LOST = ['lease_lost', 'lease_held', 'not_in_review'];
+
 async function renew() {
   if (!desk?.held || desk.busy) return;
   try {
     const view = await call('POST', `/v1/review/cases/${desk.held}/claim`);
-    desk.case.lease = view.lease;
+    if (desk?.case) desk.case.lease = view.lease;
   } catch (error) {
-    Object.assign(desk, { held: null, case: null, trouble: error });
+    if (!desk) return;
+    // Gone: say so. A passing failure (the network, say): keep the case, try again next time.
+    if (error instanceof ApiError && LOST.includes(error.code)) {
+      Object.assign(desk, { held: null, case: null, trouble: error });
+    } else {
+      desk.flash = { kind: 'problem', text: error instanceof ApiError ? error.words : String(error) };
+    }
     render();
   }
 }
@@ -297,15 +306,20 @@ function render() {
   if (!desk) return;
   const { root } = desk;
   if (!desk.case) {
-    const empty = desk.trouble?.code === 'queue_empty';
-    const words = desk.trouble
-      ? t(['lease_lost', 'lease_held', 'not_in_review', 'queue_empty'].includes(desk.trouble.code) ? desk.trouble.code : 'error_unknown')
-      : '';
-    const detail = desk.trouble instanceof ApiError && !empty && desk.trouble.code === 'unknown' ? desk.trouble.words : null;
+    const trouble = desk.trouble;
+    const empty = trouble?.code === 'queue_empty';
+    // Our own words for what a reviewer meets every day; the API's for anything else.
+    const words = !trouble
+      ? ''
+      : [...LOST, 'queue_empty'].includes(trouble.code)
+        ? t(trouble.code)
+        : trouble instanceof ApiError
+          ? trouble.words
+          : t('error_unknown');
     return show(
       root,
       desk.flash ? h('p', { class: desk.flash.kind, role: 'status' }, desk.flash.text) : null,
-      h('p', { class: empty ? 'empty' : 'problem', role: 'alert' }, detail ?? words),
+      h('p', { class: empty ? 'empty' : 'problem', role: 'alert' }, words),
       h('p', {}, h('button', { type: 'button', class: 'primary', onclick: () => next() }, t('take_next'), h('kbd', {}, 'N')), ' ', h('a', { href: `#/queue/${desk.task}` }, t('back'))),
     );
   }
