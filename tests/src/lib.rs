@@ -18,6 +18,7 @@ pub use local_processor::LocalProcessor;
 pub use local_publisher::LocalPublisher;
 pub use localstack::StackNames;
 use localstack::gateway::LocalHttpApi;
+use seed::Person;
 
 use domain::{CollectionId, IdNumber};
 use serde_json::{Value, json};
@@ -73,8 +74,8 @@ pub struct Journey {
 
 /// A small roster, as a school would send it (CSV, Chinese headers). The ID numbers are made up
 /// with valid check characters (GB 11643); nobody real has them.
-fn roster_csv() -> Result<(String, Vec<(String, String)>), Error> {
-    let rows = [
+fn roster() -> Result<Vec<Person>, Error> {
+    [
         (
             "2022110101",
             "张三",
@@ -88,15 +89,17 @@ fn roster_csv() -> Result<(String, Vec<(String, String)>), Error> {
             "31011520040229008",
             "数字媒体技术",
         ),
-    ];
-    let mut csv = String::from("学号,姓名,身份证号,专业\n");
-    let mut people = Vec::new();
-    for (number, name, body, major) in rows {
-        let id = IdNumber::complete(body).ok_or("bad demo ID body")?;
-        csv.push_str(&format!("{number},{name},{id},{major}\n"));
-        people.push((name.to_owned(), id));
-    }
-    Ok((csv, people))
+    ]
+    .into_iter()
+    .map(|(number, name, body, major)| {
+        Ok(Person {
+            student_number: number.into(),
+            name: name.into(),
+            id_number: IdNumber::complete(body).ok_or("bad demo ID body")?,
+            major: major.into(),
+        })
+    })
+    .collect()
 }
 
 /// Walks one student from roster to `Published`, reporting each step to `say`.
@@ -117,7 +120,8 @@ pub async fn walk(
         task["fee_fen"].as_f64().unwrap_or_default() / 100.0
     ));
 
-    let (csv, people) = roster_csv()?;
+    let people = roster()?;
+    let csv = seed::roster_csv(&people);
     for _ in 0..2 {
         let imported = api.import_roster(task_id, &csv).await?;
         say(format!(
@@ -127,7 +131,9 @@ pub async fn walk(
     }
     say("          (the second import changed nothing: rows are keyed by 学号)".into());
 
-    let (name, id_number) = &people[0];
+    let Person {
+        name, id_number, ..
+    } = &people[0];
     let openid = format!("o-demo-{task_id}");
     let token = api.login(&openid).await?;
     say(format!(

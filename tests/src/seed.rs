@@ -24,6 +24,7 @@ pub struct Person {
     pub student_number: String,
     pub name: String,
     pub id_number: String,
+    pub major: String,
 }
 
 /// The `n`th person of a roster whose student numbers start with `prefix`.
@@ -40,6 +41,7 @@ pub fn person(prefix: &str, n: u32) -> Person {
         student_number: format!("{prefix}{n:04}"),
         name,
         id_number: IdNumber::complete(&body).expect("17 digits"),
+        major: "软件工程".into(),
     }
 }
 
@@ -48,8 +50,8 @@ pub fn roster_csv(people: &[Person]) -> String {
     let mut csv = String::from("学号,姓名,身份证号,专业\n");
     for p in people {
         csv.push_str(&format!(
-            "{},{},{},软件工程\n",
-            p.student_number, p.name, p.id_number
+            "{},{},{},{}\n",
+            p.student_number, p.name, p.id_number, p.major
         ));
     }
     csv
@@ -131,7 +133,7 @@ pub async fn large_queue(
                 id_number: IdNumber::parse(&p.id_number)?,
                 school: school.to_owned(),
                 education_level: EducationLevel::Bachelor,
-                major: "软件工程".into(),
+                major: p.major.clone(),
                 chsi_code: None,
             })
         })
