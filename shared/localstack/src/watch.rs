@@ -71,9 +71,6 @@ impl WatchedFunction {
         let mut command = Command::new(venv_dir().join("bin/cargo-lambda"));
         command
             .args(["lambda", "watch", "--ignore-changes", "--quiet"])
-            // Lambda runs more instances as requests overlap; so does the local stack (a page
-            // loads its scripts while its first API call is under way).
-            .args(["--concurrency", "4"])
             .args(["--package", package, "--bin", bin])
             .args([
                 "--invoke-address",
