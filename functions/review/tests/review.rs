@@ -9,8 +9,8 @@ use domain::{
 };
 use lambda_http::Body;
 use lambda_http::http::{Method, Request};
-use localstack::TestEnv;
 use localstack::fixtures::{Submission, open_task, paid_to_submitted};
+use localstack::{Answer, TestEnv};
 use review::App;
 use review::console::Console;
 use serde_json::{Value, json};
@@ -33,39 +33,6 @@ struct Harness {
     app: App,
     tokens: Tokens,
     task: CollectionTask,
-}
-
-struct Answer {
-    status: u16,
-    body: Value,
-}
-
-impl Answer {
-    #[track_caller]
-    fn ok(&self) -> &Value {
-        assert_eq!(self.status, 200, "{:#}", self.body);
-        &self.body
-    }
-
-    #[track_caller]
-    fn refused(&self, status: u16, code: &str) {
-        assert_eq!(
-            (self.status, self.body["code"].as_str().unwrap_or_default()),
-            (status, code),
-            "{:#}",
-            self.body
-        );
-        assert!(
-            self.body["message_zh"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty())
-        );
-        assert!(
-            self.body["message_en"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty())
-        );
-    }
 }
 
 /// How the submitted face compares with the ID card in a test case.
@@ -240,7 +207,7 @@ impl Harness {
         let queues = self
             .call(Method::GET, "/v1/review/queues", token, None)
             .await;
-        queues.ok()["queues"]
+        queues.ok(200)["queues"]
             .as_array()
             .unwrap()
             .iter()
@@ -298,11 +265,11 @@ async fn two_reviewers_claiming_one_case_one_wins() {
     assert_eq!(h.case(case.id).await.status, CollectionStatus::InReview);
 
     // The winner claiming again renews, and decides.
-    h.call(Method::POST, &claim, winner.1, None).await.ok();
+    h.call(Method::POST, &claim, winner.1, None).await.ok(200);
     let decided = h
         .call(Method::POST, &approve, winner.1, Some(json!({})))
         .await;
-    assert_eq!(decided.ok()["status"], "approved");
+    assert_eq!(decided.ok(200)["status"], "approved");
     h.call(Method::POST, &claim, loser.1, None)
         .await
         .refused(409, "not_in_review");
@@ -328,14 +295,14 @@ async fn an_expired_lease_returns_the_case_to_the_queue() {
     let two = h.token(Role::Reviewer, "reviewer-2");
     let listed = h.call(Method::GET, &queue, &two, None).await;
     assert_eq!(
-        listed.ok()["items"][0]["lease"],
+        listed.ok(200)["items"][0]["lease"],
         Value::Null,
         "an expired lease is not shown"
     );
 
     let next = format!("/v1/review/tasks/{}/next", h.task.id);
     let taken = h.call(Method::POST, &next, &two, None).await;
-    assert_eq!(taken.ok()["collection_id"], case.id.to_string());
+    assert_eq!(taken.ok(200)["collection_id"], case.id.to_string());
     assert_eq!(taken.body["lease"]["reviewer"], "reviewer-2");
 
     // The first reviewer's late decision is refused and changes nothing.
@@ -349,8 +316,8 @@ async fn an_expired_lease_returns_the_case_to_the_queue() {
     // Leaving gives it back at once.
     let claim = format!("/v1/review/cases/{}/claim", case.id);
     let released = h.call(Method::DELETE, &claim, &two, None).await;
-    assert_eq!(released.ok()["released"], true);
-    h.call(Method::POST, &claim, &one, None).await.ok();
+    assert_eq!(released.ok(200)["released"], true);
+    h.call(Method::POST, &claim, &one, None).await.ok(200);
 }
 
 #[tokio::test]
@@ -361,7 +328,7 @@ async fn an_approval_is_audited_with_the_reviewer_and_counted_for_the_report() {
     let one = h.token(Role::Reviewer, "reviewer-1");
     let next = format!("/v1/review/tasks/{}/next", h.task.id);
     let view = h.call(Method::POST, &next, &one, None).await;
-    let view = view.ok();
+    let view = view.ok(200);
     assert_eq!(view["collection_id"], older.id.to_string(), "oldest first");
 
     // What the reviewer sees: three photos behind short-lived links, report, flags, match.
@@ -380,7 +347,7 @@ async fn an_approval_is_audited_with_the_reviewer_and_counted_for_the_report() {
     let approve = format!("/v1/review/cases/{}/approve", older.id);
     h.call(Method::POST, &approve, &one, Some(json!({})))
         .await
-        .ok();
+        .ok(200);
     let case = h.case(older.id).await;
     assert_eq!(case.status, CollectionStatus::Approved);
     let events = h.env.store.table.events(older.id).await.unwrap();
@@ -397,7 +364,7 @@ async fn an_approval_is_audited_with_the_reviewer_and_counted_for_the_report() {
 
     // The next case is the newer one, flagged as a different face.
     let view = h.call(Method::POST, &next, &one, None).await;
-    assert_eq!(view.ok()["collection_id"], newer.id.to_string());
+    assert_eq!(view.ok(200)["collection_id"], newer.id.to_string());
     assert_eq!(view.body["face_match"]["verdict"], "different");
     let reject = format!("/v1/review/cases/{}/reject", newer.id);
     h.call(
@@ -407,13 +374,13 @@ async fn an_approval_is_audited_with_the_reviewer_and_counted_for_the_report() {
         Some(json!({"reasons": ["not_the_student"]})),
     )
     .await
-    .ok();
+    .ok(200);
 
     let ops = h.token(Role::Operator, "ops-1");
     let report = h
         .call(Method::GET, "/v1/review/report?days=2", &ops, None)
         .await;
-    let report = report.ok();
+    let report = report.ok(200);
     assert_eq!(report["promise_hours"], 48.0);
     let mine: Vec<&Value> = report["decisions"]
         .as_array()
@@ -441,7 +408,7 @@ async fn a_rejection_lets_the_student_retake_without_paying() {
     let case = h.submitted(1, Face::Same).await;
     let one = h.token(Role::Reviewer, "reviewer-1");
     let claim = format!("/v1/review/cases/{}/claim", case.id);
-    h.call(Method::POST, &claim, &one, None).await.ok();
+    h.call(Method::POST, &claim, &one, None).await.ok(200);
     let reject = format!("/v1/review/cases/{}/reject", case.id);
 
     h.call(Method::POST, &reject, &one, Some(json!({"reasons": []})))
@@ -486,7 +453,7 @@ async fn a_rejection_lets_the_student_retake_without_paying() {
             Some(json!({"reasons": ["hair_covers_face", "uneven_lighting"], "note": "请把头发拨到耳后"})),
         )
         .await;
-    assert_eq!(rejected.ok()["status"], "awaiting_photo");
+    assert_eq!(rejected.ok(200)["status"], "awaiting_photo");
     let case = h.case(case.id).await;
     let decision = case.review.clone().unwrap();
     assert_eq!(decision.reviewer, "reviewer-1");
@@ -544,7 +511,7 @@ async fn the_face_match_is_decided_at_submission_and_gaps_are_flags() {
             None,
         )
         .await;
-    let verdicts: Vec<&str> = queue.ok()["items"]
+    let verdicts: Vec<&str> = queue.ok(200)["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -562,7 +529,7 @@ async fn the_face_match_is_decided_at_submission_and_gaps_are_flags() {
             None,
         )
         .await;
-    assert_eq!(view.ok()["photos"]["id_card"], Value::Null);
+    assert_eq!(view.ok(200)["photos"]["id_card"], Value::Null);
     assert_eq!(view.body["face_match"]["gap"], "no_portrait");
 }
 
@@ -593,7 +560,7 @@ async fn only_staff_reach_the_review_routes_and_only_reviewers_decide() {
         (Some(1), Some(0))
     );
     let reasons = h.call(Method::GET, "/v1/review/reasons", &ops, None).await;
-    let codes: Vec<&str> = reasons.ok()["reasons"]
+    let codes: Vec<&str> = reasons.ok(200)["reasons"]
         .as_array()
         .unwrap()
         .iter()
@@ -665,7 +632,7 @@ async fn queues_are_counted_not_listed_with_their_age_against_the_promise() {
     let reviewer = h.token(Role::Reviewer, "reviewer-1");
     let next = format!("/v1/review/tasks/{}/next", h.task.id);
     let taken = h.call(Method::POST, &next, &reviewer, None).await;
-    assert_eq!(taken.ok()["collection_id"], oldest.id.to_string());
+    assert_eq!(taken.ok(200)["collection_id"], oldest.id.to_string());
 
     let mine = h.queue_summary(&reviewer).await;
     assert_eq!(
@@ -676,7 +643,7 @@ async fn queues_are_counted_not_listed_with_their_age_against_the_promise() {
     // A listing cut short still reports the whole queue.
     let listing = format!("/v1/review/tasks/{}/queue?limit=2", h.task.id);
     let listed = h.call(Method::GET, &listing, &reviewer, None).await;
-    let listed = listed.ok();
+    let listed = listed.ok(200);
     assert_eq!(listed["items"].as_array().unwrap().len(), 2);
     assert_eq!(listed["items"][0]["collection_id"], oldest.id.to_string());
     assert_eq!(listed["items"][0]["lease"]["mine"], true);
@@ -689,9 +656,9 @@ async fn queues_are_counted_not_listed_with_their_age_against_the_promise() {
     // The oldest cases alone, sooner; the counts come with a second call.
     let first = format!("{listing}&summary=false");
     let first = h.call(Method::GET, &first, &reviewer, None).await;
-    assert_eq!(first.ok()["summary"], Value::Null);
+    assert_eq!(first.ok(200)["summary"], Value::Null);
     assert_eq!(
-        first.ok()["items"][0]["collection_id"],
+        first.ok(200)["items"][0]["collection_id"],
         oldest.id.to_string()
     );
     h.call(

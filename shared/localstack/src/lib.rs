@@ -2,6 +2,7 @@
 //! created on it. Tests call [`TestEnv::new`] for resources of their own (unique names) on one
 //! server per test run, so they can run in parallel without seeing each other's data.
 
+mod answer;
 pub mod fixtures;
 pub mod gateway;
 pub mod peers;
@@ -19,6 +20,7 @@ use aws_sdk_dynamodb::config::Credentials;
 use base64::Engine;
 use store::{Buckets, Config, PiiKeys, Store};
 
+pub use answer::Answer;
 pub use provision::{MAX_RECEIVES, Names, Provisioned, provision};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
