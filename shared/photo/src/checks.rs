@@ -36,8 +36,9 @@ impl Rule {
                 value < limit
             }
         };
+        // A check that cannot decide goes to the reviewer, never silently.
         let status = if value.is_nan() {
-            Status::Skipped
+            Status::Review
         } else if self.fail.is_some_and(worse) {
             Status::Fail
         } else if worse(self.pass) {
@@ -57,7 +58,7 @@ impl Rule {
             }),
             comparison: if self.max { "<=" } else { ">=" },
             unit: self.unit,
-            note: None,
+            note: value.is_nan().then(|| NOT_MEASURED.to_string()),
         }
     }
 }
@@ -134,12 +135,42 @@ pub fn face_checks(m: &Measurements, background: [u8; 3]) -> Vec<Check> {
             "one eye reads closed (a wink, or hair or glasses over it)",
         );
     }
-    // Lips: inner-lip gap over mouth width. Closed lips read under 0.05; a
-    // toothy smile parts them by an eighth of the mouth's width or more
-    // (about 6 mm on a 50 mm mouth: the teeth show).
+    // Mouth: what the standard forbids is the inside of the mouth showing.
+    // Teeth are read inside the inner-lip outline (see `mouth`): a visible
+    // incisor's face (8 × 4.7 mm on a 50 mm mouth) is 0.015 mouth widths²;
+    // half of that may be a glint on the lips, so it is flagged only. The dark
+    // cavity of a mouth open without teeth showing refuses from a tenth of
+    // the mouth width squared. The lip gap alone cannot tell a closed-lip
+    // smile (lips stretched apart at the mesh's inner outline) from an open
+    // mouth, so it only flags.
+    let inside = m.mouth_inside;
     add(
         &mut out,
-        rule("mouth_closed", R::MouthOpen, "ratio", MAX, 0.06, Some(0.12)),
+        rule(
+            "teeth_hidden",
+            R::MouthOpen,
+            "mouth widths²",
+            MAX,
+            0.008,
+            Some(0.015),
+        ),
+        inside.teeth,
+    );
+    add(
+        &mut out,
+        rule(
+            "mouth_cavity_hidden",
+            R::MouthOpen,
+            "mouth widths²",
+            MAX,
+            0.05,
+            Some(0.1),
+        ),
+        inside.dark,
+    );
+    add(
+        &mut out,
+        rule("mouth_closed", R::MouthOpen, "ratio", MAX, 0.06, None),
         m.mouth_opening,
     );
     // Gaze: the iris centre off the eye's centre by a fifth of the eye width
@@ -207,28 +238,30 @@ pub fn face_checks(m: &Measurements, background: [u8; 3]) -> Vec<Check> {
         m.face_clipped,
     );
     // 阴阳脸: the cheeks of an evenly lit face differ by a few L*; a
-    // one-sided light makes one 20 L* darker, a step everyone sees. Only
-    // reliable on a frontal face (a turned cheek is shaded by the turn).
-    let balance = rule(
-        "lighting_balance",
-        R::UnevenLighting,
-        "ΔL*",
-        MAX,
-        12.0,
-        Some(20.0),
-    );
+    // one-sided light makes one 20 L* darker. But compliant studio portraits
+    // with a directional key light read up to 21 L* here, and three uneven
+    // photos are no basis for a line between them: review only.
     let frontal = m.yaw_deg.abs() <= 10.0;
-    let lit = add(
+    add(
         &mut out,
-        balance.or_review_unless(frontal),
+        rule(
+            "lighting_balance",
+            R::UnevenLighting,
+            "ΔL*",
+            MAX,
+            12.0,
+            None,
+        ),
         m.cheek_lightness_diff.abs(),
     );
-    // Colour: skin has chroma C*ab ≥ 10 under any white balance; a grey
-    // photo has under 3 everywhere.
+    // Colour: living skin in a colour photo reads C*ab ≥ 9.7 here (the
+    // palest and the darkest skins, cool and warm light alike); a grey
+    // photo reads under 1, and one toned grey with a faint tint under 4.
+    // Refused under 6, flagged under 7.5.
     let grey = m.skin_chroma.max(m.photo_chroma);
     add(
         &mut out,
-        rule("colour", R::Grayscale, "C*ab", MIN, 5.0, Some(3.0)),
+        rule("colour", R::Grayscale, "C*ab", MIN, 7.5, Some(6.0)),
         grey,
     );
     // Tinted glasses hide the whites of the eyes: the brightest tenth of the
@@ -250,25 +283,63 @@ pub fn face_checks(m: &Measurements, background: [u8; 3]) -> Vec<Check> {
         rule("no_lens_glare", R::GlassesGlare, "share", MAX, 0.03, None),
         m.lens_glare,
     );
-    // Hair over the brows: the band above the brows differs from the cheeks
-    // (skin against even fair hair is ΔE 30 or more). Refused only on a
-    // frontal, evenly lit face, where a shadow cannot explain it.
-    let reliable = frontal && lit == Pass;
-    let brows = rule(
-        "brows_visible",
-        R::HairCoversFace,
-        "ΔE",
-        MAX,
-        15.0,
-        Some(30.0),
-    );
+    // The band just above the brows against the cheeks (skin against even
+    // fair hair is ΔE 30 or more). It lies above the brows, so a fringe that
+    // ends above visible brows reads high too: a flag for the reviewer; the
+    // hair model over the brows themselves (`brows_uncovered`) refuses.
     add(
         &mut out,
-        brows.or_review_unless(reliable),
+        rule("brows_visible", R::HairCoversFace, "ΔE", MAX, 15.0, None),
         m.brow_band_delta_e,
     );
     let forehead = rule("forehead_visible", R::HairCoversFace, "ΔE", MAX, 20.0, None);
     add(&mut out, forehead, m.forehead_delta_e);
+    // The hair model over the parts of the face the standard wants seen:
+    // the mean hair probability over the brows' body, the eye openings and
+    // the band where each ear meets the cheek (the worse side). Over half
+    // a brow, or a third of an eye, under hair is hair covering the face;
+    // the ear band reads up to 0.65 on compliant photos whose hair is
+    // combed back behind the ears (hair beside the ear, not over it), so
+    // only four fifths of it under hair refuses, on a frontal face (a
+    // turned head hides one ear behind the cheek).
+    let cov = m.coverage;
+    add(
+        &mut out,
+        rule(
+            "brows_uncovered",
+            R::HairCoversFace,
+            "hair share",
+            MAX,
+            0.15,
+            Some(0.5),
+        ),
+        cov.brows,
+    );
+    add(
+        &mut out,
+        rule(
+            "eyes_uncovered",
+            R::HairCoversFace,
+            "hair share",
+            MAX,
+            0.1,
+            Some(0.3),
+        ),
+        cov.eyes,
+    );
+    add(
+        &mut out,
+        rule(
+            "ears_uncovered",
+            R::HairCoversFace,
+            "hair share",
+            MAX,
+            0.5,
+            Some(0.8),
+        )
+        .or_review_unless(frontal),
+        cov.ears,
+    );
     // Ears: skin-coloured area just outside the cheek outline. Hair, a
     // shadow or a turned head all change it: review only.
     let ear = m.ear_delta_e[0].max(m.ear_delta_e[1]);
@@ -318,17 +389,32 @@ pub fn face_checks(m: &Measurements, background: [u8; 3]) -> Vec<Check> {
             );
             add(&mut out, r, delta_e(c, bg));
         }
-        None => out.push(skipped(
+        None => out.push(not_measured(
             "clothing_contrast",
             R::ClothingMatchesBackground,
             "no clothing visible below the chin",
         )),
     }
-    out.push(skipped(
-        "headwear",
-        R::Headwear,
-        "no reliable measurement: a reviewer checks for hats and head ornaments",
-    ));
+    // Headwear: the crown above the forehead, inside the person's outline,
+    // should be hair or (bald, shaved) skin; a hat, a scarf or a band is
+    // neither. Compliant photos read up to 0.24 (shadows and highlights in
+    // the hair), and a handful of headwear photos is no basis for refusing:
+    // review only. With under 10 crown points the crown is not in the
+    // photo and cannot be judged.
+    let crown = if cov.crown_points >= 10 {
+        cov.crown_foreign
+    } else {
+        f32::NAN
+    };
+    if add(
+        &mut out,
+        rule("headwear", R::Headwear, "share of crown", MAX, 0.3, None),
+        crown,
+    ) == Review
+        && crown.is_nan()
+    {
+        note(&mut out, "not measured: the crown is not in the photo");
+    }
     out
 }
 
@@ -338,6 +424,9 @@ fn add(out: &mut Vec<Check>, r: Rule, value: f32) -> Status {
     out.push(c);
     status
 }
+
+/// The note on a check that could not be measured on this photo.
+pub const NOT_MEASURED: &str = "not measured";
 
 const MAX: bool = true;
 const MIN: bool = false;
@@ -372,16 +461,18 @@ impl Rule {
     }
 }
 
-pub fn skipped(check: &'static str, code: R, note: &str) -> Check {
+/// A check that could not be measured on a photo that was otherwise read:
+/// the reviewer sees it, with why.
+pub fn not_measured(check: &'static str, code: R, why: &str) -> Check {
     Check {
         check,
         code,
-        status: Status::Skipped,
+        status: Status::Review,
         measured: None,
         threshold: None,
         comparison: "",
         unit: "",
-        note: Some(note.into()),
+        note: Some(format!("{NOT_MEASURED}: {why}")),
     }
 }
 

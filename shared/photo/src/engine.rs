@@ -13,15 +13,16 @@ use crate::descriptor::{self, Descriptor};
 use crate::detect::{Detection, Detector};
 use crate::encode;
 use crate::error::PhotoError;
+use crate::framing;
 use crate::landmarks::{self, Eye, Mesh, idx};
 use crate::matte;
 use crate::measure;
 use crate::models::Models;
-use crate::place::{self, Head, OUT_H, OUT_W};
+use crate::place::{self, OUT_H, OUT_W};
 use crate::profile::Profile;
 use crate::raster::{Frame, Pyramid, box_shrink, sparse_shrink};
 use crate::report::{Check, InputInfo, OutputInfo, Report, Status};
-use crate::segment::PersonMask;
+use crate::segment::{HairMask, PersonMask};
 
 /// The detector sees the photo at most this many pixels on its long side:
 /// its own inputs are 128² and 192².
@@ -248,6 +249,14 @@ impl Engine {
             eye_y - 1.6 * fw_work,
             side,
         )?;
+        // The hair, on a square around the head from above the crown to the
+        // chin and from ear to ear with room for long hair.
+        let hair = HairMask::run(
+            &self.models.hair,
+            &pyr,
+            [centre_x, eye_y - 0.1 * fw_work],
+            2.4 * fw_work,
+        )?;
         t.lap("segment", &mut clock);
 
         // Step 3: measure and judge.
@@ -256,98 +265,58 @@ impl Engine {
             mesh: &face.mesh,
             eyes: &face.eyes,
             mask: &mask,
+            hair: &hair,
         });
         m.detection_score = primary.score;
         // Report the face in the upload's own pixels.
         m.face_width_px *= k_work as f32;
         checks.extend(checks::face_checks(&m, profile.background));
-        checks.push(cut_off_check(&face.mesh, work));
         let descriptor = descriptor::describe(&self.models.descriptor, &pyr, &face.mesh)?;
         t.lap("measure", &mut clock);
 
-        // Step 5: placement, in source pixels so the upscaling limit is honest.
-        let hair = hair_top(&mask, &face.mesh, fw_work, work.height());
-        let mut placement = None;
-        match hair {
-            None => checks.push(failed(
-                "hair_top_in_photo",
-                R::FaceCutOff,
-                None,
-                None,
-                "",
-                "the top of the head is cut by the photo's top edge",
-            )),
-            Some(hair_top) => {
-                let k = k_work as f32;
-                let head = Head {
-                    hair_top: hair_top * k,
-                    eye_line: eye_y * k,
-                    face_width: fw_work * k,
-                    centre_x: centre_x * k,
-                    photo_height: work.height() as f32 * k,
-                };
-                match place::solve(&head) {
-                    Ok(p) => {
-                        checks.push(passed(
-                            "placement",
-                            R::FaceCutOff,
-                            Some(p.face_width_px),
-                            None,
-                            "px face width",
-                        ));
-                        placement = Some(place::Placement {
-                            scale: p.scale * k,
-                            ..p
-                        });
-                    }
-                    Err(code) => {
-                        let small =
-                            src.width() as u64 * (src.height() as u64) < (OUT_W * OUT_H) as u64;
-                        let code = if code == R::FaceTooSmall && small {
-                            R::LowResolution
-                        } else {
-                            code
-                        };
-                        let note = match code {
-                            R::FaceCutOff => {
-                                "no framing keeps the head, eye line and shoulders inside the standard's ranges"
-                            }
-                            _ => "the face would need more than 1.5× enlargement to reach 180 px",
-                        };
-                        checks.push(failed(
-                            "placement",
-                            code,
-                            Some(head.face_width),
-                            Some(place::FACE_WIDTH.0 / place::MAX_UPSCALE),
-                            "px face width in the photo",
-                            note,
-                        ));
-                    }
-                }
-            }
-        }
+        // Step 5: where the head is, and where it goes in the frame.
+        let framed = framing::frame(&framing::Inputs {
+            mask: &mask,
+            mesh: &face.mesh,
+            photo: [work.width(), work.height()],
+            k_work: k_work as f32,
+            small_upload: (src.width() as u64 * src.height() as u64) < (OUT_W * OUT_H) as u64,
+        });
+        checks.extend(framed.checks);
+        let placement = framed.placement;
         t.lap("place", &mut clock);
 
-        let mut report = Report::new(checks, input);
+        let mut report = Report::new(checks.clone(), input.clone());
         report.measurements = Some(m);
-        let jpeg = match (report.passed, placement) {
+        let jpeg = match (report.passed, &placement) {
             (true, Some(p)) => {
-                // Step 4 (second half) and 6: render, matte, compose, encode.
-                let out = render(&pyr, &mask, &p, profile.background);
+                // Step 4 (second half) and 6: render, matte, compose, check
+                // the result, encode.
+                let out = render(&pyr, &mask, p, profile.background);
                 t.lap("matte", &mut clock);
-                let enc = encode::encode(&out, profile.size_window)?;
-                t.lap("encode", &mut clock);
-                report.output = Some(OutputInfo {
-                    width: OUT_W,
-                    height: OUT_H,
-                    bytes: enc.jpeg.len(),
-                    quality: enc.quality,
-                    dpi: 300,
-                    background: profile.background,
-                    size_window: profile.size_window,
-                    size_in_window: enc.in_window,
-                });
-                Some(enc.jpeg)
+                // The report is made again with the QA check, so that its
+                // refusal or flag counts like any other.
+                checks.push(crate::qa::background_clean(&out, profile.background, p));
+                let measured = report.measurements.take();
+                report = Report::new(checks, input);
+                report.measurements = measured;
+                if !report.passed {
+                    None
+                } else {
+                    let enc = encode::encode(&out, profile.size_window)?;
+                    t.lap("encode", &mut clock);
+                    report.output = Some(OutputInfo {
+                        width: OUT_W,
+                        height: OUT_H,
+                        bytes: enc.jpeg.len(),
+                        quality: enc.quality,
+                        dpi: 300,
+                        background: profile.background,
+                        size_window: profile.size_window,
+                        size_in_window: enc.in_window,
+                    });
+                    Some(enc.jpeg)
+                }
             }
             _ => None,
         };
@@ -460,70 +429,6 @@ fn second_face_check(others: &[f32]) -> Check {
         c.note = Some("a small face far behind the student".into());
     }
     c
-}
-
-/// The face itself must be inside the photo: a cheek or the chin beyond an
-/// edge cannot be framed (the mesh extrapolates past the edge, so points
-/// outside the photo mean the face is cut).
-fn cut_off_check(mesh: &Mesh, img: &RgbImage) -> Check {
-    let fw = dist(mesh.xy(idx::CHEEK_LEFT), mesh.xy(idx::CHEEK_RIGHT));
-    let (w, h) = (img.width() as f32, img.height() as f32);
-    let b = mesh.bounds();
-    // How far the face outline reaches past the photo, in face widths.
-    let beyond = [-b[0], -b[1], b[2] - w, b[3] - h]
-        .into_iter()
-        .fold(0.0f32, f32::max)
-        / fw;
-    // 3% of a face width is the mesh's own jitter at the outline.
-    let mut c = passed(
-        "face_inside_photo",
-        R::FaceCutOff,
-        Some(beyond),
-        Some(0.03),
-        "face widths past the edge",
-    );
-    if beyond > 0.03 {
-        c.status = Status::Fail;
-        c.note = Some("part of the face is outside the photo".into());
-    }
-    c
-}
-
-/// Top of the hair, from the person mask over the middle of the head: the
-/// highest row where the mask holds, taken over the columns of the central
-/// half of the face. `None` when the head reaches the photo's top edge
-/// (the crown is cut off and cannot be placed).
-fn hair_top(mask: &PersonMask, mesh: &Mesh, fw: f32, photo_h: u32) -> Option<f32> {
-    let forehead = mesh.xy(idx::FOREHEAD);
-    let centre = (mesh.xy(idx::CHEEK_LEFT)[0] + mesh.xy(idx::CHEEK_RIGHT)[0]) / 2.0;
-    let mut tops = Vec::new();
-    let mut at_edge = 0;
-    let columns = 9;
-    for k in 0..columns {
-        let x = centre + fw * (k as f32 / (columns - 1) as f32 - 0.5) * 0.5;
-        // Scan down from well above the forehead to the forehead point.
-        let start = (forehead[1] - 1.5 * fw).max(0.0);
-        let mut y = start;
-        let step = (fw / 200.0).max(0.5);
-        let mut top = forehead[1];
-        while y < forehead[1] {
-            if mask.at(x, y) > 0.5 {
-                top = y;
-                break;
-            }
-            y += step;
-        }
-        if top <= 1.0 && photo_h > 0 {
-            at_edge += 1;
-        }
-        tops.push(top);
-    }
-    if at_edge * 3 >= columns {
-        return None;
-    }
-    tops.sort_by(f32::total_cmp);
-    // The second-highest column: one stray strand does not set the top.
-    Some(tops[1])
 }
 
 /// Render the output frame from the working copy: scale and translate,

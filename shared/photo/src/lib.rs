@@ -5,6 +5,7 @@
 //! photo-processor function wraps [`Engine`].
 
 pub mod checks;
+pub mod coverage;
 pub mod decode;
 pub mod descriptor;
 pub mod detect;
@@ -12,15 +13,19 @@ pub mod encode;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod framing;
 pub mod landmarks;
 pub mod matte;
 pub mod measure;
 pub mod models;
+pub mod mouth;
 pub mod place;
 pub mod profile;
+pub mod qa;
 pub mod raster;
 pub mod report;
 pub mod segment;
+pub mod sheet;
 pub mod verify;
 
 pub use descriptor::{Descriptor, SAME_PERSON_MAX_DISTANCE};

@@ -5,9 +5,11 @@
 use image::RgbImage;
 use serde::Serialize;
 
+use crate::coverage::{self, Coverage};
 use crate::landmarks::{Eye, Mesh, idx};
+use crate::mouth::{self, MouthInside};
 use crate::raster::{Frame, Pyramid, delta_e, lab, lab_from_linear, linear, luma};
-use crate::segment::PersonMask;
+use crate::segment::{HairMask, PersonMask};
 
 /// Everything measured on the student's face, in report units.
 #[derive(Debug, Clone, Serialize)]
@@ -24,6 +26,10 @@ pub struct Measurements {
     pub eye_openness: [f32; 2],
     /// Inner-lip gap over mouth width.
     pub mouth_opening: f32,
+    /// Teeth and dark cavity seen between the lips, in mouth widths squared.
+    pub mouth_inside: MouthInside,
+    /// Hair over the brows, eyes and ears, and what is on the head.
+    pub coverage: Coverage,
     /// Iris centre offset from the eye centre, over the eye width, in the
     /// eye's own axes: (horizontal, vertical; positive is down), both eyes averaged.
     pub gaze: [f32; 2],
@@ -138,6 +144,7 @@ pub struct Inputs<'a> {
     pub mesh: &'a Mesh,
     pub eyes: &'a [Eye; 2],
     pub mask: &'a PersonMask,
+    pub hair: &'a HairMask,
 }
 
 pub fn measure(i: &Inputs) -> Measurements {
@@ -317,6 +324,18 @@ pub fn measure(i: &Inputs) -> Measurements {
         median(small.iter().map(|p| chroma(lab(*p))).collect())
     };
 
+    let coverage = coverage::measure(&coverage::Inputs {
+        img: pyr,
+        hair: i.hair,
+        person: i.mask,
+        mesh: m,
+        eyes: i.eyes,
+        skin,
+        fw,
+        right,
+    });
+    let mouth_inside = mouth::inside_of_mouth(pyr, m, skin);
+
     Measurements {
         detection_score: f32::NAN,
         presence: m.presence,
@@ -326,6 +345,8 @@ pub fn measure(i: &Inputs) -> Measurements {
         pitch_deg: pitch.to_degrees(),
         eye_openness: [i.eyes[0].openness, i.eyes[1].openness],
         mouth_opening: mouth,
+        mouth_inside,
+        coverage,
         gaze,
         sharpness,
         skin_lightness: skin_l,

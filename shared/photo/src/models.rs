@@ -50,6 +50,12 @@ pub const SELFIE: ModelFile = ModelFile {
     input: [1, 256, 256, 3],
     sha256: "69dd1f6d52bb7615bb27bae508913a31636d80fab29933472a2bc146e55fd2f2",
 };
+pub const HAIR: ModelFile = ModelFile {
+    name: "hair_segmentation.onnx",
+    bytes: include_bytes!("../models/hair_segmentation.onnx"),
+    input: [1, 512, 512, 4],
+    sha256: "9d3dd645dda71ca62bcc8c3eeeec026ca32cc6f6174a9ffc3a92539d76ebc163",
+};
 pub const DESCRIPTOR: ModelFile = ModelFile {
     name: "dlib_faceapi_rec150.onnx",
     bytes: include_bytes!("../models/dlib_faceapi_rec150.onnx"),
@@ -57,12 +63,13 @@ pub const DESCRIPTOR: ModelFile = ModelFile {
     sha256: "f8c0a6079fc9d1aee593f733e4eec75bbb837341f676dc1bb3cd35e90f7a5bfe",
 };
 
-pub const ALL: [&ModelFile; 6] = [
+pub const ALL: [&ModelFile; 7] = [
     &SHORT_RANGE,
     &FULL_RANGE,
     &FACE_MESH,
     &IRIS,
     &SELFIE,
+    &HAIR,
     &DESCRIPTOR,
 ];
 
@@ -124,6 +131,7 @@ pub struct Models {
     pub face_mesh: Model,
     pub iris: Model,
     pub selfie: Model,
+    pub hair: Model,
     pub descriptor: Model,
 }
 
@@ -137,12 +145,13 @@ impl Models {
                     Model::load(&DESCRIPTOR)?,
                     Model::load(&FULL_RANGE)?,
                     Model::load(&SHORT_RANGE)?,
+                    Model::load(&HAIR)?,
                 ))
             });
             let iris = Model::load(&IRIS)?;
             let selfie = Model::load(&SELFIE)?;
             let face_mesh = Model::load(&FACE_MESH)?;
-            let (descriptor, full_range, short_range) = other
+            let (descriptor, full_range, short_range, hair) = other
                 .join()
                 .map_err(|_| PhotoError::model("loader", "thread panicked"))??;
             Ok(Self {
@@ -151,6 +160,7 @@ impl Models {
                 face_mesh,
                 iris,
                 selfie,
+                hair,
                 descriptor,
             })
         })

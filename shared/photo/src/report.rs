@@ -15,10 +15,9 @@ pub enum Status {
     Pass,
     /// Refused: the measurement is reliable and outside the standard.
     Fail,
-    /// Possibly outside the standard; a reviewer decides.
+    /// Possibly outside the standard, or not measurable on this photo (the
+    /// note then says "not measured"); a reviewer decides.
     Review,
-    /// Could not be measured (an earlier failure, or no face).
-    Skipped,
 }
 
 /// One rule of the standard and what was measured for it.
