@@ -13,7 +13,8 @@ const USAGE: &str = "usage:
   idphoto check IN [--profile P]
   idphoto batch DIR -o OUTDIR [--profile P]
   idphoto compare A B
-  idphoto eval MANIFEST.csv
+  idphoto eval MANIFEST.csv [--split all|dev|holdout] [--margins OUT.txt]
+  idphoto sheet DIR -o SHEET.png [--profile P]
   idphoto bench [--runs N] FILES...";
 
 fn main() -> ExitCode {
@@ -149,11 +150,21 @@ fn run(args: &[String]) -> Res<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         "eval" => {
-            let [manifest] = rest else {
+            let a = parse(rest, &["split", "margins"])?;
+            let [manifest] = a.positional.as_slice() else {
                 return Err(USAGE.into());
             };
-            let s = photo::eval::run(&engine()?, Path::new(manifest)).map_err(|e| e.to_string())?;
+            let split = match a.options.get("split") {
+                None => photo::eval::Split::All,
+                Some(v) => photo::eval::Split::parse(v)
+                    .ok_or_else(|| format!("unknown split {v} (all, dev, holdout)"))?,
+            };
+            let s = photo::eval::run(&engine()?, Path::new(manifest), split)
+                .map_err(|e| e.to_string())?;
             print!("{}", s.render());
+            if let Some(m) = a.options.get("margins") {
+                write(Path::new(m), s.render_margins().as_bytes())?;
+            }
             Ok(if s.meets_targets() {
                 ExitCode::SUCCESS
             } else {
@@ -161,6 +172,7 @@ fn run(args: &[String]) -> Res<ExitCode> {
             })
         }
         "bench" => bench(rest),
+        "sheet" => sheet(rest),
         _ => Err(USAGE.into()),
     }
 }
@@ -187,16 +199,7 @@ fn batch(rest: &[String]) -> Res<ExitCode> {
     };
     let out = PathBuf::from(a.options.get("o").ok_or("batch needs -o OUTDIR")?);
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{dir}: {e}"))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|x| {
-                ["jpg", "jpeg", "png"].contains(&x.to_string_lossy().to_lowercase().as_str())
-            })
-        })
-        .collect();
-    files.sort();
+    let files = photos_in(dir)?;
     let e = engine()?;
     let p = profile(&a)?;
     let mut rows = Vec::new();
@@ -264,6 +267,66 @@ fn batch(rest: &[String]) -> Res<ExitCode> {
     for (code, n) in by_reason {
         println!("  {code:<28} {n}");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The JPEG and PNG files of a folder, by name.
+fn photos_in(dir: &str) -> Res<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{dir}: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| {
+                ["jpg", "jpeg", "png"].contains(&x.to_string_lossy().to_lowercase().as_str())
+            })
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn sheet(rest: &[String]) -> Res<ExitCode> {
+    let a = parse(rest, &["o", "profile"])?;
+    let [dir] = a.positional.as_slice() else {
+        return Err(USAGE.into());
+    };
+    let out = a.options.get("o").ok_or("sheet needs -o SHEET.png")?;
+    let (e, p) = (engine()?, profile(&a)?);
+    let mut made = Vec::new();
+    for f in photos_in(dir)? {
+        let bytes = read(&f.to_string_lossy())?;
+        let outcome = e.standardize(&bytes, &p).map_err(|e| e.to_string())?;
+        let input = photo::decode::decode(&bytes, &Default::default())
+            .map(|d| d.image)
+            .unwrap_or_else(|_| image::RgbImage::from_pixel(48, 64, image::Rgb([200; 3])));
+        let output = match &outcome.jpeg {
+            Some(j) => Some(
+                image::load_from_memory(j)
+                    .map_err(|e| e.to_string())?
+                    .into_rgb8(),
+            ),
+            None => None,
+        };
+        let name = f
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        made.push((name, input, output, outcome.report));
+    }
+    let entries: Vec<photo::sheet::Entry> = made
+        .iter()
+        .map(|(name, input, output, report)| photo::sheet::Entry {
+            name,
+            input,
+            output: output.as_ref(),
+            report,
+        })
+        .collect();
+    photo::sheet::render(&entries)
+        .save(out)
+        .map_err(|e| format!("{out}: {e}"))?;
+    println!("{} photos on {out}", entries.len());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,100 @@
+//! A check must measure the photo, not noise: its verdict may not change
+//! under what leaves the photo's content as it was. A mirror image (the
+//! standard is symmetric), a heavily compressed copy (JPEG quality 35, as
+//! messaging apps send) and a copy at three quarters of the size each give
+//! the same verdict and the same refusing checks as the original.
+
+mod common;
+
+use common::{engine, read, repo_fixtures};
+use domain::ReasonCode::MultipleFaces;
+use image::codecs::jpeg::JpegEncoder;
+use image::{RgbImage, imageops};
+use photo::Profile;
+use photo::report::Status;
+
+fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(img)
+        .unwrap();
+    out
+}
+
+/// The verdict and the checks that refuse. Where two people of about the
+/// same size are in the photo, it is refused for that, and which of them
+/// the other checks measured may change with the copy: then only the
+/// verdict and that refusal must stay.
+fn verdict(bytes: &[u8]) -> (bool, Vec<&'static str>) {
+    let o = engine().standardize(bytes, &Profile::default()).unwrap();
+    let failing = o
+        .report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .map(|c| c.check);
+    let mut failing: Vec<&'static str> = if o.report.reason_codes().contains(&MultipleFaces) {
+        vec!["single_face"]
+    } else {
+        failing.collect()
+    };
+    failing.sort();
+    (o.report.passed, failing)
+}
+
+/// The photos kept in the repository, decoded upright, with the original
+/// bytes (so the original is judged exactly as uploaded).
+fn photos() -> Vec<(String, Vec<u8>, RgbImage)> {
+    let dir = repo_fixtures();
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|f| f.ends_with(".jpg"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| {
+            let bytes = read(&dir, &f);
+            let img = image::load_from_memory(&bytes).unwrap().into_rgb8();
+            (f, bytes, img)
+        })
+        .collect()
+}
+
+#[test]
+fn a_mirror_image_gets_the_same_verdict() {
+    for (f, bytes, img) in photos() {
+        let mirrored = jpeg(&imageops::flip_horizontal(&img), 95);
+        assert_eq!(verdict(&mirrored), verdict(&bytes), "{f} mirrored");
+    }
+}
+
+#[test]
+fn a_copy_compressed_to_jpeg_quality_35_gets_the_same_verdict() {
+    for (f, bytes, img) in photos() {
+        assert_eq!(
+            verdict(&jpeg(&img, 35)),
+            verdict(&bytes),
+            "{f} at quality 35"
+        );
+    }
+}
+
+#[test]
+fn a_copy_at_three_quarters_of_the_size_gets_the_same_verdict() {
+    for (f, bytes, img) in photos() {
+        // Shrinking a photo that is already too small changes what it is.
+        if f.contains("low_resolution") {
+            continue;
+        }
+        let (w, h) = (img.width() * 3 / 4, img.height() * 3 / 4);
+        let smaller = imageops::resize(&img, w, h, imageops::FilterType::Lanczos3);
+        assert_eq!(
+            verdict(&jpeg(&smaller, 92)),
+            verdict(&bytes),
+            "{f} at 3/4 size"
+        );
+    }
+}
