@@ -401,19 +401,18 @@ pub fn face_checks(m: &Measurements, background: [u8; 3]) -> Vec<Check> {
     // the hair), and a handful of headwear photos is no basis for refusing:
     // review only. With under 10 crown points the crown is not in the
     // photo and cannot be judged.
-    let crown = if cov.crown_points >= 10 {
-        cov.crown_foreign
+    if cov.crown_points >= 10 {
+        add(
+            &mut out,
+            rule("headwear", R::Headwear, "share of crown", MAX, 0.3, None),
+            cov.crown_foreign,
+        );
     } else {
-        f32::NAN
-    };
-    if add(
-        &mut out,
-        rule("headwear", R::Headwear, "share of crown", MAX, 0.3, None),
-        crown,
-    ) == Review
-        && crown.is_nan()
-    {
-        note(&mut out, "not measured: the crown is not in the photo");
+        out.push(not_measured(
+            "headwear",
+            R::Headwear,
+            "the crown is not in the photo",
+        ));
     }
     out
 }

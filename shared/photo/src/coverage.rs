@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::landmarks::{Eye, Mesh, idx};
+use crate::measure::along;
 use crate::raster::{Frame, Pyramid, delta_e, lab};
 use crate::segment::{HairMask, PersonMask};
 
@@ -88,13 +89,7 @@ pub fn measure(i: &Inputs) -> Coverage {
         .iter()
         .map(|e| mean(e.contour[..16].iter().chain(&e.iris[..1]).map(|&p| at(p))))
         .fold(0.0, f32::max);
-    let down = [-right[1], right[0]];
-    let go = |p: [f32; 2], kx: f32, ky: f32| {
-        [
-            p[0] + fw * (kx * right[0] + ky * down[0]),
-            p[1] + fw * (kx * right[1] + ky * down[1]),
-        ]
-    };
+    let go = |p: [f32; 2], kx: f32, ky: f32| along(p, right, fw, kx, ky);
     // The ear's front edge meets the cheek outline (mesh 234 / 454, at the
     // tragus); the ear reaches about 0.1 face widths out from there.
     let ears = [(idx::CHEEK_LEFT, -1.0f32), (idx::CHEEK_RIGHT, 1.0)]

@@ -200,7 +200,7 @@ impl Engine {
         ));
 
         // Other people: each further detection confirmed by the mesh.
-        let fw_work = dist(mesh.xy(idx::CHEEK_LEFT), mesh.xy(idx::CHEEK_RIGHT));
+        let fw_work = mesh.face_width();
         let mut others = Vec::new();
         for d in faces.iter().skip(1) {
             let d = scaled(d);
@@ -238,9 +238,7 @@ impl Engine {
 
         // Step 4 (first half): the person mask, on a square around the head
         // and shoulders that holds the whole output frame.
-        let eye_y =
-            (face.mesh.xy(idx::LEFT_EYE_OUTER)[1] + face.mesh.xy(idx::RIGHT_EYE_OUTER)[1]) / 2.0;
-        let centre_x = (face.mesh.xy(idx::CHEEK_LEFT)[0] + face.mesh.xy(idx::CHEEK_RIGHT)[0]) / 2.0;
+        let (eye_y, centre_x) = (face.mesh.eye_line(), face.mesh.centre_x());
         let side = fw_work * 3.6;
         let mask = PersonMask::run(
             &self.models.selfie,
@@ -286,37 +284,36 @@ impl Engine {
         let placement = framed.placement;
         t.lap("place", &mut clock);
 
-        let mut report = Report::new(checks.clone(), input.clone());
-        report.measurements = Some(m);
-        let jpeg = match (report.passed, &placement) {
-            (true, Some(p)) => {
-                // Step 4 (second half) and 6: render, matte, compose, check
-                // the result, encode.
+        // Step 4 (second half): render, matte and compose only a photo no
+        // check has refused; the finished frame is checked too (output QA).
+        let refused = checks.iter().any(|c| c.status == Status::Fail);
+        let frame = match (refused, &placement) {
+            (false, Some(p)) => {
                 let out = render(&pyr, &mask, p, profile.background);
                 t.lap("matte", &mut clock);
-                // The report is made again with the QA check, so that its
-                // refusal or flag counts like any other.
                 checks.push(crate::qa::background_clean(&out, profile.background, p));
-                let measured = report.measurements.take();
-                report = Report::new(checks, input);
-                report.measurements = measured;
-                if !report.passed {
-                    None
-                } else {
-                    let enc = encode::encode(&out, profile.size_window)?;
-                    t.lap("encode", &mut clock);
-                    report.output = Some(OutputInfo {
-                        width: OUT_W,
-                        height: OUT_H,
-                        bytes: enc.jpeg.len(),
-                        quality: enc.quality,
-                        dpi: 300,
-                        background: profile.background,
-                        size_window: profile.size_window,
-                        size_in_window: enc.in_window,
-                    });
-                    Some(enc.jpeg)
-                }
+                Some(out)
+            }
+            _ => None,
+        };
+        let mut report = Report::new(checks, input);
+        report.measurements = Some(m);
+        // Step 6: encode what passed.
+        let jpeg = match frame {
+            Some(out) if report.passed => {
+                let enc = encode::encode(&out, profile.size_window)?;
+                t.lap("encode", &mut clock);
+                report.output = Some(OutputInfo {
+                    width: OUT_W,
+                    height: OUT_H,
+                    bytes: enc.jpeg.len(),
+                    quality: enc.quality,
+                    dpi: 300,
+                    background: profile.background,
+                    size_window: profile.size_window,
+                    size_in_window: enc.in_window,
+                });
+                Some(enc.jpeg)
             }
             _ => None,
         };
@@ -379,10 +376,6 @@ impl Engine {
         }
         Ok(false)
     }
-}
-
-fn dist(a: [f32; 2], b: [f32; 2]) -> f32 {
-    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
 }
 
 fn refused_file(e: PhotoError, bytes: usize, timings: Timings) -> Result<Outcome, PhotoError> {

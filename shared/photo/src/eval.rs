@@ -51,13 +51,13 @@ impl Split {
     }
 }
 
-/// How far a measurement is from the limit that would change its verdict,
-/// in its own unit: positive on the pass side.
+/// How far a measurement is from the threshold its report states (the pass
+/// limit, or for a refused check the refusal limit), in its own unit:
+/// positive on the pass side.
 #[derive(Debug, Clone)]
 pub struct Margin {
     pub check: &'static str,
     pub status: Status,
-    pub measured: f32,
     pub margin: f32,
 }
 
@@ -72,7 +72,6 @@ impl Margin {
         Some(Self {
             check: c.check,
             status: c.status,
-            measured,
             margin,
         })
     }
@@ -182,8 +181,8 @@ impl Summary {
         self.count(true, false) == 0 && self.fail_recall() >= 0.9 && self.reason_precision() >= 0.8
     }
 
-    /// Per photo, every check's margin to the limit that would change its
-    /// verdict (positive: on the pass side), one line a photo.
+    /// Per photo, every check's margin to its stated threshold (positive:
+    /// on the pass side; `?` marks a review, `!` a refusal), one line a photo.
     pub fn render_margins(&self) -> String {
         let mut s = String::new();
         for r in &self.rows {

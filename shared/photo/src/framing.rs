@@ -27,13 +27,9 @@ pub struct Framed {
     pub placement: Option<Placement>,
 }
 
-fn dist(a: [f32; 2], b: [f32; 2]) -> f32 {
-    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
-}
-
 pub fn frame(i: &Inputs) -> Framed {
     let mesh = i.mesh;
-    let fw = dist(mesh.xy(idx::CHEEK_LEFT), mesh.xy(idx::CHEEK_RIGHT));
+    let fw = mesh.face_width();
     let [w, h] = i.photo.map(|v| v as f32);
     let mut checks = vec![cut_off_check(mesh, fw, w, h)];
     let top = crown(i.mask, mesh, fw, w);
@@ -73,8 +69,7 @@ pub fn frame(i: &Inputs) -> Framed {
             };
         }
     };
-    let eye_y = (mesh.xy(idx::LEFT_EYE_OUTER)[1] + mesh.xy(idx::RIGHT_EYE_OUTER)[1]) / 2.0;
-    let centre_x = (mesh.xy(idx::CHEEK_LEFT)[0] + mesh.xy(idx::CHEEK_RIGHT)[0]) / 2.0;
+    let (eye_y, centre_x) = (mesh.eye_line(), mesh.centre_x());
     let k = i.k_work;
     // In upload pixels, so the upscaling limit is honest.
     let head = Head {
@@ -200,7 +195,7 @@ const FLAG_CUT: f32 = 0.01;
 /// c = 2√(2Rd − d²), so d ≈ c² / 8R.
 fn crown(mask: &PersonMask, mesh: &Mesh, fw: f32, photo_w: f32) -> Crown {
     let forehead = mesh.xy(idx::FOREHEAD);
-    let centre = (mesh.xy(idx::CHEEK_LEFT)[0] + mesh.xy(idx::CHEEK_RIGHT)[0]) / 2.0;
+    let centre = mesh.centre_x();
     let columns = 9;
     let step = (fw / 200.0).max(0.5);
     let mut tops: Vec<f32> = (0..columns)

@@ -58,6 +58,23 @@ impl Mesh {
             })
     }
 
+    /// Face width, cheek to cheek (234–454): the unit every proportion of the
+    /// face is measured in.
+    pub fn face_width(&self) -> f32 {
+        let (a, b) = (self.xy(idx::CHEEK_LEFT), self.xy(idx::CHEEK_RIGHT));
+        ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+    }
+
+    /// Height of the eye line (the outer eye corners' mean).
+    pub fn eye_line(&self) -> f32 {
+        (self.xy(idx::LEFT_EYE_OUTER)[1] + self.xy(idx::RIGHT_EYE_OUTER)[1]) / 2.0
+    }
+
+    /// The face's horizontal centre, midway between the cheeks.
+    pub fn centre_x(&self) -> f32 {
+        (self.xy(idx::CHEEK_LEFT)[0] + self.xy(idx::CHEEK_RIGHT)[0]) / 2.0
+    }
+
     /// Roll: angle of the line between the outer eye corners (radians).
     pub fn roll(&self) -> f32 {
         let a = self.xy(idx::LEFT_EYE_OUTER);

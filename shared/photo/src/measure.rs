@@ -131,7 +131,7 @@ fn dist(a: [f32; 2], b: [f32; 2]) -> f32 {
 }
 
 /// Move `p` by `k` face widths along the face's own axes (x right, y down).
-fn along(p: [f32; 2], right: [f32; 2], fw: f32, kx: f32, ky: f32) -> [f32; 2] {
+pub(crate) fn along(p: [f32; 2], right: [f32; 2], fw: f32, kx: f32, ky: f32) -> [f32; 2] {
     let down = [-right[1], right[0]];
     [
         p[0] + fw * (kx * right[0] + ky * down[0]),
@@ -153,7 +153,7 @@ pub fn measure(i: &Inputs) -> Measurements {
     let img = pyr.base();
     let cl = m.points[idx::CHEEK_LEFT];
     let cr = m.points[idx::CHEEK_RIGHT];
-    let fw = dist(m.xy(idx::CHEEK_LEFT), m.xy(idx::CHEEK_RIGHT));
+    let fw = m.face_width();
     let roll = m.roll();
     let right = [roll.cos(), roll.sin()];
 

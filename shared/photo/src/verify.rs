@@ -5,7 +5,6 @@ use image::RgbImage;
 
 use crate::encode::{MIN_QUALITY, estimated_quality, jfif_density};
 use crate::engine::Engine;
-use crate::landmarks::idx;
 use crate::place::{EYE_LINE, FACE_WIDTH, HAIR_TOP, OUT_H, OUT_W};
 use crate::profile::Profile;
 use crate::raster::{delta_e, lab};
@@ -101,13 +100,10 @@ pub fn verify(engine: &Engine, jpeg: &[u8], profile: &Profile) -> Verification {
     }
     v.background_delta_e = worst;
     if let Ok(Some(mesh)) = engine.find_face(&img) {
-        let l = mesh.xy(idx::CHEEK_LEFT);
-        let r = mesh.xy(idx::CHEEK_RIGHT);
-        let fw = ((l[0] - r[0]).powi(2) + (l[1] - r[1]).powi(2)).sqrt();
+        let fw = mesh.face_width();
         v.face_width = Some(fw);
-        v.eye_line =
-            Some((mesh.xy(idx::LEFT_EYE_OUTER)[1] + mesh.xy(idx::RIGHT_EYE_OUTER)[1]) / 2.0);
-        let cx = (l[0] + r[0]) / 2.0;
+        v.eye_line = Some(mesh.eye_line());
+        let cx = mesh.centre_x();
         v.face_centre_offset = Some(cx - OUT_W as f32 / 2.0);
         // Hair top: first row where the central columns leave the background.
         v.hair_top = (0..v.height).map(|y| y as f32).find(|&y| {
