@@ -7,6 +7,7 @@ use std::path::Path;
 
 use domain::ReasonCode;
 
+use crate::descriptor::Descriptor;
 use crate::engine::Engine;
 use crate::profile::Profile;
 use crate::report::{Check, Status};
@@ -87,6 +88,11 @@ pub struct Row {
     pub reasons: Vec<ReasonCode>,
     pub review: Vec<&'static str>,
     pub margins: Vec<Margin>,
+    /// The standardised file, so that it can be re-measured without running
+    /// the engine again.
+    pub jpeg: Option<Vec<u8>>,
+    /// The student's face descriptor, for the face-match pairs.
+    pub descriptor: Option<Descriptor>,
 }
 
 impl Row {
@@ -137,7 +143,7 @@ pub fn run(
                     .collect()
             })
             .unwrap_or_default();
-        let report = &outcome.report;
+        let report = outcome.report;
         rows.push(Row {
             file,
             expected_pass: rec.get("expected").is_some_and(|e| e == "pass"),
@@ -146,6 +152,8 @@ pub fn run(
             reasons: report.reason_codes(),
             review: report.review_flags.iter().map(|f| f.check).collect(),
             margins: report.checks.iter().filter_map(Margin::of).collect(),
+            jpeg: outcome.jpeg,
+            descriptor: outcome.descriptor,
         });
     }
     Ok(Summary { rows })

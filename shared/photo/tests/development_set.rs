@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::OnceLock;
 
-use common::{engine, read, shared_fixtures};
+use common::{engine, shared_fixtures};
 use photo::Profile;
 use photo::eval::{self, Split, Summary, read_csv};
 use photo::verify::verify;
@@ -71,20 +71,18 @@ const KNOWN_NONSTANDARD_OUTPUTS: [&str; 1] = ["fail_multiple_faces_03.jpg"];
 #[test]
 #[cfg_attr(no_shared_photos, ignore = "../shared/fixtures/photos is absent")]
 fn every_passed_output_re_measures_inside_the_standard() {
-    let dir = shared_fixtures();
     let profile = Profile::default();
     let mut checked = 0;
-    for row in read_csv(&dir.join("MANIFEST.csv")).unwrap() {
-        let file = &row["file"];
-        let o = engine().standardize(&read(&dir, file), &profile).unwrap();
-        let Some(jpeg) = o.jpeg else { continue };
-        if KNOWN_NONSTANDARD_OUTPUTS.contains(&file.as_str()) {
+    for row in &summary().rows {
+        let Some(jpeg) = &row.jpeg else { continue };
+        if KNOWN_NONSTANDARD_OUTPUTS.contains(&row.file.as_str()) {
             continue;
         }
-        let v = verify(engine(), &jpeg, &profile);
+        let v = verify(engine(), jpeg, &profile);
         assert!(
             v.problems(&profile).is_empty(),
-            "{file}: {:?}\n{v:?}",
+            "{}: {:?}\n{v:?}",
+            row.file,
             v.problems(&profile)
         );
         checked += 1;
@@ -102,16 +100,13 @@ const TOO_CLOSE_TO_CALL: f32 = 0.03;
 #[test]
 #[cfg_attr(no_shared_photos, ignore = "../shared/fixtures/photos is absent")]
 fn descriptor_threshold_separates_the_labelled_pairs_outside_the_uncertain_band() {
-    let dir = shared_fixtures();
     let mut close = Vec::new();
-    for row in read_csv(&dir.join("PAIRS.csv")).unwrap() {
-        // The student's face, as the engine describes it on an upload (the
+    for row in read_csv(&shared_fixtures().join("PAIRS.csv")).unwrap() {
+        // The student's face, as the engine described it on the upload (the
         // largest face, also where others are beside it).
         let d = |f: &str| {
-            engine()
-                .standardize(&read(&dir, f), &Profile::default())
-                .unwrap()
-                .descriptor
+            let row = summary().rows.iter().find(|r| r.file == f);
+            row.and_then(|r| r.descriptor.clone())
                 .unwrap_or_else(|| panic!("{f}: no face"))
         };
         let (a, b) = (d(&row["file_a"]), d(&row["file_b"]));
