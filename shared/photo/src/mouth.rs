@@ -45,7 +45,8 @@ pub fn inside_of_mouth(img: &Pyramid, mesh: &Mesh, skin: [f32; 3]) -> MouthInsid
         .chain(&INNER_LOWER)
         .map(|&k| mesh.xy(k))
         .collect();
-    let (l, r) = (mesh.xy(78), mesh.xy(308));
+    // The mouth's inner corners: where the two lip outlines meet.
+    let (l, r) = (mesh.xy(INNER_UPPER[0]), mesh.xy(INNER_UPPER[10]));
     let width = ((r[0] - l[0]).powi(2) + (r[1] - l[1]).powi(2))
         .sqrt()
         .max(1.0);
