@@ -85,15 +85,19 @@ mod tests {
 
     const BLUE: [u8; 3] = [100, 197, 255];
 
+    fn paint(img: &mut RgbImage, xs: std::ops::Range<u32>, ys: std::ops::Range<u32>, c: [u8; 3]) {
+        for y in ys {
+            for x in xs.clone() {
+                img.put_pixel(x, y, Rgb(c));
+            }
+        }
+    }
+
     #[test]
     fn a_clean_background_passes_and_the_person_below_the_hair_top_is_not_counted() {
         let mut img = RgbImage::from_pixel(OUT_W, 640, Rgb(BLUE));
         // The student: everything from the hair top down in the middle.
-        for y in 80..640 {
-            for x in 100..380 {
-                img.put_pixel(x, y, Rgb([40, 30, 20]));
-            }
-        }
+        paint(&mut img, 100..380, 80..640, [40, 30, 20]);
         let c = background_clean(&img, BLUE, &placed());
         assert_eq!((c.measured, c.status), (Some(0.0), Status::Pass));
     }
@@ -102,21 +106,13 @@ mod tests {
     fn a_smear_is_flagged_and_an_object_refused() {
         let mut img = RgbImage::from_pixel(OUT_W, 640, Rgb(BLUE));
         // 8×8 px above the head: 1.5‰ of the 41,400 px region, under 1%.
-        for y in 10..18 {
-            for x in 200..208 {
-                img.put_pixel(x, y, Rgb([150, 150, 150]));
-            }
-        }
+        paint(&mut img, 200..208, 10..18, [150; 3]);
         assert_eq!(
             background_clean(&img, BLUE, &placed()).status,
             Status::Review
         );
         // A shoulder-sized block in the side strip.
-        for y in 100..200 {
-            for x in 0..30 {
-                img.put_pixel(x, y, Rgb([150, 150, 150]));
-            }
-        }
+        paint(&mut img, 0..30, 100..200, [150; 3]);
         let c = background_clean(&img, BLUE, &placed());
         assert_eq!(c.status, Status::Fail);
         assert_eq!(c.code, R::BackgroundNotSeparable);
