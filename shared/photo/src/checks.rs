@@ -351,8 +351,9 @@ pub fn face_checks(m: &Measurements, background: [u8; 3]) -> Vec<Check> {
     // Earrings: an object hanging plumb below a lobe, outside the person's
     // silhouette, unlike the one surface either side of it. Over 0.07 face
     // widths (≥ 12 mm) it is a pendant, not a stud: refused where the face
-    // has the pixels for it (a 0.01 fw cell of at least 2 px). Shorter, or on
-    // a small face, it may be a stud or noise: review. Earrings in front of
+    // has the pixels for it (a 0.01 fw cell of at least 2 px) and the
+    // background there is a plain surface. Shorter, on a small face or
+    // against a texture, it may be a stud or chance: review. Earrings in front of
     // hair or skin are inside the mask and not measured here.
     let ears = rule(
         "no_earrings",
@@ -364,7 +365,10 @@ pub fn face_checks(m: &Measurements, background: [u8; 3]) -> Vec<Check> {
     );
     add(
         &mut out,
-        ears.or_review_unless(m.face_width_px >= EARRING_MIN_FACE_PX),
+        ears.or_review_unless(
+            m.face_width_px >= EARRING_MIN_FACE_PX
+                && m.earring_surround_spread <= EARRING_MAX_SPREAD,
+        ),
         m.earring_drop,
     );
     // Necklaces: a share of the neck in a colour that is no material seen
@@ -442,6 +446,11 @@ const EARRING_FAIL: f32 = 0.07;
 /// Below this face width the 0.01 fw cells are under 2 px: JPEG blocks and
 /// hair strands read as objects, so the earring check only flags.
 const EARRING_MIN_FACE_PX: f32 = 200.0;
+/// Over this lightness spread (L*) the background by the lobe is a texture
+/// (gravel, foliage, a shelf): stones and leaves line up into "pendants" of
+/// 0.09 fw by chance (matting benchmark, gravel), so the check only flags.
+/// A backdrop or a plain wall spreads under 15 (development set).
+const EARRING_MAX_SPREAD: f32 = 20.0;
 
 fn note(out: &mut [Check], text: &str) {
     if let Some(c) = out.last_mut() {

@@ -64,6 +64,10 @@ pub struct Measurements {
     /// mask and unlike the one surface either side of it, in face widths
     /// (the larger side; 0.01 ≈ 1.5 mm): a dangling earring.
     pub earring_drop: f32,
+    /// Lightness spread (L*, 10th to 90th percentile) of the background
+    /// beside and below that lobe: over 20 it is a texture, where chance
+    /// alignments look like short pendants.
+    pub earring_surround_spread: f32,
     /// The same on the neck between chin and collar.
     pub neck_foreign: f32,
     /// Mean L*a*b* of the clothing (below the chin, inside the person mask).
@@ -299,10 +303,12 @@ pub fn measure(i: &Inputs) -> Measurements {
             clothes.extend(d);
         }
     }
-    let earring_drop = [(idx::LOBE_LEFT, -1.0f32), (idx::LOBE_RIGHT, 1.0)]
-        .into_iter()
-        .map(|(k, outward)| earring_drop(pyr, i.mask, m.xy(k), outward, fw))
-        .fold(0.0, f32::max);
+    // The side with the longer drop, and the surface it was read against.
+    let (earring_drop, earring_surround_spread) =
+        [(idx::LOBE_LEFT, -1.0f32), (idx::LOBE_RIGHT, 1.0)]
+            .into_iter()
+            .map(|(k, outward)| earring_drop(pyr, i.mask, i.hair, m.xy(k), outward, fw))
+            .fold((0.0, 0.0), |a, b| if b.0 > a.0 { b } else { a });
     let neck: Vec<[f32; 3]> = [-0.15f32, 0.0, 0.15]
         .iter()
         .flat_map(|&kx| disc_rgb(img, along(chin, right, fw, kx, 0.3), fw * 0.08))
@@ -362,6 +368,7 @@ pub fn measure(i: &Inputs) -> Measurements {
         ear_delta_e,
         ear_mask,
         earring_drop,
+        earring_surround_spread,
         neck_foreign,
         clothing_lab,
     }
@@ -383,12 +390,23 @@ const SIDE_FAR: usize = 9;
 /// hair or skin under the same light), and ΔE from both above which a
 /// pixel is another material.
 const SAME_SURFACE: f32 = 15.0;
+/// ΔE from its side's mean within which every cell of a side lies on an
+/// even surface (a backdrop, skin, a plain wall under one light).
+const EVEN_SURFACE: f32 = 8.0;
 const OTHER_MATERIAL: f32 = 20.0;
 
-/// How far an earring hangs below the lobe at `lobe`, in face widths. The
+/// How far an earring hangs below the lobe at `lobe`, in face widths, and
+/// the lightness spread of the background there. The
 /// strip is sampled along the image axes, not the face's: a pendant hangs
 /// plumb. `outward` is −1 on the image-left side.
-fn earring_drop(pyr: &Pyramid, mask: &PersonMask, lobe: [f32; 2], outward: f32, fw: f32) -> f32 {
+fn earring_drop(
+    pyr: &Pyramid,
+    mask: &PersonMask,
+    hair: &HairMask,
+    lobe: [f32; 2],
+    outward: f32,
+    fw: f32,
+) -> (f32, f32) {
     let step = fw * 0.01;
     let frame = Frame {
         origin: [lobe[0] - outward * STRIP_IN * fw, lobe[1] - STRIP_UP * fw],
@@ -403,11 +421,29 @@ fn earring_drop(pyr: &Pyramid, mask: &PersonMask, lobe: [f32; 2], outward: f32, 
     let outside: Vec<bool> = (0..STRIP_W * STRIP_H)
         .map(|k| {
             let p = frame.to_source((k % STRIP_W) as f32 + 0.5, (k / STRIP_W) as f32 + 0.5);
-            mask.at(p[0], p[1]) < 0.5
+            mask.at(p[0], p[1]) < 0.5 && hair.at(p[0], p[1]) < 0.5
         })
         .collect();
     let cells = hanging_object_cells(&lab_px, &outside, STRIP_W, STRIP_H);
-    plumb_run(&cells, STRIP_W, STRIP_H) as f32 * 0.01
+    (
+        plumb_run(&cells, STRIP_W, STRIP_H) as f32 * 0.01,
+        lightness_spread(&lab_px, &outside),
+    )
+}
+
+/// Lightness spread of the cells outside the person.
+fn lightness_spread(lab_px: &[[f32; 3]], outside: &[bool]) -> f32 {
+    let mut l: Vec<f32> = lab_px
+        .iter()
+        .zip(outside)
+        .filter(|(p, o)| **o && p[0].is_finite())
+        .map(|(p, _)| p[0])
+        .collect();
+    if l.len() < 20 {
+        return 0.0;
+    }
+    l.sort_by(f32::total_cmp);
+    l[l.len() * 9 / 10] - l[l.len() / 10]
 }
 
 /// Cells (row-major, `w` wide, L*a*b*) where an object stands out from one
@@ -436,6 +472,15 @@ fn hanging_object_cells(lab_px: &[[f32; 3]], outside: &[bool], w: usize, h: usiz
             // NaN (outside the photo) is never one surface: never an object.
             let sides = delta_e(l, r);
             if sides.is_nan() || sides > SAME_SURFACE {
+                continue;
+            }
+            // Each side must be one even surface itself: on gravel, foliage
+            // or a patterned wall any bright speck looks like a stud, and an
+            // object there cannot be told from the texture.
+            let even = |a: usize, b: usize, mean: [f32; 3]| {
+                row[a..=b].iter().all(|p| delta_e(*p, mean) <= EVEN_SURFACE)
+            };
+            if !even(x - SIDE_FAR, x - SIDE_NEAR, l) || !even(x + SIDE_NEAR, x + SIDE_FAR, r) {
                 continue;
             }
             let other = row[x - OBJ_HALF..=x + OBJ_HALF]
@@ -563,6 +608,40 @@ mod tests {
     fn an_edge_between_two_surfaces_is_no_object() {
         // Background on one side, a collar on the other: the sides differ.
         assert_eq!(drop_rows(&strip(GOLD, 15, W, 0, H), true), 0);
+    }
+
+    /// A texture in L*a*b*: stones of lightness 40 and 80 alternating cell by
+    /// cell (the sides of every window average to the same 60), with a pale
+    /// stone 7 cells wide and 15 rows long where a pendant would hang.
+    fn gravel_with_a_pale_stone() -> Vec<[f32; 3]> {
+        (0..W * H)
+            .map(|k| {
+                let (x, y) = (k % W, k / W);
+                let l = if (12..19).contains(&x) && (5..20).contains(&y) {
+                    95.0
+                } else if (x + y) % 2 == 0 {
+                    40.0
+                } else {
+                    80.0
+                };
+                [l, 0.0, 2.0]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_pendant_needs_an_even_surface_either_side() {
+        // The pale stone stands out from the mean of either side as a
+        // pendant would, but neither side is one even surface: no object.
+        let g = gravel_with_a_pale_stone();
+        let outside = vec![true; W * H];
+        assert_eq!(
+            plumb_run(&hanging_object_cells(&g, &outside, W, H), W, H),
+            0
+        );
+        // And the surround reads as a texture, for the check to only flag.
+        assert!(lightness_spread(&g, &outside) > 20.0);
+        assert!(lightness_spread(&strip(GOLD, 12, 18, 5, 20), &outside) < 20.0);
     }
 
     #[test]
