@@ -61,7 +61,45 @@ pub struct Outcome {
     pub report: Report,
     /// The student's face descriptor, whenever one face was found.
     pub descriptor: Option<Descriptor>,
+    /// How the output frame was sampled from the upload, when one was
+    /// rendered.
+    pub sampling: Option<Sampling>,
     pub timings: Timings,
+}
+
+/// The working copy's shrink factors and the output frame in its pixels:
+/// enough to render any other image of the upload's size into exactly the
+/// same frame, as the matting benchmark does with its ground truth.
+#[derive(Debug, Clone)]
+pub struct Sampling {
+    k_det: u32,
+    k_work: u32,
+    frame: Frame,
+}
+
+impl Sampling {
+    /// `img` (the upload's size) through the same working copy and frame as
+    /// the output; `fill` outside it.
+    pub fn render(&self, img: &RgbImage, fill: [f32; 3]) -> Vec<[f32; 3]> {
+        let det = sparse_shrink(img, self.k_det);
+        let work = working_copy(img, &det, self.k_work, self.k_det);
+        Pyramid::new(&work).sample(&self.frame, OUT_W, OUT_H, fill)
+    }
+}
+
+/// The copy of the upload the engine works on: shrunk by `k_work`, reusing
+/// the detector's copy (shrunk by `k_det`) when that is the same size.
+fn working_copy<'a>(
+    src: &'a RgbImage,
+    det: &'a RgbImage,
+    k_work: u32,
+    k_det: u32,
+) -> Cow<'a, RgbImage> {
+    match k_work {
+        1 => Cow::Borrowed(src),
+        k if k == k_det && k <= 2 => Cow::Borrowed(det),
+        k => Cow::Owned(box_shrink(src, k)),
+    }
 }
 
 impl Outcome {
@@ -157,11 +195,7 @@ impl Engine {
         // Working copy: enough pixels across the face, no more.
         let face_src = primary.size[0] * k_det as f32;
         let k_work = ((face_src / WORK_FACE_PX).floor() as u32).clamp(1, k_det.max(1) * 4);
-        let work: Cow<RgbImage> = match k_work {
-            1 => Cow::Borrowed(&src),
-            k if k == k_det && k <= 2 => Cow::Borrowed(&det_img),
-            k => Cow::Owned(box_shrink(&src, k)),
-        };
+        let work = working_copy(&src, &det_img, k_work, k_det);
         let work: &RgbImage = &work;
         let pyr = Pyramid::new(work);
         let to_work = k_det as f32 / k_work as f32;
@@ -272,7 +306,12 @@ impl Engine {
         let descriptor = descriptor::describe(&self.models.descriptor, &pyr, &face.mesh)?;
         t.lap("measure", &mut clock);
 
-        // Step 5: where the head is, and where it goes in the frame.
+        // Step 5: where the head is, and where it goes in the frame. The
+        // placement and the matte see the person as head, neck and
+        // shoulders; the checks above saw all the selfie model found (a hat
+        // included).
+        let (mask, removed) = mask.head_and_shoulders(&hair, &face.mesh);
+        checks.push(crate::qa::objects_beside_head(removed));
         let framed = framing::frame(&framing::Inputs {
             mask: &mask,
             mesh: &face.mesh,
@@ -289,7 +328,7 @@ impl Engine {
         let refused = checks.iter().any(|c| c.status == Status::Fail);
         let frame = match (refused, &placement) {
             (false, Some(p)) => {
-                let out = render(&pyr, &mask, p, profile.background);
+                let out = render(&pyr, &mask, &output_frame(p), profile.background);
                 t.lap("matte", &mut clock);
                 checks.push(crate::qa::background_clean(&out, profile.background, p));
                 Some(out)
@@ -317,11 +356,17 @@ impl Engine {
             }
             _ => None,
         };
+        let sampling = placement.as_ref().map(|p| Sampling {
+            k_det,
+            k_work,
+            frame: output_frame(p),
+        });
         report.placement = placement;
         Ok(Outcome {
             jpeg,
             report,
             descriptor: Some(descriptor),
+            sampling,
             timings: t,
         })
     }
@@ -398,6 +443,7 @@ fn refused(checks: Vec<Check>, input: InputInfo, timings: Timings) -> Outcome {
         jpeg: None,
         report: Report::new(checks, input),
         descriptor: None,
+        sampling: None,
         timings,
     }
 }
@@ -424,11 +470,16 @@ fn second_face_check(others: &[f32]) -> Check {
     c
 }
 
+/// The output frame in the working copy's pixels.
+fn output_frame(p: &place::Placement) -> Frame {
+    let step = 1.0 / p.scale;
+    Frame::axis(-p.offset[0] * step, -p.offset[1] * step, step)
+}
+
 /// Render the output frame from the working copy: scale and translate,
 /// refine the matte at output resolution, composite onto the profile colour.
-fn render(pyr: &Pyramid, mask: &PersonMask, p: &place::Placement, bg: [u8; 3]) -> RgbImage {
-    let step = 1.0 / p.scale;
-    let frame = Frame::axis(-p.offset[0] * step, -p.offset[1] * step, step);
+fn render(pyr: &Pyramid, mask: &PersonMask, frame: &Frame, bg: [u8; 3]) -> RgbImage {
+    let frame = *frame;
     let bgf = bg.map(|c| c as f32);
     let rgb = pyr.sample(&frame, OUT_W, OUT_H, bgf);
     let (w, h) = (OUT_W as usize, OUT_H as usize);
@@ -472,7 +523,7 @@ fn render(pyr: &Pyramid, mask: &PersonMask, p: &place::Placement, bg: [u8; 3]) -
         }
     }
     let alpha = matte::refine(&rgb, &coarse, w, h);
-    matte::composite(&rgb, &in_photo, &coarse, &alpha, w, h, bg)
+    matte::composite(&rgb, &in_photo, &alpha, w, h, bg)
 }
 
 impl Engine {

@@ -15,6 +15,7 @@ pub mod error;
 pub mod eval;
 pub mod framing;
 pub mod landmarks;
+pub mod matbench;
 pub mod matte;
 pub mod measure;
 pub mod models;
@@ -29,7 +30,7 @@ pub mod sheet;
 pub mod verify;
 
 pub use descriptor::{Descriptor, SAME_PERSON_MAX_DISTANCE};
-pub use engine::{Engine, Outcome, Timings};
+pub use engine::{Engine, Outcome, Sampling, Timings};
 pub use error::PhotoError;
 pub use models::Models;
 pub use profile::Profile;

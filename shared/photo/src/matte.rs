@@ -1,20 +1,24 @@
 //! Step 4: cut the student out and put them on the profile colour.
 //!
-//! The segmentation model works at 256², far coarser than hair. Its matte is
-//! refined at output resolution with a guided filter (He et al. 2010): the
-//! alpha follows the edges of the photo itself, so hair and ears keep their
-//! outline without a blocky edge. Where alpha is partial, the old background
-//! colour is estimated nearby and replaced, so no old colour stays in the
-//! hair and no halo rings the head.
+//! The segmentation models work at 256² and 512², far coarser than hair at
+//! the output's resolution. Their matte is refined at output resolution
+//! with a colour guided filter (He, Sun and Tang 2013, §3.5): alpha follows
+//! the photo's own colour edges, so dark hair stays apart from a dark
+//! background of another hue. The colour of the person where alpha is
+//! partial is then estimated by blur-fusion (Forte and Pitié 2021): local
+//! means of the sure person and of the old background, corrected by what
+//! the pixel shows. The frame is `α·F + (1−α)·profile`: opaque pixels keep
+//! the photo's own colour exactly, clear ones are exactly the profile
+//! colour, and an edge shows the person's colour, never the old background.
 
 use image::RgbImage;
 
-use crate::raster::{box_mean, luma};
+use crate::raster::box_mean;
 
 /// Guided-filter window radius at output resolution: about the width of a
 /// lock of hair at 480×640.
 const RADIUS: usize = 6;
-/// Regularisation (in luma², 0..1 scale): edges weaker than this contrast do
+/// Regularisation (colour², 0..1 scale): edges weaker than this contrast do
 /// not pull the matte.
 const EPS: f32 = 1e-3;
 /// Below this alpha a pixel is background and takes the profile colour
@@ -24,26 +28,49 @@ const SOLID: f32 = 0.96;
 
 /// Refine a coarse alpha at the resolution of `rgb` (both `w`×`h`).
 pub fn refine(rgb: &[[f32; 3]], coarse: &[f32], w: usize, h: usize) -> Vec<f32> {
-    let guide: Vec<f32> = rgb.iter().map(|p| luma(*p) / 255.0).collect();
-    let mean_i = box_mean(&guide, w, h, RADIUS);
-    let mean_p = box_mean(coarse, w, h, RADIUS);
-    let ii: Vec<f32> = guide.iter().map(|v| v * v).collect();
-    let ip: Vec<f32> = guide.iter().zip(coarse).map(|(i, p)| i * p).collect();
-    let mean_ii = box_mean(&ii, w, h, RADIUS);
-    let mean_ip = box_mean(&ip, w, h, RADIUS);
-    let mut a = vec![0f32; w * h];
-    let mut b = vec![0f32; w * h];
-    for k in 0..w * h {
-        let var = mean_ii[k] - mean_i[k] * mean_i[k];
-        let cov = mean_ip[k] - mean_i[k] * mean_p[k];
-        a[k] = cov / (var + EPS);
-        b[k] = mean_p[k] - a[k] * mean_i[k];
+    let n = w * h;
+    let mean = |v: &[f32]| box_mean(v, w, h, RADIUS);
+    let chan = |c: usize| -> Vec<f32> { rgb.iter().map(|p| p[c] / 255.0).collect() };
+    let i = [chan(0), chan(1), chan(2)];
+    let mi = [mean(&i[0]), mean(&i[1]), mean(&i[2])];
+    let mp = mean(coarse);
+    // Covariance of the guide (6 distinct entries) and with the input.
+    const PAIRS: [(usize, usize); 6] = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)];
+    let cov: Vec<Vec<f32>> = PAIRS
+        .iter()
+        .map(|&(a, b)| {
+            let prod: Vec<f32> = (0..n).map(|k| i[a][k] * i[b][k]).collect();
+            let m = mean(&prod);
+            (0..n).map(|k| m[k] - mi[a][k] * mi[b][k]).collect()
+        })
+        .collect();
+    let cip: Vec<Vec<f32>> = (0..3)
+        .map(|c| {
+            let prod: Vec<f32> = (0..n).map(|k| i[c][k] * coarse[k]).collect();
+            let m = mean(&prod);
+            (0..n).map(|k| m[k] - mi[c][k] * mp[k]).collect()
+        })
+        .collect();
+    let mut a = [vec![0f32; n], vec![0f32; n], vec![0f32; n]];
+    let mut b = vec![0f32; n];
+    for k in 0..n {
+        let s = [
+            cov[0][k] + EPS,
+            cov[1][k],
+            cov[2][k],
+            cov[3][k] + EPS,
+            cov[4][k],
+            cov[5][k] + EPS,
+        ];
+        let ak = solve_sym3(s, [cip[0][k], cip[1][k], cip[2][k]]);
+        (0..3).for_each(|c| a[c][k] = ak[c]);
+        b[k] = mp[k] - (0..3).map(|c| ak[c] * mi[c][k]).sum::<f32>();
     }
-    let ma = box_mean(&a, w, h, RADIUS);
-    let mb = box_mean(&b, w, h, RADIUS);
-    (0..w * h)
+    let ma = [mean(&a[0]), mean(&a[1]), mean(&a[2])];
+    let mb = mean(&b);
+    (0..n)
         .map(|k| {
-            let q = ma[k] * guide[k] + mb[k];
+            let q = mb[k] + (0..3).map(|c| ma[c][k] * i[c][k]).sum::<f32>();
             // Snap near-certain values so the background is exactly uniform
             // and the face exactly the photo.
             if q < CLEAR {
@@ -57,133 +84,84 @@ pub fn refine(rgb: &[[f32; 3]], coarse: &[f32], w: usize, h: usize) -> Vec<f32> 
         .collect()
 }
 
-/// Local mean colour of the pixels selected by `weight` (a normalised box
-/// filter 2·4·RADIUS px wide): the old background near an edge, or the
-/// person's own colour. Smooth by nature, so computed on 4×4 blocks.
-struct LocalColour {
-    bw: usize,
-    weight: Vec<f32>,
-    sums: [Vec<f32>; 3],
+/// Solve `S x = v` for a symmetric 3×3 `S` given as (xx, xy, xz, yy, yz, zz),
+/// positive definite here (a covariance plus ε·I), by Cramer's rule.
+fn solve_sym3([a, b, c, d, e, f]: [f32; 6], v: [f32; 3]) -> [f32; 3] {
+    // Cofactors of [[a b c] [b d e] [c e f]].
+    let (c00, c01, c02) = (d * f - e * e, c * e - b * f, b * e - c * d);
+    let (c11, c12, c22) = (a * f - c * c, b * c - a * e, a * d - b * b);
+    let det = a * c00 + b * c01 + c * c02;
+    [
+        (c00 * v[0] + c01 * v[1] + c02 * v[2]) / det,
+        (c01 * v[0] + c11 * v[1] + c12 * v[2]) / det,
+        (c02 * v[0] + c12 * v[1] + c22 * v[2]) / det,
+    ]
 }
 
-const BLOCK: usize = 4;
+/// Blur-fusion radii at output resolution: a wide pass for the colours
+/// either side of the edge, then a narrow one that follows hair strands.
+const FUSION_RADII: [usize; 2] = [30, 3];
 
-impl LocalColour {
-    fn new(rgb: &[[f32; 3]], select: &[f32], w: usize, h: usize) -> Self {
-        let (bw, bh) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));
-        let mut weight = vec![0f32; bw * bh];
-        let mut sums = [
-            vec![0f32; bw * bh],
-            vec![0f32; bw * bh],
-            vec![0f32; bw * bh],
-        ];
-        // Row by row, in the same order as pixel index: no division per pixel.
-        for (y, (row, sel)) in rgb.chunks_exact(w).zip(select.chunks_exact(w)).enumerate() {
-            let base = (y / BLOCK) * bw;
-            for (x, (p, &s)) in row.iter().zip(sel).enumerate() {
-                if s == 0.0 {
-                    // Adds nothing: the selection is 0/1 and colours finite.
-                    continue;
-                }
-                let b = base + x / BLOCK;
-                weight[b] += s;
-                (0..3).for_each(|c| sums[c][b] += p[c] * s);
-            }
-        }
-        let r = RADIUS;
-        Self {
-            bw,
-            weight: box_mean(&weight, bw, bh, r),
-            sums: sums.map(|v| box_mean(&v, bw, bh, r)),
+/// The person's own colour where alpha is partial. Each pass takes local
+/// means of the person (`F̄`, weighted by α) and of the old background
+/// (`B̄`, weighted by 1−α, inside the photo only: the padding is already
+/// the new colour) and corrects `F̄` by what the pixel shows:
+/// `F = F̄ + α(I − αF̄ − (1−α)B̄)`, which is the pixel itself where α = 1.
+pub fn foreground(
+    rgb: &[[f32; 3]],
+    in_photo: &[bool],
+    alpha: &[f32],
+    w: usize,
+    h: usize,
+) -> Vec<[f32; 3]> {
+    let n = w * h;
+    let mut f: Vec<[f32; 3]> = rgb.to_vec();
+    let mut b: Vec<[f32; 3]> = rgb.to_vec();
+    let wb: Vec<f32> = (0..n)
+        .map(|k| if in_photo[k] { 1.0 - alpha[k] } else { 0.0 })
+        .collect();
+    for r in FUSION_RADII {
+        let mean = |v: &[f32]| box_mean(v, w, h, r);
+        let ma = mean(alpha);
+        let mwb = mean(&wb);
+        let weighted = |src: &[[f32; 3]], wt: &[f32], c: usize| -> Vec<f32> {
+            mean(&(0..n).map(|k| src[k][c] * wt[k]).collect::<Vec<_>>())
+        };
+        let fa: [Vec<f32>; 3] = [0, 1, 2].map(|c| weighted(&f, alpha, c));
+        let bb: [Vec<f32>; 3] = [0, 1, 2].map(|c| weighted(&b, &wb, c));
+        for k in 0..n {
+            let a = alpha[k];
+            let fbar = [0, 1, 2].map(|c| fa[c][k] / (ma[k] + 1e-5));
+            let bbar = [0, 1, 2].map(|c| bb[c][k] / (mwb[k] + 1e-5));
+            f[k] = [0, 1, 2].map(|c| {
+                (fbar[c] + a * (rgb[k][c] - a * fbar[c] - (1.0 - a) * bbar[c])).clamp(0.0, 255.0)
+            });
+            b[k] = bbar;
         }
     }
-
-    /// The mean colour around pixel `k` of a `w`-wide image, if any pixel
-    /// was selected nearby.
-    fn at(&self, k: usize, w: usize) -> Option<[f32; 3]> {
-        let b = (k / w / BLOCK) * self.bw + (k % w) / BLOCK;
-        (self.weight[b] >= 1e-3).then(|| [0, 1, 2].map(|c| self.sums[c][b] / self.weight[b]))
-    }
+    f
 }
 
-/// Half-width of the edge band, in output pixels: the segmentation model
-/// sees the head at about a third of the output resolution, so its outline
-/// can be off by a few of its own pixels.
-const BAND: usize = 10;
-
-/// Below this RGB distance between the person's and the old background's
-/// local colours, colour cannot tell them apart and the filtered alpha stands.
-const MIN_CONTRAST: f32 = 40.0;
-
-/// Composite onto `bg`. Where alpha is partial the observed colour is
-/// `I = α·F + (1−α)·B_old`. With `F` and `B_old` averaged from nearby sure
-/// person and sure background pixels, α is re-read from the colour itself
-/// (the projection of `I − B_old` on `F − B_old`), which removes the pale
-/// rim a too-wide matte leaves; then replacing `B_old` by `bg` gives
-/// `I + (1−α)(bg − B_old)`, so no old background stays in the hair.
+/// Composite onto `bg`: `α·F + (1−α)·bg`, the photo itself where α = 1.
 pub fn composite(
     rgb: &[[f32; 3]],
     in_photo: &[bool],
-    coarse: &[f32],
     alpha: &[f32],
     w: usize,
     h: usize,
     bg: [u8; 3],
 ) -> RgbImage {
     let bgf = bg.map(|c| c as f32);
-    // The edge band: within BAND px of the segmentation's outline, where
-    // the model (at a third of this resolution) cannot be trusted.
-    let inside: Vec<f32> = coarse
-        .iter()
-        .map(|&p| if p > 0.5 { 1.0 } else { 0.0 })
-        .collect();
-    let near = box_mean(&inside, w, h, BAND);
-    let band: Vec<bool> = near.iter().map(|&n| n > 0.01 && n < 0.99).collect();
-    // Padding outside the photo is already the new colour: it says nothing
-    // about the old background.
-    let sure = |k: usize, a: f32| in_photo[k] && !band[k] && alpha[k] == a;
-    let is_bg: Vec<f32> = (0..w * h)
-        .map(|k| if sure(k, 0.0) { 1.0 } else { 0.0 })
-        .collect();
-    let is_fg: Vec<f32> = (0..w * h)
-        .map(|k| if sure(k, 1.0) { 1.0 } else { 0.0 })
-        .collect();
-    let old_bg = LocalColour::new(rgb, &is_bg, w, h);
-    // The photo's overall old background: sure background pixels, or if the
-    // band covers them all, any pixel of the photo the matte calls background.
-    let mean_of = |sel: &dyn Fn(usize) -> bool| {
-        let (mut acc, mut n) = ([0f32; 3], 0f32);
-        for k in (0..w * h).filter(|&k| sel(k)) {
-            (0..3).for_each(|c| acc[c] += rgb[k][c]);
-            n += 1.0;
-        }
-        (n > 0.0).then(|| acc.map(|v| v / n))
-    };
-    let global_bg = mean_of(&|k| is_bg[k] > 0.0)
-        .or_else(|| mean_of(&|k| in_photo[k] && alpha[k] <= 0.0))
-        .unwrap_or(bgf);
-    let person = LocalColour::new(rgb, &is_fg, w, h);
+    let fg = foreground(rgb, in_photo, alpha, w, h);
     let mut out = RgbImage::new(w as u32, h as u32);
     for (k, px) in out.pixels_mut().enumerate() {
         let a = alpha[k];
-        let v = if !band[k] && a <= 0.0 {
+        let v = if a <= 0.0 {
             bgf
-        } else if !band[k] && a >= 1.0 {
+        } else if a >= 1.0 {
             rgb[k]
         } else {
-            // Far from any sure background (a photo edge padded on both
-            // sides), the photo's overall old background stands in.
-            let b_old = old_bg.at(k, w).unwrap_or(global_bg);
-            let mut a = a;
-            if let Some(f) = person.at(k, w) {
-                let d = [f[0] - b_old[0], f[1] - b_old[1], f[2] - b_old[2]];
-                let dd = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
-                if dd >= MIN_CONTRAST * MIN_CONTRAST {
-                    let i = [0, 1, 2].map(|c| rgb[k][c] - b_old[c]);
-                    a = ((i[0] * d[0] + i[1] * d[1] + i[2] * d[2]) / dd).clamp(0.0, 1.0);
-                }
-            }
-            [0, 1, 2].map(|c| rgb[k][c] + (1.0 - a) * (bgf[c] - b_old[c]))
+            [0, 1, 2].map(|c| a * fg[k][c] + (1.0 - a) * bgf[c])
         };
         px.0 = v.map(round_u8);
     }
@@ -252,6 +230,48 @@ mod tests {
     }
 
     #[test]
+    fn solve_sym3_inverts_a_covariance() {
+        let s = [4.0, 1.0, 0.5, 3.0, 0.2, 2.0];
+        let x = [1.0f32, -2.0, 0.5];
+        let v = [
+            s[0] * x[0] + s[1] * x[1] + s[2] * x[2],
+            s[1] * x[0] + s[3] * x[1] + s[4] * x[2],
+            s[2] * x[0] + s[4] * x[1] + s[5] * x[2],
+        ];
+        let got = solve_sym3(s, v);
+        for c in 0..3 {
+            assert!((got[c] - x[c]).abs() < 1e-5, "{got:?}");
+        }
+    }
+
+    #[test]
+    fn partial_alpha_takes_the_persons_colour_not_the_old_background() {
+        // A red person left of column 30, a green wall right of column 34,
+        // and between them alpha ramping down with the colour a mix of both.
+        let (w, h) = (64, 16);
+        let (red, green) = ([200.0, 40.0, 30.0], [20.0, 180.0, 40.0]);
+        let alpha: Vec<f32> = (0..w * h)
+            .map(|k| ((34.0 - (k % w) as f32) / 4.0).clamp(0.0, 1.0))
+            .collect();
+        let rgb: Vec<[f32; 3]> = alpha
+            .iter()
+            .map(|&a| [0, 1, 2].map(|c| a * red[c] + (1.0 - a) * green[c]))
+            .collect();
+        let f = foreground(&rgb, &vec![true; w * h], &alpha, w, h);
+        for x in 31..34 {
+            let k = 8 * w + x;
+            let off = (0..3).map(|c| (f[k][c] - red[c]).abs()).fold(0.0, f32::max);
+            assert!(off < 12.0, "column {x}: {:?} for α {}", f[k], alpha[k]);
+        }
+        // Opaque pixels are the photo itself.
+        assert_eq!(f[8 * w + 10], rgb[8 * w + 10]);
+        let out = composite(&rgb, &vec![true; w * h], &alpha, w, h, [100, 197, 255]);
+        // Half way along the edge: half red, half the profile colour, no green.
+        let p = out.get_pixel(32, 8).0;
+        assert!(p[1] < 130, "{p:?}");
+    }
+
+    #[test]
     fn background_becomes_exactly_the_profile_colour() {
         // A green wall with a small dark "person" in one corner.
         let (w, h) = (64, 64);
@@ -268,15 +288,7 @@ mod tests {
         let alpha: Vec<f32> = (0..w * h)
             .map(|k| if person(k) { 1.0 } else { 0.0 })
             .collect();
-        let out = composite(
-            &rgb,
-            &vec![true; w * h],
-            &alpha,
-            &alpha,
-            w,
-            h,
-            [100, 197, 255],
-        );
+        let out = composite(&rgb, &vec![true; w * h], &alpha, w, h, [100, 197, 255]);
         assert_eq!(out.get_pixel(40, 40).0, [100, 197, 255]);
         assert_eq!(out.get_pixel(2, 2).0, [20, 20, 20]);
         // In the edge band the wall is recognised by its colour and replaced too.

@@ -53,6 +53,7 @@ pub fn background_clean(img: &RgbImage, bg: [u8; 3], p: &Placement) -> Check {
         Some(MAX_STRAY),
         "share of the background region",
     );
+    c.comparison = "<=";
     if share > OBJECT_STRAY {
         c.status = Status::Fail;
         c.threshold = Some(OBJECT_STRAY);
@@ -62,6 +63,32 @@ pub fn background_clean(img: &RgbImage, bg: [u8; 3], p: &Placement) -> Check {
     } else if share > MAX_STRAY {
         c.status = Status::Review;
         c.note = Some("stray pixels in the replaced background, e.g. around hair".into());
+    }
+    c
+}
+
+/// Person-like area the head bound took out beside the head
+/// ([`crate::segment::PersonMask::head_and_shoulders`]), in face widths².
+/// Over this the background held objects the person segmentation confused
+/// with the student; what of them touches the shoulders is still in the
+/// photo, so a reviewer looks.
+pub const MAX_REMOVED: f32 = 0.05;
+
+/// The check on the matte's input: did the background fool the person model?
+pub fn objects_beside_head(removed_fw2: f32) -> Check {
+    let mut c = passed(
+        "background_objects",
+        R::BackgroundNotSeparable,
+        Some(removed_fw2),
+        Some(MAX_REMOVED),
+        "face widths²",
+    );
+    c.comparison = "<=";
+    if removed_fw2 > MAX_REMOVED {
+        c.status = Status::Review;
+        c.note = Some(
+            "objects beside the head looked like part of the person and were removed: check the shoulders".into(),
+        );
     }
     c
 }

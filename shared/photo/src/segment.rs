@@ -3,10 +3,12 @@
 //! (MediaPipe hair model, 512²).
 
 use crate::error::PhotoError;
+use crate::landmarks::{Mesh, idx};
 use crate::models::Model;
 use crate::raster::{Frame, Pyramid, floor_i32};
 
 /// A probability per cell of an `n`×`n` grid laid over a square of the source.
+#[derive(Clone)]
 pub struct Grid {
     frame: Frame,
     n: u32,
@@ -32,6 +34,18 @@ impl Grid {
         let top = get(u0, v0) * (1.0 - au) + get(u0 + 1, v0) * au;
         let bottom = get(u0, v0 + 1) * (1.0 - au) + get(u0 + 1, v0 + 1) * au;
         top * (1.0 - av) + bottom * av
+    }
+
+    /// The region's top edge in source pixels.
+    fn top(&self) -> f32 {
+        self.frame.origin[1]
+    }
+
+    /// Source position of cell `k`'s centre.
+    fn centre(&self, k: usize) -> [f32; 2] {
+        let n = self.n as usize;
+        self.frame
+            .to_source((k % n) as f32 + 0.5, (k / n) as f32 + 0.5)
     }
 }
 
@@ -67,6 +81,37 @@ impl PersonMask {
     /// Person probability at a source position (0 outside the region).
     pub fn at(&self, x: f32, y: f32) -> f32 {
         self.0.at(x, y)
+    }
+
+    /// The person as the output shows them: the selfie model's person, bound
+    /// to where a head can be above the ear lobes ([`HeadShape`]), and all the
+    /// hair model sees. What else the selfie model takes for person beside
+    /// the head (a cup's rim, a chair back, a coat on a hook) is background;
+    /// hair it misses against a textured background (a ponytail over gravel)
+    /// is person. Above the hair model's square (a tall bun) the selfie mask
+    /// stands; beside it (more than 1.2 fw from the face's centre) no hair
+    /// can be. Also returns the area the bound took out, in fw².
+    pub fn head_and_shoulders(&self, hair: &HairMask, mesh: &Mesh) -> (Self, f32) {
+        let head = HeadShape::of(mesh);
+        let mut grid = self.0.clone();
+        let cell = grid.frame.step() / head.fw;
+        let mut removed = 0.0;
+        for k in 0..grid.prob.len() {
+            let [x, y] = grid.centre(k);
+            if y >= hair.0.top() {
+                // Under 0.3 the hair model is in doubt about a textured
+                // background, over 0.6 it sees hair: a ramp between, so its
+                // doubt leaves no faint ghost of what stood there.
+                let hair = ((hair.at(x, y) - 0.3) / 0.3).clamp(0.0, 1.0);
+                let p = grid.prob[k];
+                let bound = p.min(head.inside(x, y));
+                let w = head.weight(y);
+                let kept = w * bound + (1.0 - w) * p;
+                removed += (p - kept.max(hair)).max(0.0) * cell * cell;
+                grid.prob[k] = kept.max(hair);
+            }
+        }
+        (Self(grid), removed)
     }
 
     /// The model marks anything person-like; a second person or a coat on a
@@ -130,6 +175,66 @@ impl PersonMask {
                 *p = 0.0;
             }
         }
+    }
+}
+
+/// Where the student's head can be, from the mesh, in face widths (fw,
+/// cheek to cheek): the skull and face as an ellipse from 0.45 fw above the
+/// mesh's forehead point (the crown of a shaved head) to the chin and 0.58
+/// fw either side of the centre, with everything straight above it, and the
+/// ears as a band out to 0.72 fw from the brows to below the lobes. It bounds the person only above the lobes:
+/// lower, shoulders and collars may rise beside the jaw (a shrug, a coat), so
+/// the bound fades out over the 0.15 fw below them. Edges are soft over
+/// 0.05 fw.
+struct HeadShape {
+    centre_x: f32,
+    fw: f32,
+    top: f32,
+    chin_y: f32,
+    ears: [f32; 2],
+    lobe_y: f32,
+}
+
+impl HeadShape {
+    fn of(mesh: &Mesh) -> Self {
+        let fw = mesh.face_width();
+        let lobe_y = mesh.xy(idx::LOBE_LEFT)[1].max(mesh.xy(idx::LOBE_RIGHT)[1]);
+        Self {
+            centre_x: mesh.centre_x(),
+            fw,
+            top: mesh.xy(idx::FOREHEAD)[1] - 0.45 * fw,
+            chin_y: mesh.xy(idx::CHIN)[1],
+            ears: [mesh.eye_line() - 0.25 * fw, lobe_y + 0.1 * fw],
+            lobe_y,
+        }
+    }
+
+    /// How much the shape bounds the person at height `y`: 1 above the
+    /// lobes, fading to 0 over the next 0.15 fw.
+    fn weight(&self, y: f32) -> f32 {
+        (1.0 - (y - self.lobe_y) / (0.15 * self.fw)).clamp(0.0, 1.0)
+    }
+
+    /// 1 inside, 0 beyond the soft edge.
+    fn inside(&self, x: f32, y: f32) -> f32 {
+        let fw = self.fw;
+        let soft = |d: f32| (0.5 - d / (0.05 * fw)).clamp(0.0, 1.0);
+        let dx = (x - self.centre_x).abs();
+        let (cy, hy) = (
+            (self.top + self.chin_y) / 2.0,
+            (self.chin_y - self.top) / 2.0,
+        );
+        let r = ((dx / (0.58 * fw)).powi(2) + ((y - cy) / hy).powi(2)).sqrt();
+        let skull = soft((r - 1.0) * 0.58 * fw);
+        // Straight above the skull nothing is taken out: a hat or a hood
+        // is the student's, stays in the photo and is judged there.
+        let crown = if y < cy { soft(dx - 0.58 * fw) } else { 0.0 };
+        let ears = if (self.ears[0]..self.ears[1]).contains(&y) {
+            soft(dx - 0.72 * fw)
+        } else {
+            0.0
+        };
+        skull.max(crown).max(ears)
     }
 }
 

@@ -15,7 +15,8 @@ const USAGE: &str = "usage:
   idphoto compare A B
   idphoto eval MANIFEST.csv [--split all|dev|holdout] [--margins OUT.txt]
   idphoto sheet DIR -o SHEET.png [--profile P]
-  idphoto bench [--runs N] FILES...";
+  idphoto bench [--runs N] FILES...
+  idphoto matbench DIR [-o SHEET.png] [--grid full|quick]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -173,6 +174,7 @@ fn run(args: &[String]) -> Res<ExitCode> {
         }
         "bench" => bench(rest),
         "sheet" => sheet(rest),
+        "matbench" => matbench(rest),
         _ => Err(USAGE.into()),
     }
 }
@@ -314,6 +316,15 @@ fn sheet(rest: &[String]) -> Res<ExitCode> {
             .to_string();
         made.push((name, input, output, outcome.report));
     }
+    save_sheet(&made, out)?;
+    println!("{} photos on {out}", made.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One contact-sheet cell's content: name, input, output, report.
+type Shown = (String, image::RgbImage, Option<image::RgbImage>, photo::Report);
+
+fn save_sheet(made: &[Shown], out: &str) -> Res<()> {
     let entries: Vec<photo::sheet::Entry> = made
         .iter()
         .map(|(name, input, output, report)| photo::sheet::Entry {
@@ -325,9 +336,7 @@ fn sheet(rest: &[String]) -> Res<ExitCode> {
         .collect();
     photo::sheet::render(&entries)
         .save(out)
-        .map_err(|e| format!("{out}: {e}"))?;
-    println!("{} photos on {out}", entries.len());
-    Ok(ExitCode::SUCCESS)
+        .map_err(|e| format!("{out}: {e}"))
 }
 
 fn bench(rest: &[String]) -> Res<ExitCode> {
@@ -393,4 +402,71 @@ fn peak_rss_kb() -> u64 {
         })
         .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         .unwrap_or(0)
+}
+
+/// The matting benchmark over the cut-outs (`*.png`, RGBA) and backgrounds
+/// (`bg_*.jpg`) in DIR; `--grid quick` runs one scale and framing.
+fn matbench(rest: &[String]) -> Res<ExitCode> {
+    use photo::matbench::{self, Case, Summary};
+    let a = parse(rest, &["o", "grid"])?;
+    let [dir] = a.positional.as_slice() else {
+        return Err(USAGE.into());
+    };
+    let (mut cuts, mut bgs) = (Vec::new(), Vec::new());
+    for f in photos_in(dir)? {
+        let name = f
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        let img = image::open(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        if name.starts_with("bg_") {
+            bgs.push((name, img.into_rgb8()));
+        } else {
+            cuts.push((name, img.into_rgba8()));
+        }
+    }
+    let grid = match a.options.get("grid").map(String::as_str) {
+        None | Some("full") => matbench::full_grid(),
+        Some("quick") => vec![Case {
+            scale: 1.6,
+            left: 0.075,
+            top: 0.0,
+        }],
+        Some(g) => return Err(format!("unknown grid {g} (full, quick)")),
+    };
+    let (e, p) = (engine()?, Profile::blue());
+    let (mut results, mut shown) = (Vec::new(), Vec::new());
+    for (cn, cut) in &cuts {
+        for (bn, bg) in &bgs {
+            for case in &grid {
+                let name = format!("{cn}/{bn}/{}x/{}/{}", case.scale, case.left, case.top);
+                let run = matbench::run_case(&e, &p, cut, bg, case)?;
+                let m = run.measured;
+                let flags: Vec<&str> = run
+                    .report
+                    .checks
+                    .iter()
+                    .filter(|c| c.status == photo::report::Status::Review)
+                    .map(|c| c.check)
+                    .collect();
+                println!(
+                    "{name:<52} edge ΔE {:>5.2} p95 {:>5.2} stray {:>6.3}‰ person {:>4.2} refused [{}] review [{}]",
+                    m.edge_mean,
+                    m.edge_p95,
+                    m.stray_permille,
+                    m.person_mean,
+                    m.refused.join(","),
+                    flags.join(",")
+                );
+                shown.push((name.clone(), run.photo, run.output, run.report));
+                results.push((name, m));
+            }
+        }
+    }
+    print!("{}", Summary::of(&results).render());
+    if let Some(out) = a.options.get("o") {
+        save_sheet(&shown, out)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
