@@ -322,7 +322,12 @@ fn sheet(rest: &[String]) -> Res<ExitCode> {
 }
 
 /// One contact-sheet cell's content: name, input, output, report.
-type Shown = (String, image::RgbImage, Option<image::RgbImage>, photo::Report);
+type Shown = (
+    String,
+    image::RgbImage,
+    Option<image::RgbImage>,
+    photo::Report,
+);
 
 fn save_sheet(made: &[Shown], out: &str) -> Res<()> {
     let entries: Vec<photo::sheet::Entry> = made
