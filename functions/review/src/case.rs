@@ -60,6 +60,7 @@ pub fn verdict_name(face: &FaceMatch) -> &'static str {
     match face {
         FaceMatch::Same { .. } => "same",
         FaceMatch::Different { .. } => "different",
+        FaceMatch::Uncertain { .. } => "uncertain",
         FaceMatch::Unavailable { .. } => "unavailable",
     }
 }

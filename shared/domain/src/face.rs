@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 /// here so that the engine and the submission share one number.
 pub const SAME_PERSON_MAX_DISTANCE: f32 = 0.6;
 
+/// Distances this close to the threshold are within the descriptor's spread on the labelled
+/// pairs: a same-person pair of small, low-light faces reads 0.606 and two different East Asian
+/// men 0.598–0.600, so no number separates them there and the reviewer compares by eye.
+pub const TOO_CLOSE_TO_CALL: f32 = 0.03;
+
 /// The Euclidean distance of two descriptors; `None` when they cannot be compared (different
 /// lengths, or a value that is not finite).
 pub fn distance(a: &[f32], b: &[f32]) -> Option<f32> {
@@ -32,6 +37,9 @@ pub enum FaceMatch {
     Same { distance: f32, threshold: f32 },
     /// Beyond it: the reviewer looks closely, and may reject as `not_the_student`.
     Different { distance: f32, threshold: f32 },
+    /// Within [`TOO_CLOSE_TO_CALL`] of the threshold, either side: the descriptor cannot tell,
+    /// the reviewer compares by eye.
+    Uncertain { distance: f32, threshold: f32 },
     /// No comparison was possible: a flag for the reviewer, who compares by eye.
     Unavailable { gap: FaceGap },
 }
@@ -58,6 +66,10 @@ impl FaceMatch {
     pub fn compare(photo: &[f32], portrait: &[f32]) -> Self {
         let threshold = SAME_PERSON_MAX_DISTANCE;
         match distance(photo, portrait) {
+            Some(distance) if (distance - threshold).abs() < TOO_CLOSE_TO_CALL => Self::Uncertain {
+                distance,
+                threshold,
+            },
             Some(distance) if distance <= threshold => Self::Same {
                 distance,
                 threshold,
@@ -72,7 +84,8 @@ impl FaceMatch {
         }
     }
 
-    /// True when a reviewer should look twice: a different face or no comparison at all.
+    /// True when a reviewer should look twice: a different face, one too close to call, or no
+    /// comparison at all.
     pub fn needs_attention(&self) -> bool {
         !matches!(self, Self::Same { .. })
     }
@@ -86,11 +99,11 @@ mod tests {
     fn the_threshold_decides_and_bad_vectors_are_a_gap() {
         let a = [0.0f32; 128];
         let mut b = [0.0f32; 128];
-        b[0] = 0.6;
+        b[0] = 0.5;
         assert!(
-            matches!(FaceMatch::compare(&a, &b), FaceMatch::Same { distance, .. } if (distance - 0.6).abs() < 1e-6)
+            matches!(FaceMatch::compare(&a, &b), FaceMatch::Same { distance, .. } if (distance - 0.5).abs() < 1e-6)
         );
-        b[1] = 0.1;
+        b[0] = 0.7;
         assert!(matches!(
             FaceMatch::compare(&a, &b),
             FaceMatch::Different { .. }
@@ -102,6 +115,28 @@ mod tests {
         b[2] = f32::NAN;
         assert_eq!(FaceMatch::compare(&a, &b), gap);
         assert!(gap.needs_attention());
+    }
+
+    #[test]
+    fn distances_near_the_threshold_are_left_to_the_reviewer() {
+        let a = [0.0f32; 128];
+        let mut b = [0.0f32; 128];
+        for (d, uncertain) in [
+            (0.569, false),
+            (0.572, true),
+            (0.6, true),
+            (0.628, true),
+            (0.631, false),
+        ] {
+            b[0] = d;
+            let m = FaceMatch::compare(&a, &b);
+            assert_eq!(
+                matches!(m, FaceMatch::Uncertain { .. }),
+                uncertain,
+                "{d}: {m:?}"
+            );
+            assert_eq!(m.needs_attention(), d > 0.57, "{d}: {m:?}");
+        }
     }
 
     #[test]
