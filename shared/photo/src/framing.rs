@@ -124,9 +124,12 @@ pub fn frame(i: &Inputs) -> Framed {
             } else {
                 code
             };
-            let note = match code {
-                R::FaceCutOff => {
-                    "no framing keeps the head, eye line and shoulders inside the standard's ranges"
+            let note = match (code, place::obstacle(&head)) {
+                (R::FaceCutOff, place::Obstacle::Bottom) => {
+                    "the photo ends too close below the chin: retake it with the shoulders and some chest in the picture"
+                }
+                (R::FaceCutOff, place::Obstacle::Head) => {
+                    "no framing keeps the hair top and the eye line inside the standard's ranges: hold the camera level with the eyes, a little further away"
                 }
                 _ => "the face would need more than 1.5× enlargement to reach 180 px",
             };

@@ -130,6 +130,30 @@ pub fn solve(head: &Head) -> Result<Placement, ReasonCode> {
         .ok_or(ReasonCode::FaceCutOff)
 }
 
+/// When no framing exists, what prevents it, so the student can be told
+/// what to retake: `Bottom` when a frame would exist if the photo went on
+/// further below the chin, else `Head` (the head is too tall for the face's
+/// width in the frame). The sides never refuse on their own: a cut shoulder
+/// is flagged, not refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Obstacle {
+    Bottom,
+    Head,
+}
+
+pub fn obstacle(head: &Head) -> Obstacle {
+    let free_bottom = Demands {
+        margin: 0.0,
+        slack: OUT_H as f32,
+        sides_outside: false,
+    };
+    if solve_with(head, free_bottom).is_some() {
+        Obstacle::Bottom
+    } else {
+        Obstacle::Head
+    }
+}
+
 fn solve_with(head: &Head, d: Demands) -> Option<Placement> {
     let fw = head.face_width.max(1.0);
     let (hair_r, eye_r, face_r) = (
@@ -265,6 +289,18 @@ mod tests {
         let mut h = head(400.0);
         h.photo_height = h.eye_line + 200.0;
         assert_eq!(solve(&h).unwrap_err(), ReasonCode::FaceCutOff);
+        // And the student is told it is the bottom edge.
+        assert_eq!(obstacle(&h), Obstacle::Bottom);
+    }
+
+    #[test]
+    fn a_head_too_tall_for_its_width_is_named() {
+        // Eye line 1.5 face widths below the hair top: at any allowed face
+        // width the eyes fall below 300 px while the hair top stays in range.
+        let mut h = head(300.0);
+        h.eye_line = h.hair_top + 1.5 * 300.0;
+        assert!(solve(&h).is_err());
+        assert_eq!(obstacle(&h), Obstacle::Head);
     }
 
     #[test]

@@ -10,8 +10,8 @@ use common::{engine, read, repo_fixtures};
 use domain::ReasonCode::MultipleFaces;
 use image::codecs::jpeg::JpegEncoder;
 use image::{RgbImage, imageops};
-use photo::Profile;
 use photo::report::Status;
+use photo::{Profile, matbench};
 
 fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
     let mut out = Vec::new();
@@ -43,8 +43,33 @@ fn verdict(bytes: &[u8]) -> (bool, Vec<&'static str>) {
 }
 
 /// The photos kept in the repository, decoded upright, with the original
-/// bytes (so the original is judged exactly as uploaded).
+/// bytes (so the original is judged exactly as uploaded), and two compliant
+/// portraits composited over busy backgrounds (the matting benchmark's):
+/// gravel by the ear lobes and a cup rim around the head are where a check
+/// measuring texture instead of the student would flip.
 fn photos() -> Vec<(String, Vec<u8>, RgbImage)> {
+    let mut out = repo_photos();
+    for (cut_file, bg_file) in [
+        ("pass_frontal_woman_02.png", "bg_gravel.jpg"),
+        ("pass_frontal_man_03.png", "bg_coffee.jpg"),
+    ] {
+        let dir = repo_fixtures().join("matting");
+        let cut = image::open(dir.join(cut_file)).unwrap().into_rgba8();
+        let bg = image::open(dir.join(bg_file)).unwrap().into_rgb8();
+        let case = matbench::Case {
+            scale: 1.6,
+            left: 0.075,
+            top: 0.0,
+        };
+        let (img, _, _) = matbench::composite(&cut, &bg, &case, Profile::default().background);
+        let bytes = matbench::phone_jpeg(&img).unwrap();
+        let img = image::load_from_memory(&bytes).unwrap().into_rgb8();
+        out.push((format!("{cut_file} over {bg_file}"), bytes, img));
+    }
+    out
+}
+
+fn repo_photos() -> Vec<(String, Vec<u8>, RgbImage)> {
     let dir = repo_fixtures();
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
