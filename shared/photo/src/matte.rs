@@ -19,8 +19,10 @@ use crate::raster::box_mean;
 /// lock of hair at 480×640.
 const RADIUS: usize = 6;
 /// Regularisation (colour², 0..1 scale): edges weaker than this contrast do
-/// not pull the matte.
-const EPS: f32 = 1e-3;
+/// not pull the matte. A white shirt against a light-grey wall differs by
+/// about 0.03 per channel, so 1e-3 left its shoulders a soft ramp; at 1e-4
+/// they follow the photo (matting benchmark edge ΔE: gravel 3.65 → 3.56).
+const EPS: f32 = 1e-4;
 /// Below this alpha a pixel is background and takes the profile colour
 /// exactly (the standard asks for a uniform background).
 const CLEAR: f32 = 0.04;
