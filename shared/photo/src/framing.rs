@@ -97,6 +97,15 @@ pub fn frame(i: &Inputs) -> Framed {
                     p.binding.join(", ")
                 ));
             }
+            // A side edge of the photo inside the frame cuts the shoulders
+            // with a straight vertical line: the reviewer decides whether
+            // a student would accept it.
+            if p.binding
+                .iter()
+                .any(|b| *b == "left_edge" || *b == "right_edge")
+            {
+                c.status = Status::Review;
+            }
             checks.push(c);
             if p.extended_px > 0.0 {
                 let mut c = passed(

@@ -134,3 +134,27 @@ fn descriptor_threshold_separates_the_labelled_pairs_outside_the_uncertain_band(
     // The band is a band, not where most pairs fall.
     assert!(close.len() <= 5, "{close:?}");
 }
+
+/// A crop so tight that no scale puts the photo's side edges outside the
+/// frame still gives a photo, but its shoulders end in straight vertical
+/// lines there: the reviewer is asked to look, never the student refused.
+#[test]
+#[cfg_attr(no_shared_photos, ignore = "../shared/fixtures/photos is absent")]
+fn shoulders_cut_by_the_sides_inside_the_frame_are_flagged() {
+    let bytes = std::fs::read(shared_fixtures().join("pass_tightcrop_man_02.jpg")).unwrap();
+    let o = engine().standardize(&bytes, &Profile::default()).unwrap();
+    assert!(o.report.passed, "{:?}", o.report.reason_codes());
+    let placement = o
+        .report
+        .checks
+        .iter()
+        .find(|c| c.check == "placement")
+        .unwrap();
+    assert_eq!(
+        placement.status,
+        photo::report::Status::Review,
+        "{placement:?}"
+    );
+    let p = o.report.placement.as_ref().unwrap();
+    assert!(p.binding.iter().any(|b| b.ends_with("_edge")), "{p:?}");
+}
