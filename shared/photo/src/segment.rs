@@ -182,10 +182,10 @@ impl PersonMask {
 /// cheek to cheek): the skull and face as an ellipse from 0.45 fw above the
 /// mesh's forehead point (the crown of a shaved head) to the chin and 0.58
 /// fw either side of the centre, with everything straight above it, and the
-/// ears as a band out to 0.72 fw from the brows to below the lobes. It bounds the person only above the lobes:
-/// lower, shoulders and collars may rise beside the jaw (a shrug, a coat), so
-/// the bound fades out over the 0.15 fw below them. Edges are soft over
-/// 0.05 fw.
+/// ears as a band out to 0.72 fw from the brows to below the lobes. It
+/// bounds the person only above the lobes: lower, shoulders and collars may
+/// rise beside the jaw (a shrug, a coat), so the bound fades out over the
+/// 0.15 fw below them. Edges are soft over 0.05 fw.
 struct HeadShape {
     centre_x: f32,
     fw: f32,
@@ -285,5 +285,71 @@ impl HairMask {
     /// Hair probability at a source position (0 outside the region).
     pub fn at(&self, x: f32, y: f32) -> f32 {
         self.0.at(x, y)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A face 100 px wide centred at x = 200: forehead point at y = 100,
+    /// eyes at 140, lobes at 190, chin at 230.
+    fn mesh() -> Mesh {
+        let mut points = vec![[200.0, 160.0, 0.0]; 468];
+        let mut put = |i: usize, x: f32, y: f32| points[i] = [x, y, 0.0];
+        put(idx::CHEEK_LEFT, 150.0, 150.0);
+        put(idx::CHEEK_RIGHT, 250.0, 150.0);
+        put(idx::FOREHEAD, 200.0, 100.0);
+        put(idx::CHIN, 200.0, 230.0);
+        put(idx::LOBE_LEFT, 155.0, 190.0);
+        put(idx::LOBE_RIGHT, 245.0, 190.0);
+        put(idx::LEFT_EYE_OUTER, 165.0, 140.0);
+        put(idx::RIGHT_EYE_OUTER, 235.0, 140.0);
+        Mesh {
+            points,
+            presence: 1.0,
+        }
+    }
+
+    /// A grid of `n`² cells of 2 px over the square from (0, 0), with
+    /// probability `p(x, y)` at each cell's centre.
+    fn grid(n: u32, p: impl Fn(f32, f32) -> f32) -> Grid {
+        let frame = Frame::axis(0.0, 0.0, 2.0);
+        let prob = (0..n * n)
+            .map(|k| p((k % n) as f32 * 2.0 + 1.0, (k / n) as f32 * 2.0 + 1.0))
+            .collect();
+        Grid { frame, n, prob }
+    }
+
+    #[test]
+    fn objects_beside_the_head_go_hair_and_hats_stay() {
+        // The selfie model calls everything person; the hair model sees a
+        // lock at (120, 150), beside the head.
+        let person = PersonMask(grid(200, |_, _| 1.0));
+        let hair = HairMask(grid(200, |x, y| {
+            if (x - 120.0).abs() < 6.0 && (y - 150.0).abs() < 6.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }));
+        let (bound, removed) = person.head_and_shoulders(&hair, &mesh());
+        // Beside the head above the lobes (80 px = 0.8 fw from the centre):
+        // a cup's rim, gone.
+        assert_eq!(bound.at(280.0, 150.0), 0.0);
+        // The face, the ear (0.65 fw out at eye height), straight above the
+        // skull (a hat) and the lock of hair stay.
+        for (x, y) in [
+            (200.0, 150.0),
+            (265.0, 150.0),
+            (200.0, 20.0),
+            (120.0, 150.0),
+        ] {
+            assert_eq!(bound.at(x, y), 1.0, "({x}, {y})");
+        }
+        // Below the lobes the shoulders may be anywhere.
+        assert_eq!(bound.at(330.0, 260.0), 1.0);
+        // What was taken out is counted, in face widths².
+        assert!(removed > 1.0 && removed < 16.0, "{removed}");
     }
 }
