@@ -317,7 +317,6 @@ impl Engine {
             mesh: &face.mesh,
             photo: [work.width(), work.height()],
             k_work: k_work as f32,
-            small_upload: (src.width() as u64 * src.height() as u64) < (OUT_W * OUT_H) as u64,
         });
         checks.extend(framed.checks);
         let placement = framed.placement;

@@ -16,10 +16,14 @@ pub struct Inputs<'a> {
     pub photo: [u32; 2],
     /// Upload pixels per working-copy pixel.
     pub k_work: f32,
-    /// The upload has fewer pixels than the output: a face too small for
-    /// it is a resolution problem, not a framing one.
-    pub small_upload: bool,
 }
+
+/// A face narrower than the standard's 180 px that spans at least this
+/// share of the photo's shorter side was photographed from close enough
+/// (a head-and-shoulders framing puts it at a quarter to a half): the photo
+/// lacks pixels (`low_resolution`: a compressed copy, a small crop). A
+/// smaller share is a student too far away (`face_too_small`).
+const CLOSE_ENOUGH: f32 = 0.2;
 
 pub struct Framed {
     pub checks: Vec<Check>,
@@ -128,7 +132,8 @@ pub fn frame(i: &Inputs) -> Framed {
             })
         }
         Err(code) => {
-            let code = if code == R::FaceTooSmall && i.small_upload {
+            let share = head.face_width / head.photo_width.min(head.photo_height);
+            let code = if code == R::FaceTooSmall && share >= CLOSE_ENOUGH {
                 R::LowResolution
             } else {
                 code
@@ -140,7 +145,10 @@ pub fn frame(i: &Inputs) -> Framed {
                 (R::FaceCutOff, place::Obstacle::Head) => {
                     "no framing keeps the hair top and the eye line inside the standard's ranges: hold the camera level with the eyes, a little further away"
                 }
-                _ => "the face would need more than 1.5× enlargement to reach 180 px",
+                (R::LowResolution, _) => {
+                    "the face is under 180 px wide in this photo: send the camera's original, not a compressed or cropped copy"
+                }
+                _ => "the face is under 180 px wide in this photo: come closer to the camera",
             };
             checks.push(failed(
                 "placement",

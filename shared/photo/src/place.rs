@@ -11,9 +11,13 @@ pub const OUT_H: u32 = 640;
 pub const HAIR_TOP: (f32, f32) = (50.0, 110.0);
 pub const EYE_LINE: (f32, f32) = (200.0, 300.0);
 pub const FACE_WIDTH: (f32, f32) = (180.0, 300.0);
-/// At most 1.5 output pixels per source pixel: beyond that the face looks
-/// soft at 300 dpi, so the photo is refused rather than blown up.
-pub const MAX_UPSCALE: f32 = 1.5;
+/// At most one output pixel per source pixel: the photo is never enlarged,
+/// so the 180 px face the standard asks for is made of at least 180 px of
+/// the student's own face, none invented. Every compliant photo of the
+/// development set is reduced (at most 0.96); the faces of 141–145 px the
+/// labels call low resolution needed 1.24× to reach 180 px and 1.5× to sit
+/// in the middle of the range, and were passed at 1.5× (the limit before).
+pub const MAX_UPSCALE: f32 = 1.0;
 /// Where the photo allows, every measure lands at least this far inside its
 /// range, so that another implementation's measuring noise (a few pixels of
 /// landmark jitter, a different reading of the hair top) cannot push it out.
@@ -163,6 +167,11 @@ fn solve_with(head: &Head, d: Demands) -> Option<Placement> {
     );
     let lo = face_r.0 / fw;
     let hi = (face_r.1 / fw).min(MAX_UPSCALE);
+    // A face that reaches the (shrunk) range only by enlarging past the
+    // limit: no scale of this attempt is allowed.
+    if lo > hi {
+        return None;
+    }
     let mut best: Option<(f32, Placement)> = None;
     const STEPS: usize = 120;
     for k in 0..=STEPS {
@@ -279,9 +288,12 @@ mod tests {
     }
 
     #[test]
-    fn a_face_that_would_need_more_than_1_5x_upscaling_is_too_small() {
-        assert_eq!(solve(&head(100.0)).unwrap_err(), ReasonCode::FaceTooSmall);
-        assert!(solve(&head(130.0)).is_ok(), "1.38× is allowed");
+    fn a_face_narrower_than_the_standard_is_never_enlarged() {
+        assert_eq!(solve(&head(170.0)).unwrap_err(), ReasonCode::FaceTooSmall);
+        // Exactly the standard's minimum: taken as it is, named as binding.
+        let p = solve(&head(180.0)).unwrap();
+        assert!(p.scale <= 1.0 && p.face_width_px >= 180.0 - 1e-3, "{p:?}");
+        assert!(p.binding.contains(&"max_upscale"), "{p:?}");
     }
 
     #[test]
@@ -314,7 +326,7 @@ mod tests {
 
     #[test]
     fn every_measure_keeps_ten_pixels_from_its_limits_where_the_photo_allows() {
-        for fw in [130.0, 200.0, 400.0, 1200.0] {
+        for fw in [260.0, 400.0, 1200.0] {
             // A head-and-shoulders photo: four face widths below the eyes.
             let mut h = head(fw);
             h.photo_height = h.eye_line + 4.0 * fw;

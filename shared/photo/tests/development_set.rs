@@ -50,17 +50,17 @@ fn no_compliant_photo_is_refused_but_the_named_known_cases() {
 }
 
 /// Today's level on the 66 non-compliant photos, so no change lowers it
-/// unnoticed: 77% refused, 84% of those with a labelled reason. Issue 15's
-/// target is 90% and 80%. It was 82% until the earring check stopped
-/// refusing against textured backgrounds, where stones and leaves line up
-/// into "pendants" (it refused 22 of 108 compliant matting-benchmark
-/// composites): of the four refusals that cost, three named earrings on
-/// photos whose fault is hair or another face.
+/// unnoticed: 82% refused, 83% of those with a labelled reason. Issue 15's
+/// target is 90% and 80%. The earring check stopped refusing against
+/// textured backgrounds (it refused 22 of 108 compliant matting-benchmark
+/// composites; three of the four development-set refusals that cost named
+/// earrings on photos whose fault is hair or another face); the photo is no
+/// longer enlarged, so faces under 180 px are refused.
 #[test]
 #[cfg_attr(no_shared_photos, ignore = "../shared/fixtures/photos is absent")]
 fn refusals_do_not_fall_below_todays_level() {
     let s = summary();
-    assert!(s.fail_recall() >= 0.77, "{}", s.render());
+    assert!(s.fail_recall() >= 0.81, "{}", s.render());
     assert!(s.reason_precision() >= 0.80, "{}", s.render());
 }
 
