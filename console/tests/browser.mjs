@@ -80,6 +80,39 @@ export async function newContext(browser) {
   return context;
 }
 
+/**
+ * Opens the console at its sign-in form. The local stack serves the page's files from the
+ * emulated S3 one request at a time; on a busy machine a file can fail to arrive, and a page
+ * whose module did not load never draws anything. That, and only that, is retried (twice, and
+ * logged); a page that loaded every file and still shows no form fails the test as before.
+ */
+async function openConsole(page, url) {
+  for (let attempt = 1; ; attempt++) {
+    const failed = [];
+    // The page itself, its modules and its styles; not the favicon the browser asks for.
+    const own = (request) => ['document', 'script', 'stylesheet'].includes(request.resourceType());
+    const onFailed = (request) => {
+      if (own(request)) failed.push(`${request.url()} (${request.failure()?.errorText})`);
+    };
+    const onResponse = (response) => {
+      if (own(response.request()) && response.status() >= 400) {
+        failed.push(`${response.url()} (HTTP ${response.status()})`);
+      }
+    };
+    page.on('requestfailed', onFailed);
+    page.on('response', onResponse);
+    // Resolves on the load event: every file of the page has arrived or failed.
+    await page.goto(url);
+    page.off('requestfailed', onFailed);
+    page.off('response', onResponse);
+    if (failed.length === 0 || attempt === 3) {
+      if (failed.length) throw new Error(`the console's files failed to load: ${failed.join('; ')}`);
+      return;
+    }
+    console.log(`# console reloaded after failed files: ${failed.join('; ')}`);
+  }
+}
+
 /** A new browser context signed in with `token`, at `hash` if given. */
 export async function signedIn(browser, stack, token, hash = '') {
   const context = await newContext(browser);
@@ -87,7 +120,7 @@ export async function signedIn(browser, stack, token, hash = '') {
   page.on('pageerror', (error) => {
     throw error;
   });
-  await page.goto(stack.console);
+  await openConsole(page, stack.console);
   await page.fill('#token', token);
   await page.click('form.sign-in button[type=submit]');
   await page.waitForSelector('#nav a');
