@@ -119,10 +119,58 @@ pub fn read_csv(path: &Path) -> Result<Vec<BTreeMap<String, String>>, csv::Error
     csv::Reader::from_path(path)?.deserialize().collect()
 }
 
+/// A copy of each photo the evaluation may run on instead of the original:
+/// what must not change a verdict (the standard is symmetric; messaging
+/// apps send JPEGs of quality 35).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Original,
+    Mirror,
+    Jpeg35,
+}
+
+impl Variant {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "original" => Some(Self::Original),
+            "mirror" => Some(Self::Mirror),
+            "jpeg35" => Some(Self::Jpeg35),
+            _ => None,
+        }
+    }
+
+    /// The upload's bytes as this variant: decoded upright, changed, and
+    /// saved as a JPEG (quality 95, or 35); the original is left as it is.
+    /// A file the engine cannot read stays as it is too.
+    pub fn apply(self, bytes: Vec<u8>) -> Vec<u8> {
+        let (quality, mirror) = match self {
+            Self::Original => return bytes,
+            Self::Mirror => (95, true),
+            Self::Jpeg35 => (35, false),
+        };
+        let Ok(decoded) = crate::decode::decode(&bytes, &Default::default()) else {
+            return bytes;
+        };
+        let img = if mirror {
+            image::imageops::flip_horizontal(&decoded.image)
+        } else {
+            decoded.image
+        };
+        let mut out = Vec::new();
+        match image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+            .encode_image(&img)
+        {
+            Ok(()) => out,
+            Err(_) => bytes,
+        }
+    }
+}
+
 pub fn run(
     engine: &Engine,
     manifest: &Path,
     split: Split,
+    variant: Variant,
 ) -> Result<Summary, Box<dyn std::error::Error>> {
     let dir = manifest.parent().unwrap_or(Path::new("."));
     let mut rows = Vec::new();
@@ -131,7 +179,7 @@ pub fn run(
         if !split.keeps(&file) {
             continue;
         }
-        let bytes = std::fs::read(dir.join(&file))?;
+        let bytes = variant.apply(std::fs::read(dir.join(&file))?);
         let outcome = engine.standardize(&bytes, &Profile::default())?;
         let labels = rec
             .get("reasons")

@@ -68,7 +68,9 @@ pub fn inside_of_mouth(img: &Pyramid, mesh: &Mesh, skin: [f32; 3]) -> MouthInsid
             continue;
         }
         let q = lab(*p);
-        if q[0] >= skin[0] - TEETH_BELOW_SKIN_L && q[1] <= skin[1] * TEETH_REDNESS {
+        if q[0] >= (skin[0] - TEETH_BELOW_SKIN_L).max(TEETH_MIN_L)
+            && q[1] <= skin[1] * TEETH_REDNESS
+        {
             teeth += 1;
         } else if q[0] < skin[0] * CAVITY_L {
             dark += 1;
@@ -85,6 +87,13 @@ pub fn inside_of_mouth(img: &Pyramid, mesh: &Mesh, skin: [f32; 3]) -> MouthInsid
 /// gums are redder than the skin, teeth at most half as red.
 const TEETH_BELOW_SKIN_L: f32 = 20.0;
 const TEETH_REDNESS: f32 = 0.5;
+/// Enamel is light whatever the skin: under the light that exposes a face
+/// it reads L* 35 and above even in the lips' shade (a subtle smile's
+/// shaded teeth read 40 and up). Against dark skin the
+/// relative rule alone let the lips count as teeth once a heavily
+/// compressed copy had flattened their red (a compliant Black man's closed
+/// mouth refused at JPEG quality 35).
+const TEETH_MIN_L: f32 = 35.0;
 /// The cavity of an open mouth is in deep shadow: under half the skin's L*.
 const CAVITY_L: f32 = 0.5;
 

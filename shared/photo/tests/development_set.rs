@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use common::{engine, shared_fixtures};
 use domain::face::TOO_CLOSE_TO_CALL;
 use photo::Profile;
-use photo::eval::{self, Split, Summary, read_csv};
+use photo::eval::{self, Split, Summary, Variant, read_csv};
 use photo::verify::verify;
 
 fn summary() -> &'static Summary {
@@ -19,6 +19,7 @@ fn summary() -> &'static Summary {
             engine(),
             &shared_fixtures().join("MANIFEST.csv"),
             Split::All,
+            Variant::Original,
         )
         .unwrap();
         println!("{}", s.render());
@@ -157,4 +158,44 @@ fn shoulders_cut_by_the_sides_inside_the_frame_are_flagged() {
     );
     let p = o.report.placement.as_ref().unwrap();
     assert!(p.binding.iter().any(|b| b.ends_with("_edge")), "{p:?}");
+}
+
+/// Non-compliant photos whose verdict a mirror or a JPEG 35 copy changes,
+/// each with why (issue 15 is open until this list is empty): in
+/// `fail_earrings_01` the pendant reads just over the 0.07 fw limit and its
+/// mirror under it; `fail_necklace_02` sits on the 0.8 ears-uncovered limit;
+/// in `fail_hair_covers_face_02` and `_03` the compressed copy crosses the
+/// earring and ears-uncovered limits that the original stays under.
+const KNOWN_UNSTABLE: [&str; 4] = [
+    "fail_earrings_01.jpg",
+    "fail_necklace_02.jpg",
+    "fail_hair_covers_face_02.jpg",
+    "fail_hair_covers_face_03.jpg",
+];
+
+/// A verdict must be about the student, not the copy: on the whole
+/// development set no photo changes its verdict when mirrored (the
+/// standard is symmetric) or sent at JPEG quality 35 (as messaging apps
+/// do), but the named known cases, and never a compliant one.
+#[test]
+#[cfg_attr(no_shared_photos, ignore = "../shared/fixtures/photos is absent")]
+fn verdicts_are_the_same_mirrored_and_at_jpeg_35() {
+    let manifest = shared_fixtures().join("MANIFEST.csv");
+    for variant in [Variant::Mirror, Variant::Jpeg35] {
+        let copy = eval::run(engine(), &manifest, Split::All, variant).unwrap();
+        for (a, b) in summary().rows.iter().zip(&copy.rows) {
+            assert_eq!(a.file, b.file);
+            if a.passed == b.passed {
+                continue;
+            }
+            assert!(
+                !a.expected_pass && KNOWN_UNSTABLE.contains(&a.file.as_str()),
+                "{} {:?}: {} as uploaded, {} as the copy",
+                a.file,
+                variant,
+                if a.passed { "passed" } else { "refused" },
+                if b.passed { "passed" } else { "refused" },
+            );
+        }
+    }
 }

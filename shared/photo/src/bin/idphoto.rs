@@ -14,6 +14,7 @@ const USAGE: &str = "usage:
   idphoto batch DIR -o OUTDIR [--profile P]
   idphoto compare A B
   idphoto eval MANIFEST.csv [--split all|dev|holdout] [--margins OUT.txt]
+               [--variant original|mirror|jpeg35]
   idphoto sheet DIR -o SHEET.png [--profile P]
   idphoto bench [--runs N] FILES...
   idphoto matbench DIR [-o SHEET.png] [--grid full|quick]";
@@ -151,7 +152,7 @@ fn run(args: &[String]) -> Res<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         "eval" => {
-            let a = parse(rest, &["split", "margins"])?;
+            let a = parse(rest, &["split", "margins", "variant"])?;
             let [manifest] = a.positional.as_slice() else {
                 return Err(USAGE.into());
             };
@@ -160,7 +161,12 @@ fn run(args: &[String]) -> Res<ExitCode> {
                 Some(v) => photo::eval::Split::parse(v)
                     .ok_or_else(|| format!("unknown split {v} (all, dev, holdout)"))?,
             };
-            let s = photo::eval::run(&engine()?, Path::new(manifest), split)
+            let variant = match a.options.get("variant") {
+                None => photo::eval::Variant::Original,
+                Some(v) => photo::eval::Variant::parse(v)
+                    .ok_or_else(|| format!("unknown variant {v} (original, mirror, jpeg35)"))?,
+            };
+            let s = photo::eval::run(&engine()?, Path::new(manifest), split, variant)
                 .map_err(|e| e.to_string())?;
             print!("{}", s.render());
             if let Some(m) = a.options.get("margins") {
