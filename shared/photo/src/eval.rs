@@ -156,13 +156,7 @@ impl Variant {
         } else {
             decoded.image
         };
-        let mut out = Vec::new();
-        match image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-            .encode_image(&img)
-        {
-            Ok(()) => out,
-            Err(_) => bytes,
-        }
+        crate::encode::jpeg(&img, quality).unwrap_or(bytes)
     }
 }
 
@@ -262,6 +256,53 @@ impl Summary {
         s
     }
 
+    /// Each check's evidence on both sides of its limit: how many compliant
+    /// photos it measured, the smallest margin among them (to the limit that
+    /// applied: the flag, or the refusal where it refused), and how many it
+    /// flagged or refused on each side.
+    pub fn render_limits(&self) -> String {
+        #[derive(Default)]
+        struct Tally {
+            measured: [usize; 2],
+            closest: Option<f32>,
+            flagged: [usize; 2],
+            refused: [usize; 2],
+        }
+        let mut by_check: BTreeMap<&str, Tally> = BTreeMap::new();
+        for r in &self.rows {
+            let side = usize::from(!r.expected_pass);
+            for m in &r.margins {
+                let t = by_check.entry(m.check).or_default();
+                t.measured[side] += 1;
+                if r.expected_pass {
+                    t.closest = Some(t.closest.map_or(m.margin, |c| c.min(m.margin)));
+                }
+                match m.status {
+                    Status::Review => t.flagged[side] += 1,
+                    Status::Fail => t.refused[side] += 1,
+                    Status::Pass => {}
+                }
+            }
+        }
+        let mut s = String::from(
+            "\nper check: compliant measured, closest margin, flagged, refused | non-compliant measured, flagged, refused\n",
+        );
+        for (check, t) in by_check {
+            let _ = writeln!(
+                s,
+                "  {check:<22} {:>3} {:>+9.3} {:>3} {:>3} | {:>3} {:>3} {:>3}",
+                t.measured[0],
+                t.closest.unwrap_or(f32::NAN),
+                t.flagged[0],
+                t.refused[0],
+                t.measured[1],
+                t.flagged[1],
+                t.refused[1]
+            );
+        }
+        s
+    }
+
     pub fn render(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "confusion (rows expected, columns actual)");
@@ -303,6 +344,7 @@ impl Summary {
         for (l, (n, hit)) in recall {
             let _ = writeln!(s, "  {l:<28} {hit}/{n}");
         }
+        s += &self.render_limits();
         let _ = writeln!(s, "\ndisagreements");
         for r in &self.rows {
             let ok = if r.expected_pass {

@@ -10,6 +10,7 @@
 
 use image::{ImageBuffer, Rgb, RgbImage, Rgba, RgbaImage, imageops};
 
+use crate::encode::jpeg;
 use crate::engine::{Engine, Sampling};
 use crate::place::{OUT_H, OUT_W};
 use crate::profile::Profile;
@@ -117,14 +118,8 @@ pub fn composite(
     (photo, truth, alpha)
 }
 
-/// JPEG at quality 92, as a phone saves it.
-pub fn phone_jpeg(img: &RgbImage) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
-        .encode_image(img)
-        .map_err(|e| format!("benchmark composite: {e}"))?;
-    Ok(out)
-}
+/// A phone saves its photos as JPEG at about this quality.
+pub const PHONE_QUALITY: u8 = 92;
 
 /// One composite through the engine, with what a contact sheet shows.
 pub struct Run {
@@ -144,7 +139,10 @@ pub fn run_case(
 ) -> Result<Run, String> {
     let (photo, truth, alpha) = composite(cut, bg, case, profile.background);
     let outcome = engine
-        .standardize(&phone_jpeg(&photo)?, profile)
+        .standardize(
+            &jpeg(&photo, PHONE_QUALITY).map_err(|e| e.to_string())?,
+            profile,
+        )
         .map_err(|e| e.to_string())?;
     let refused: Vec<String> = outcome
         .report

@@ -139,6 +139,11 @@ impl Report {
         }
     }
 
+    /// The check of that name, if the engine got as far as running it.
+    pub fn check(&self, name: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.check == name)
+    }
+
     pub fn reason_codes(&self) -> Vec<ReasonCode> {
         self.reasons.iter().map(|r| r.code).collect()
     }

@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::OnceLock;
 
-use common::{engine, shared_fixtures};
+use common::{engine, read, shared_fixtures};
 use domain::face::TOO_CLOSE_TO_CALL;
 use photo::Profile;
 use photo::eval::{self, Split, Summary, Variant, read_csv};
@@ -142,15 +142,10 @@ fn descriptor_threshold_separates_the_labelled_pairs_outside_the_uncertain_band(
 #[test]
 #[cfg_attr(no_shared_photos, ignore = "../shared/fixtures/photos is absent")]
 fn shoulders_cut_by_the_sides_inside_the_frame_are_flagged() {
-    let bytes = std::fs::read(shared_fixtures().join("pass_tightcrop_man_02.jpg")).unwrap();
+    let bytes = read(&shared_fixtures(), "pass_tightcrop_man_02.jpg");
     let o = engine().standardize(&bytes, &Profile::default()).unwrap();
     assert!(o.report.passed, "{:?}", o.report.reason_codes());
-    let placement = o
-        .report
-        .checks
-        .iter()
-        .find(|c| c.check == "placement")
-        .unwrap();
+    let placement = o.report.check("placement").unwrap();
     assert_eq!(
         placement.status,
         photo::report::Status::Review,

@@ -6,20 +6,11 @@
 
 mod common;
 
-use common::{engine, read, repo_fixtures};
+use common::{engine, jpeg, read, repo_fixtures};
 use domain::ReasonCode::MultipleFaces;
-use image::codecs::jpeg::JpegEncoder;
 use image::{RgbImage, imageops};
 use photo::report::Status;
 use photo::{Profile, matbench};
-
-fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(img)
-        .unwrap();
-    out
-}
 
 /// The verdict and the checks that refuse. Where two people of about the
 /// same size are in the photo, it is refused for that, and which of them
@@ -62,7 +53,7 @@ fn photos() -> Vec<(String, Vec<u8>, RgbImage)> {
             top: 0.0,
         };
         let (img, _, _) = matbench::composite(&cut, &bg, &case, Profile::default().background);
-        let bytes = matbench::phone_jpeg(&img).unwrap();
+        let bytes = jpeg(&img, matbench::PHONE_QUALITY);
         let img = image::load_from_memory(&bytes).unwrap().into_rgb8();
         out.push((format!("{cut_file} over {bg_file}"), bytes, img));
     }

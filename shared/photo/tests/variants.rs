@@ -5,20 +5,11 @@
 
 mod common;
 
-use common::{engine, read, repo_fixtures};
-use image::codecs::jpeg::JpegEncoder;
+use common::{engine, jpeg, read, repo_fixtures};
 use image::{Rgb, RgbImage, imageops};
 use photo::Profile;
 use photo::landmarks::idx;
 use photo::report::Status;
-
-fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(img)
-        .unwrap();
-    out
-}
 
 /// The compliant London Set portrait at half size (a face about 230 px
 /// wide, as a phone's portrait crop has it).
@@ -50,13 +41,10 @@ fn with_pendant(img: &RgbImage, length: f32) -> RgbImage {
 
 fn earring_status(bytes: &[u8]) -> (bool, Status) {
     let o = engine().standardize(bytes, &Profile::default()).unwrap();
-    let c = o
-        .report
-        .checks
-        .iter()
-        .find(|c| c.check == "no_earrings")
-        .unwrap();
-    (o.report.passed, c.status)
+    (
+        o.report.passed,
+        o.report.check("no_earrings").unwrap().status,
+    )
 }
 
 #[test]

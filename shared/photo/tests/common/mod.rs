@@ -34,3 +34,8 @@ pub fn shared_fixtures() -> PathBuf {
 pub fn read(dir: &std::path::Path, file: &str) -> Vec<u8> {
     std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
+
+/// A photo saved as JPEG at `quality`, as a phone or a messaging app would.
+pub fn jpeg(img: &image::RgbImage, quality: u8) -> Vec<u8> {
+    photo::encode::jpeg(img, quality).unwrap()
+}
