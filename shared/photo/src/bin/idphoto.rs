@@ -476,6 +476,14 @@ fn matbench(rest: &[String]) -> Res<ExitCode> {
         }
     }
     print!("{}", Summary::of(&results).render());
+    for (bn, _) in &bgs {
+        let one: Vec<_> = results
+            .iter()
+            .filter(|(name, _)| name.split('/').nth(1) == Some(bn.as_str()))
+            .cloned()
+            .collect();
+        print!("\n{bn}: {}", Summary::of(&one).render());
+    }
     if let Some(out) = a.options.get("o") {
         save_sheet(&shown, out)?;
     }
