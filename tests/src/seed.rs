@@ -130,7 +130,7 @@ pub async fn large_queue(
                 task_id: task,
                 student_number: p.student_number.clone(),
                 name: p.name.clone(),
-                id_number: IdNumber::parse(&p.id_number)?,
+                id_number: IdNumber::parse(&p.id_number, now.date())?,
                 school: school.to_owned(),
                 education_level: EducationLevel::Bachelor,
                 major: p.major.clone(),

@@ -81,6 +81,7 @@ async fn main() {
             major: "软件工程",
             chsi_code: "",
         },
+        now.date(),
     )
     .unwrap();
     table

@@ -67,6 +67,10 @@ impl web::Service for App {
         &self.tokens
     }
 
+    fn clock(&self) -> &web::Clock {
+        &self.store.clock
+    }
+
     async fn dispatch(&self, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         routes::dispatch(self, action, ctx).await
     }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use domain::{CollectionTask, EducationLevel, Enrollment, RosterRow};
 use serde::Serialize;
+use time::Date;
 
 /// More rows than any school's graduating class; the HTTP body limit comes first anyway.
 pub const MAX_ROWS: usize = 20_000;
@@ -95,9 +96,13 @@ fn decode(bytes: &[u8]) -> Result<String, RosterError> {
         .ok_or_else(|| RosterError::File("the file is neither UTF-8 nor GB18030 text".into()))
 }
 
-/// Parses and validates a roster for `task`. Either every row is good and all come back, or
-/// nothing does and the problems are listed.
-pub fn parse(task: &CollectionTask, bytes: &[u8]) -> Result<Vec<Enrollment>, RosterError> {
+/// Parses and validates a roster for `task`, uploaded on `today` (China time). Either every row
+/// is good and all come back, or nothing does and the problems are listed.
+pub fn parse(
+    task: &CollectionTask,
+    bytes: &[u8],
+    today: Date,
+) -> Result<Vec<Enrollment>, RosterError> {
     let text = decode(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -188,7 +193,7 @@ pub fn parse(task: &CollectionTask, bytes: &[u8]) -> Result<Vec<Enrollment>, Ros
             major: cell(Column::Major),
             chsi_code: cell(Column::ChsiCode),
         };
-        let enrollment = match Enrollment::from_row(task.id, &row) {
+        let enrollment = match Enrollment::from_row(task.id, &row, today) {
             Ok(e) => e,
             Err(e) => {
                 errors.push(RowError {
@@ -236,10 +241,13 @@ pub fn parse(task: &CollectionTask, bytes: &[u8]) -> Result<Vec<Enrollment>, Ros
 mod tests {
     use super::*;
     use domain::{IdNumber, NewTask, PhotoProfile, SessionCode};
-    use time::{Duration, OffsetDateTime};
+    use time::Duration;
+
+    /// The day the rosters in these tests are uploaded.
+    const TODAY: time::Date = time::macros::date!(2026 - 06 - 01);
 
     fn task() -> CollectionTask {
-        let now = OffsetDateTime::now_utc();
+        let now = TODAY.midnight().assume_utc();
         CollectionTask::create(NewTask {
             session_code: SessionCode::parse("12345678").unwrap(),
             school: "华南理工大学".into(),
@@ -267,7 +275,7 @@ mod tests {
         assert!(!lossy);
         assert!(std::str::from_utf8(&gbk).is_err(), "really not UTF-8");
         let task = task();
-        let rows = parse(&task, &gbk).unwrap();
+        let rows = parse(&task, &gbk, TODAY).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].name, "张三");
         assert_eq!(rows[0].major, "软件工程");
@@ -276,7 +284,7 @@ mod tests {
             "school defaults to the task's"
         );
         let with_bom = [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
-        assert_eq!(parse(&task, &with_bom).unwrap(), rows);
+        assert_eq!(parse(&task, &with_bom, TODAY).unwrap(), rows);
     }
 
     #[test]
@@ -305,7 +313,8 @@ mod tests {
             third = id("31011520040229008"),
             fourth = id("11010519990101001"),
         );
-        let Err(RosterError::Rows { errors, total }) = parse(&task(), text.as_bytes()) else {
+        let Err(RosterError::Rows { errors, total }) = parse(&task(), text.as_bytes(), TODAY)
+        else {
             panic!("expected row errors");
         };
         assert_eq!(total, 5);
@@ -329,19 +338,19 @@ mod tests {
     #[test]
     fn a_file_without_the_needed_columns_is_refused_as_a_whole() {
         assert!(matches!(
-            parse(&task(), "学号,姓名\n1,张三\n".as_bytes()),
+            parse(&task(), "学号,姓名\n1,张三\n".as_bytes(), TODAY),
             Err(RosterError::File(m)) if m.contains("id_number")
         ));
         assert!(matches!(
-            parse(&task(), "学号,姓名,身份证号,年龄\n".as_bytes()),
+            parse(&task(), "学号,姓名,身份证号,年龄\n".as_bytes(), TODAY),
             Err(RosterError::File(m)) if m.contains("年龄")
         ));
         assert!(matches!(
-            parse(&task(), "学号,姓名,身份证号\n".as_bytes()),
+            parse(&task(), "学号,姓名,身份证号\n".as_bytes(), TODAY),
             Err(RosterError::File(_))
         ));
         assert!(matches!(
-            parse(&task(), b"\xFF\xFE\x00garbage\xFF"),
+            parse(&task(), b"\xFF\xFE\x00garbage\xFF", TODAY),
             Err(RosterError::File(_))
         ));
     }

@@ -15,7 +15,6 @@ pub mod settings;
 use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use store::{Notice, NoticeOutcome, Store, StoreError};
-use time::OffsetDateTime;
 use tracing::Instrument;
 use wechat::{MessageClient, MessageConfig, SendError};
 
@@ -145,7 +144,7 @@ impl Notifier {
                 version: n.version,
                 kind: n.kind,
                 outcome,
-                at: OffsetDateTime::now_utc(),
+                at: self.store.clock.now(),
             })
             .await?;
         if !written {

@@ -3,7 +3,6 @@
 use domain::{AttemptId, CheckOutcome, CollectionId, Command, ReasonCode, TransitionError};
 use store::objects::{report_key, standardised_photo_key};
 use store::{FaceOf, StoreError, UpdateError, UploadKey};
-use time::OffsetDateTime;
 
 use crate::{Done, Processor, Retry};
 
@@ -100,7 +99,7 @@ impl Processor {
         collection: CollectionId,
         command: Command,
     ) -> Result<Option<Done>, Retry> {
-        let now = OffsetDateTime::now_utc();
+        let now = self.store.clock.now();
         match self
             .store
             .table

@@ -45,7 +45,11 @@ async fn task(store: &Store) -> CollectionTask {
 
 /// A valid ID number born on 2004-05-17 in 广州市天河区, with `seq` as its sequence code.
 fn id_number(seq: u16) -> IdNumber {
-    IdNumber::parse(&IdNumber::complete(&format!("44010620040517{seq:03}")).unwrap()).unwrap()
+    IdNumber::parse(
+        &IdNumber::complete(&format!("44010620040517{seq:03}")).unwrap(),
+        time::macros::date!(2026 - 06 - 01),
+    )
+    .unwrap()
 }
 
 /// An enrolled student's case, paid, photographed, checked, submitted and approved, with
@@ -69,6 +73,7 @@ async fn approved_case(
             major: "计算机科学与技术",
             chsi_code: "",
         },
+        store.clock.now().date(),
     )
     .unwrap();
     store.table.put_enrollments(&[enrollment]).await.unwrap();

@@ -101,6 +101,10 @@ impl web::Service for App {
         &self.tokens
     }
 
+    fn clock(&self) -> &web::Clock {
+        &self.store.clock
+    }
+
     async fn dispatch(&self, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         match action {
             Action::Queues => queue::queues(self, ctx).await,

@@ -1,7 +1,8 @@
 //! The operators' review report: each task's queue against the 48-hour promise, and the
 //! decisions per reviewer per day.
 
-use store::{ReviewTally, review_day};
+use domain::china;
+use store::ReviewTally;
 use time::Duration;
 use web::{ApiResult, Ctx, Reply};
 
@@ -11,7 +12,7 @@ use crate::queue::{PROMISE_HOURS, all_queues};
 /// `GET /v1/review/report?days=7`: today and the days before it (China time).
 pub async fn report(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let days = ctx.query_number("days", 1..=31, 7)?;
-    let today = review_day(ctx.now);
+    let today = china::date(ctx.now);
     let mut decisions: Vec<ReviewTally> = Vec::new();
     for back in 0..days {
         let day = today - Duration::days(back.into());

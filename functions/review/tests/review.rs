@@ -24,10 +24,6 @@ const ORIGINAL: &[u8] =
     include_bytes!("../../../shared/photo/tests/fixtures/pass_frontal_woman_02.jpg");
 const STANDARDISED: &[u8] = b"\xFF\xD8\xFF standardised";
 
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
-
 struct Harness {
     env: TestEnv,
     app: App,
@@ -44,6 +40,11 @@ enum Face {
 }
 
 impl Harness {
+    /// The app's clock: frozen for the test (see `TestEnv`).
+    fn now(&self) -> OffsetDateTime {
+        self.env.store.clock.now()
+    }
+
     async fn new() -> Self {
         let env = TestEnv::new().await;
         let tokens = Tokens::new(SECRET).unwrap();
@@ -71,7 +72,7 @@ impl Harness {
             subject: subject.into(),
             role,
         };
-        self.tokens.mint(&principal, now(), Duration::hours(1))
+        self.tokens.mint(&principal, self.now(), Duration::hours(1))
     }
 
     async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Answer {
@@ -92,7 +93,7 @@ impl Harness {
 
     /// A paid case of student number `n`, with a passed attempt submitted for review.
     async fn submitted(&self, n: u32, face: Face) -> Collection {
-        self.submitted_at(n, face, now()).await
+        self.submitted_at(n, face, self.now()).await
     }
 
     /// A case brought to review with every step at `at`.
@@ -105,8 +106,11 @@ impl Harness {
                 task_id: self.task.id,
                 student_number: number.clone(),
                 name: "欧阳娜娜".into(),
-                id_number: IdNumber::parse(&IdNumber::complete("44010620040517123").unwrap())
-                    .unwrap(),
+                id_number: IdNumber::parse(
+                    &IdNumber::complete("44010620040517123").unwrap(),
+                    time::macros::date!(2026 - 06 - 01),
+                )
+                .unwrap(),
                 school: self.task.school.clone(),
                 education_level: EducationLevel::Bachelor,
                 major: "软件工程".into(),
@@ -286,7 +290,7 @@ async fn an_expired_lease_returns_the_case_to_the_queue() {
             case.id,
             case.task_id,
             "reviewer-1",
-            now() - Duration::minutes(11),
+            h.now() - Duration::minutes(11),
             LEASE_TTL,
         )
         .await
@@ -469,7 +473,7 @@ async fn a_rejection_lets_the_student_retake_without_paying() {
             case.id,
             Command::StartAttempt { attempt_id: retake },
             Actor::Student(case.owner.clone()),
-            now(),
+            h.now(),
         )
         .await
         .unwrap();
@@ -624,7 +628,8 @@ async fn the_console_is_served_from_its_bucket_beside_the_routes() {
 #[tokio::test]
 async fn queues_are_counted_not_listed_with_their_age_against_the_promise() {
     let h = Harness::new().await;
-    let hours_ago = |h: i64| now() - Duration::hours(h);
+    let now = h.now();
+    let hours_ago = |n: i64| now - Duration::hours(n);
     let oldest = h.submitted_at(1, Face::Same, hours_ago(50)).await;
     h.submitted_at(2, Face::Same, hours_ago(49)).await;
     h.submitted_at(3, Face::Same, hours_ago(1)).await;

@@ -1,5 +1,7 @@
 //! Roster rows (学籍名单): who may have a photo collected in a task.
 
+use time::Date;
+
 use crate::ValidationError;
 use crate::id_number::IdNumber;
 use crate::ids::TaskId;
@@ -77,7 +79,12 @@ pub fn validate_chsi_code(code: &str) -> Result<(), ValidationError> {
 }
 
 impl Enrollment {
-    pub fn from_row(task_id: TaskId, row: &RosterRow<'_>) -> Result<Self, ValidationError> {
+    /// A roster row read on `today` (an ID number cannot carry a birth date after it).
+    pub fn from_row(
+        task_id: TaskId,
+        row: &RosterRow<'_>,
+        today: Date,
+    ) -> Result<Self, ValidationError> {
         let student_number = text::required("student_number", row.student_number, 32)?;
         if !student_number
             .chars()
@@ -88,7 +95,7 @@ impl Enrollment {
                 "may contain only letters, digits and '-'",
             ));
         }
-        let id_number = IdNumber::parse(row.id_number)
+        let id_number = IdNumber::parse(row.id_number, today)
             .map_err(|e| ValidationError::new("id_number", e.to_string()))?;
         let chsi_code = row.chsi_code.trim();
         if !chsi_code.is_empty() {

@@ -1,6 +1,7 @@
 //! The domain of graduate photo collection (毕业生图像采集): entities, the collection state
 //! machine, reason codes and ID numbers. Pure: no I/O, no AWS, no clock (callers pass `now`).
 
+pub mod china;
 pub mod collection;
 pub mod enrollment;
 pub mod event;

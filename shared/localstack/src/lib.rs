@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 use base64::Engine;
-use store::{Buckets, Config, PiiKeys, Store};
+use store::{Buckets, Clock, Config, PiiKeys, Store};
 
 pub use answer::Answer;
 pub use provision::{MAX_RECEIVES, Names, Provisioned, provision};
@@ -196,8 +196,13 @@ impl TestEnv {
             .await
             .unwrap_or_else(|e| panic!("provisioning {prefix} on moto failed: {e}"));
         let key = test_key();
-        let store =
-            Store::with_sdk_config(&sdk, store_config(&stack.names, PiiKeys::from_master(&key)));
+        // Frozen at the real time (presigned URLs must still pass moto's check of their
+        // window): a test sees one instant unless it moves the clock itself.
+        let store = Store::with_clock(
+            &sdk,
+            store_config(&stack.names, PiiKeys::from_master(&key)),
+            Clock::frozen(time::OffsetDateTime::now_utc()),
+        );
         let pii_key = base64::engine::general_purpose::STANDARD.encode(key);
         TestEnv {
             sdk,

@@ -5,6 +5,7 @@ mod along;
 mod batches;
 #[cfg(feature = "bulk")]
 mod bulk;
+pub mod clock;
 mod collections;
 pub mod crypto;
 mod enrollments;
@@ -22,6 +23,7 @@ mod table;
 mod tasks;
 
 pub use along::Along;
+pub use clock::Clock;
 pub use collections::{Opened, QueueEntry, UpdateError};
 pub use crypto::{CryptoError, PiiKeys};
 pub use error::StoreError;
@@ -30,7 +32,7 @@ pub use faces::FaceOf;
 pub use leases::{LEASE_TTL, Lease, LeaseError};
 pub use notices::{Notice, NoticeKind, NoticeOutcome};
 pub use objects::{Buckets, ImageType, Objects, PresignedGet, PresignedUpload, Shelf, UploadKey};
-pub use reviews::{CHINA, ReviewTally, review_day};
+pub use reviews::ReviewTally;
 pub use table::Table;
 
 /// Everything a function needs to read and write the service's data.
@@ -38,6 +40,8 @@ pub use table::Table;
 pub struct Store {
     pub table: Table,
     pub objects: Objects,
+    /// The time handlers act at; the objects' presigned URLs are signed at it too.
+    pub clock: Clock,
 }
 
 /// Where the data lives, from the environment the SAM template (or the local stack) sets.
@@ -102,10 +106,17 @@ impl Store {
         Ok(Self::with_sdk_config(&sdk, config))
     }
 
+    /// On the wall clock.
     pub fn with_sdk_config(sdk: &aws_config::SdkConfig, config: Config) -> Self {
+        Self::with_clock(sdk, config, Clock::system())
+    }
+
+    /// On `clock` (tests freeze it).
+    pub fn with_clock(sdk: &aws_config::SdkConfig, config: Config, clock: Clock) -> Self {
         Self {
             table: Table::new(aws_sdk_dynamodb::Client::new(sdk), config.table, config.pii),
-            objects: Objects::new(s3_client(sdk), config.buckets),
+            objects: Objects::new(s3_client(sdk), config.buckets, clock.clone()),
+            clock,
         }
     }
 }

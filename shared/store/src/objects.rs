@@ -18,7 +18,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use domain::{AttemptId, BatchId, CollectionId, PortraitId, TaskId};
 use time::OffsetDateTime;
 
-use crate::StoreError;
+use crate::{Clock, StoreError};
 
 /// Presigned URLs live at most this long (DESIGN §3): long enough for a phone on a slow
 /// campus network to start the upload, short enough that a leaked URL is soon useless.
@@ -131,11 +131,12 @@ pub struct Buckets {
 pub struct Objects {
     s3: aws_sdk_s3::Client,
     buckets: Buckets,
+    clock: Clock,
 }
 
 impl Objects {
-    pub fn new(s3: aws_sdk_s3::Client, buckets: Buckets) -> Self {
-        Self { s3, buckets }
+    pub fn new(s3: aws_sdk_s3::Client, buckets: Buckets, clock: Clock) -> Self {
+        Self { s3, buckets, clock }
     }
 
     pub fn buckets(&self) -> &Buckets {
@@ -157,8 +158,7 @@ impl Objects {
         if length == 0 || length > MAX_UPLOAD_BYTES {
             return Err(StoreError::Invalid("upload length must be 1 byte to 15 MB"));
         }
-        // Signed at the real time: S3 checks the window against its own clock.
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now();
         let config = presigning(now)?;
         let request = self
             .s3
@@ -182,8 +182,8 @@ impl Objects {
     }
 }
 
-/// Presigned URLs are signed at the real time (S3 checks the window against its own clock) and
-/// live [`PRESIGN_TTL`].
+/// Presigned URLs are signed at the store's clock and live [`PRESIGN_TTL`]. S3 checks the window
+/// against its own clock, so a test's frozen clock must stay within minutes of the real time.
 fn presigning(now: OffsetDateTime) -> Result<PresigningConfig, StoreError> {
     PresigningConfig::builder()
         .start_time(now.into())
@@ -215,7 +215,7 @@ impl Objects {
             Shelf::Uploads => &self.buckets.uploads,
             Shelf::Photos => &self.buckets.photos,
         };
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now();
         let config = presigning(now)?;
         let request = self
             .s3

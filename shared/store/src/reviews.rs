@@ -5,20 +5,15 @@
 //! [`Along::Tally`]: crate::Along::Tally
 
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use domain::china;
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::{Date, OffsetDateTime};
 
 use crate::StoreError;
 use crate::keys::{self, ENTITY, PK, SK};
 use crate::table::{Query, Table, from_record, n, s};
 
 const TALLY: &str = "review_tally";
-
-/// Days are counted in China Standard Time, where the reviewers work.
-pub const CHINA: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => panic!("UTC+8 is a valid offset"),
-};
 
 /// One reviewer's decisions on one day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,11 +27,6 @@ pub struct ReviewTally {
     pub rejected: u32,
 }
 
-/// The day `at` falls on for the report.
-pub fn review_day(at: OffsetDateTime) -> Date {
-    at.to_offset(CHINA).date()
-}
-
 impl Table {
     pub(crate) fn tally_item(
         &self,
@@ -44,7 +34,8 @@ impl Table {
         at: OffsetDateTime,
         approved: bool,
     ) -> Result<TransactWriteItem, StoreError> {
-        let day = review_day(at);
+        // Days are counted in China, where the reviewers work.
+        let day = china::date(at);
         let (pk, sk) = keys::review_tally(day, reviewer);
         let update = Update::builder()
             .table_name(&self.name)

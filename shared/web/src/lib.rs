@@ -15,6 +15,7 @@ pub use auth::{Principal, Role, TokenError, Tokens};
 pub use error::{ApiError, ApiResult};
 pub use request::{Ctx, JSON_LIMIT, Reply};
 pub use router::Route;
+pub use store::Clock;
 
 use lambda_http::http::HeaderMap;
 use lambda_http::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
@@ -29,6 +30,9 @@ pub trait Service: Sync {
 
     fn tokens(&self) -> &Tokens;
 
+    /// The time every request is answered at (tests freeze it).
+    fn clock(&self) -> &Clock;
+
     fn dispatch(
         &self,
         action: Self::Action,
@@ -38,7 +42,7 @@ pub trait Service: Sync {
 
 /// Answers one request. Never fails: every problem becomes an error response.
 pub async fn handle<S: Service>(service: &S, request: Request) -> Response<Body> {
-    let now = OffsetDateTime::now_utc();
+    let now = service.clock().now();
     let (status, body) = match dispatch(service, &request, now).await {
         Ok(reply) => (reply.status, reply.body),
         Err(error) => (

@@ -1,5 +1,6 @@
 //! Login, the student's profile and identity verification (实名核验) with the ID-card portrait.
 
+use domain::china;
 use domain::{
     IdNumber, Portrait, PortraitId, PortraitStatus, Student, VerifiedIdentity, mask_name,
 };
@@ -154,7 +155,7 @@ pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let openid = ctx.student()?;
     let body: IdentityBody = ctx.json(JSON_LIMIT)?;
     let name = domain::text::required("name", &body.name, 50)?;
-    let id_number = IdNumber::parse(&body.id_number).map_err(|e| {
+    let id_number = IdNumber::parse(&body.id_number, china::date(ctx.now)).map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_id_number",

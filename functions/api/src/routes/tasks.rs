@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use domain::china;
 use domain::{
     Background, CollectionStatus, CollectionTask, EducationLevel, NewTask, PhotoProfile,
     SessionCode, TaskId, mask_name,
@@ -166,7 +167,7 @@ pub async fn import_roster(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         return Err(ApiError::too_large(ROSTER_LIMIT));
     }
     let task = load_task(app, ctx).await?;
-    let rows = roster::parse(&task, ctx.body).map_err(|e| match e {
+    let rows = roster::parse(&task, ctx.body, china::date(ctx.now)).map_err(|e| match e {
         RosterError::File(problem) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "roster_unreadable",

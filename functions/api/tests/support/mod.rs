@@ -36,6 +36,12 @@ pub use localstack::Answer;
 pub const SECRET: &[u8] = b"a test session secret of 32+ bytes, not for production";
 
 impl Harness {
+    /// The app's clock: frozen for the test (see `TestEnv`); a test moves it with
+    /// `h.env.store.clock`.
+    pub fn now(&self) -> OffsetDateTime {
+        self.env.store.clock.now()
+    }
+
     pub async fn new() -> Self {
         let env = TestEnv::new().await;
         let wechat = WeChatLoginPeer::start().await;
@@ -120,8 +126,7 @@ impl Harness {
             subject: subject.into(),
             role,
         };
-        self.tokens
-            .mint(&principal, OffsetDateTime::now_utc(), Duration::hours(1))
+        self.tokens.mint(&principal, self.now(), Duration::hours(1))
     }
 
     pub fn operator(&self) -> String {
@@ -132,8 +137,8 @@ impl Harness {
     pub async fn task(&self, session_code: &str) -> Value {
         self.task_open_between(
             session_code,
-            OffsetDateTime::now_utc() - Duration::days(1),
-            OffsetDateTime::now_utc() + Duration::days(30),
+            self.now() - Duration::days(1),
+            self.now() + Duration::days(30),
         )
         .await
     }

@@ -27,7 +27,11 @@ pub fn task(session_code: &str) -> CollectionTask {
 
 /// A valid ID number born on 2004-05-17 in 广州市天河区, with `seq` as its sequence code.
 pub fn id_number(seq: u16) -> IdNumber {
-    IdNumber::parse(&IdNumber::complete(&format!("44010620040517{seq:03}")).unwrap()).unwrap()
+    IdNumber::parse(
+        &IdNumber::complete(&format!("44010620040517{seq:03}")).unwrap(),
+        time::macros::date!(2026 - 06 - 01),
+    )
+    .unwrap()
 }
 
 pub fn enrollment(task: TaskId, student_number: &str, name: &str, id: &IdNumber) -> Enrollment {
@@ -42,6 +46,7 @@ pub fn enrollment(task: TaskId, student_number: &str, name: &str, id: &IdNumber)
             major: "计算机科学与技术",
             chsi_code: "",
         },
+        time::macros::date!(2026 - 06 - 01),
     )
     .unwrap()
 }
