@@ -5,12 +5,9 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$GP_ROOT"
 
+# Only a whole run needs the browser's prerequisites.
+"$GP_ROOT/scripts/prereqs.sh" $([[ $# -eq 0 ]] && echo --console)
 "$GP_ROOT/scripts/setup.sh"
-
-for tool in fmt clippy; do
-  cargo "$tool" --version >/dev/null 2>&1 \
-    || { echo "cargo $tool is missing: rustup component add ${tool/fmt/rustfmt}" >&2; exit 1; }
-done
 
 say "cargo fmt --check"
 cargo fmt --all -- --check
@@ -33,7 +30,7 @@ else
   # The console in Chromium, on a stack of its own on the same moto (see console/README.md).
   say "console tests in Chromium"
   scripts/setup-console.sh
-  (cd console && node --test --test-concurrency=1 tests/) 2>&1 | tee -a "$log" || status=$?
+  (cd console && node --test --test-concurrency=1 tests/*.test.mjs) 2>&1 | tee -a "$log" || status=$?
 fi
 # One closing line for the whole run (cargo prints one per test binary, node one per run).
 awk '/^test result:/ { p += $4; f += $6 } /^# pass / { p += $3 } /^# fail / { f += $3 }

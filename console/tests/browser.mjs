@@ -2,6 +2,7 @@
 // console is tested on: `cargo run -p e2e --bin console-stack`, or the one named by
 // CONSOLE_STACK (a file holding the JSON line such a stack printed) when one is running.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -77,7 +78,20 @@ export async function api(stack, method, path, token, body) {
 export async function newContext(browser) {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
   context.setDefaultTimeout(120_000);
+  // Uncaught errors in any of its pages, asserted empty by `closeClean`.
+  const errors = [];
+  context.on('weberror', (e) => errors.push(e.error().message));
+  pageErrors.set(context, errors);
   return context;
+}
+
+const pageErrors = new WeakMap();
+
+/** Closes a context made by `newContext`, failing the test if any of its pages threw. */
+export async function closeClean(context) {
+  const errors = pageErrors.get(context) ?? [];
+  await context.close();
+  assert.deepEqual(errors, [], 'no uncaught errors in the console');
 }
 
 /**
@@ -117,9 +131,6 @@ async function openConsole(page, url) {
 export async function signedIn(browser, stack, token, hash = '') {
   const context = await newContext(browser);
   const page = await context.newPage();
-  page.on('pageerror', (error) => {
-    throw error;
-  });
   await openConsole(page, stack.console);
   await page.fill('#token', token);
   await page.click('form.sign-in button[type=submit]');

@@ -21,14 +21,23 @@ pub struct WatchedFunction {
     child: Child,
 }
 
+/// How often a start is tried on a fresh port when `cargo lambda watch` exits before serving:
+/// the free port it was given can be taken by another process before it binds it.
+const PORT_ATTEMPTS: usize = 3;
+
+/// What a started function is first asked, to know it serves.
+enum Probe<'a> {
+    /// Any HTTP answer from the function URL (a 404 for this path) means it is up.
+    Http,
+    /// An invocation of this event, which changes nothing (an empty batch, say).
+    Event(&'a serde_json::Value),
+}
+
 impl WatchedFunction {
-    /// Starts `bin` of `package` with `env` (and nothing else of ours) and waits until it
-    /// answers HTTP.
-    /// An HTTP function (lambda_http), ready once it answers a request.
+    /// An HTTP function (lambda_http), ready once it answers a request. Started with `env`
+    /// (and nothing else of ours).
     pub async fn start(package: &str, bin: &str, env: &[(String, String)]) -> Result<Self, Error> {
-        let function = Self::spawn(package, bin, env)?;
-        function.wait_until_ready().await?;
-        Ok(function)
+        Self::start_with(package, bin, env, Probe::Http).await
     }
 
     /// An event function (SQS, streams, schedules), ready once it handles `probe`, an event
@@ -39,35 +48,52 @@ impl WatchedFunction {
         env: &[(String, String)],
         probe: &serde_json::Value,
     ) -> Result<Self, Error> {
-        let function = Self::spawn(package, bin, env)?;
-        let http = crate::http_client();
-        let started = Instant::now();
-        let url = format!(
-            "http://127.0.0.1:{}/2015-03-31/functions/{bin}/invocations",
-            function.port
-        );
-        loop {
-            if let Ok(response) = http
-                .post(&url)
-                .body(probe.to_string())
-                .timeout(Duration::from_secs(600))
-                .send()
-                .await
-                && response.status().is_success()
-            {
-                return Ok(function);
-            }
-            if started.elapsed() > READY_TIMEOUT {
-                return Err("cargo lambda watch did not serve the function in time".into());
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
+        Self::start_with(package, bin, env, Probe::Event(probe)).await
     }
 
+    async fn start_with(
+        package: &str,
+        bin: &str,
+        env: &[(String, String)],
+        probe: Probe<'_>,
+    ) -> Result<Self, Error> {
+        let mut last = None;
+        for _ in 0..PORT_ATTEMPTS {
+            let mut function = Self::spawn(package, bin, env)?;
+            match function.wait_until_ready(&probe).await {
+                Ok(()) => return Ok(function),
+                Err(NotReady::Exited(status)) => {
+                    eprintln!(
+                        "cargo lambda watch for {bin} exited ({status}); retrying on another port"
+                    );
+                    last = Some(status);
+                }
+                Err(NotReady::TimedOut) => {
+                    return Err("cargo lambda watch did not serve the function in time".into());
+                }
+            }
+        }
+        Err(format!(
+            "cargo lambda watch for {bin} kept exiting: {}",
+            last.unwrap_or_default()
+        )
+        .into())
+    }
+
+    /// Starts it on a port that was free a moment ago.
     fn spawn(package: &str, bin: &str, env: &[(String, String)]) -> Result<Self, Error> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
+        Self::spawn_on(port, package, bin, env)
+    }
+
+    fn spawn_on(
+        port: u16,
+        package: &str,
+        bin: &str,
+        env: &[(String, String)],
+    ) -> Result<Self, Error> {
         let mut command = Command::new(venv_dir().join("bin/cargo-lambda"));
         command
             .args(["lambda", "watch", "--ignore-changes", "--quiet"])
@@ -97,29 +123,59 @@ impl WatchedFunction {
         Ok(function)
     }
 
-    async fn wait_until_ready(&self) -> Result<(), Error> {
+    /// Waits until the function answers `probe`, or its `cargo lambda watch` exits (it could
+    /// not bind its port), or [`READY_TIMEOUT`] passes.
+    async fn wait_until_ready(&mut self, probe: &Probe<'_>) -> Result<(), NotReady> {
         let http = crate::http_client();
         let started = Instant::now();
-        // Any HTTP answer from the function (a 404 for this path) means it is up.
-        let probe = format!("{}/ready", self.base_url);
         loop {
-            if let Ok(response) = http
-                .get(&probe)
-                .timeout(Duration::from_secs(600))
-                .send()
-                .await
-                && response.headers().contains_key("content-type")
-            {
-                return Ok(());
+            let request = match probe {
+                Probe::Http => http.get(format!("{}/ready", self.base_url)),
+                Probe::Event(event) => http
+                    .post(format!(
+                        "http://127.0.0.1:{}/2015-03-31/functions/{}/invocations",
+                        self.port, self.bin
+                    ))
+                    .body(event.to_string()),
+            };
+            // The first request may wait for the function's build; watch the process meanwhile,
+            // since one that lost its port exits and someone else's server may hold the line.
+            let child = &mut self.child;
+            let exited = async {
+                loop {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        return status;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            };
+            tokio::select! {
+                answer = request.timeout(Duration::from_secs(600)).send() => {
+                    if let Ok(response) = answer {
+                        let ready = match probe {
+                            Probe::Http => response.headers().contains_key("content-type"),
+                            Probe::Event(_) => response.status().is_success(),
+                        };
+                        if ready {
+                            return Ok(());
+                        }
+                    }
+                }
+                status = exited => return Err(NotReady::Exited(status.to_string())),
             }
             if started.elapsed() > READY_TIMEOUT {
-                return Err("cargo lambda watch did not serve the function in time".into());
+                return Err(NotReady::TimedOut);
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
 }
 
+/// Why a started function is not serving.
+enum NotReady {
+    Exited(String),
+    TimedOut,
+}
 impl WatchedFunction {
     /// Invokes the function with an event through `cargo lambda invoke`, as a developer would,
     /// and returns what the function answered.
@@ -156,7 +212,27 @@ impl WatchedFunction {
 impl Drop for WatchedFunction {
     fn drop(&mut self) {
         let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        // Quietly: a watch that exited on its own (a lost port) has no group left to stop.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_port_taken_before_watch_binds_it_is_noticed_not_waited_on() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let mut function = WatchedFunction::spawn_on(port, "api", "api", &[]).unwrap();
+        assert!(matches!(
+            function.wait_until_ready(&Probe::Http).await,
+            Err(NotReady::Exited(_))
+        ));
     }
 }
