@@ -11,7 +11,28 @@ import signal
 import sys
 import threading
 
+from moto.dynamodb.responses import DynamoHandler
 from moto.server import ThreadedMotoServer
+
+
+def serialise_dynamodb() -> None:
+    """Answer one DynamoDB request at a time, as DynamoDB's own isolation would.
+
+    moto's server is threaded and its DynamoDB backend takes no lock: a transaction checks its
+    conditions, writes, and on failure puts back a copy of the whole table taken before it
+    began. Two concurrent transactions on one item can then both succeed, or the failed one
+    can put back a table without the winner's write, and a concurrent read can see a
+    half-written transaction. DynamoDB promises none of that (conditional writes are atomic,
+    transactions serialisable), so the emulator is made to keep the promise.
+    """
+    lock = threading.Lock()
+    call_action = DynamoHandler.call_action
+
+    def serialised(self):  # type: ignore[no-untyped-def]
+        with lock:
+            return call_action(self)
+
+    DynamoHandler.call_action = serialised  # type: ignore[method-assign]
 
 
 def main() -> None:
@@ -19,6 +40,7 @@ def main() -> None:
     parser.add_argument("--until-stdin-closes", action="store_true")
     args = parser.parse_args()
 
+    serialise_dynamodb()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
