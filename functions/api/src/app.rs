@@ -6,12 +6,10 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use payments::Payments;
 use store::Store;
-use web::{ApiResult, Route, Tokens};
+use web::Tokens;
 use wechat::{LoginClient, LoginConfig};
 
 use crate::identity::{HttpIdentityVerifier, IdentityVerifier};
-use crate::router::{Action, ROUTES};
-use crate::routes;
 
 pub use web::{Ctx, JSON_LIMIT, Reply};
 
@@ -53,25 +51,5 @@ impl App {
     /// Answers one request. Never fails: every problem becomes an error response.
     pub async fn handle(&self, request: Request) -> Response<Body> {
         web::handle(self, request).await
-    }
-}
-
-impl web::Service for App {
-    type Action = Action;
-
-    fn routes(&self) -> &'static [Route<Action>] {
-        ROUTES
-    }
-
-    fn tokens(&self) -> &Tokens {
-        &self.tokens
-    }
-
-    fn clock(&self) -> &web::Clock {
-        &self.store.clock
-    }
-
-    async fn dispatch(&self, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> {
-        routes::dispatch(self, action, ctx).await
     }
 }

@@ -3,6 +3,7 @@
 //! errors to `{code, message_zh, message_en}`.
 
 pub mod app;
+mod errors;
 pub mod identity;
 pub mod qr;
 pub mod roster;

@@ -664,6 +664,50 @@ async fn linking_by_collection_code_checks_the_last_four_and_reads_qr_screenshot
     .refused(429, "too_many_attempts");
 }
 
+/// Two students may share a name (张三 is common). One who learned the other's session code and
+/// 学号, or collection code and last four, must still not link the other's record: the photo
+/// would pass the face match against their own ID card and land on the other's diploma.
+#[tokio::test]
+async fn a_student_with_the_same_name_cannot_link_the_others_record_by_any_code() {
+    let h = Harness::new().await;
+    let session = session_code();
+    let task = h.task(&session).await;
+    let csv = roster_csv(&[("2022001", ZHANG, &zhang_id(), "CJM2022001")]);
+    h.import(task["id"].as_str().unwrap(), &csv).await.ok(200);
+    let namesake = h
+        .verified_student("o-other-zhang", ZHANG, &id_number("11010519990101123"))
+        .await;
+    let last4 = zhang_id()[14..].to_owned();
+
+    h.post(
+        "/v1/links/session-code",
+        Some(&namesake),
+        json!({"session_code": session, "student_number": "2022001"}),
+    )
+    .await
+    .refused(403, "not_your_record");
+    h.post(
+        "/v1/links/chsi-code",
+        Some(&namesake),
+        json!({"code": "CJM2022001", "id_last4": last4}),
+    )
+    .await
+    .refused(403, "not_your_record");
+    h.post("/v1/links/roster", Some(&namesake), json!({}))
+        .await
+        .refused(404, "not_on_roster");
+
+    // The real 张三 links as before.
+    let zhang = h.verified_student("o-zhang", ZHANG, &zhang_id()).await;
+    h.post(
+        "/v1/links/session-code",
+        Some(&zhang),
+        json!({"session_code": session, "student_number": "2022001"}),
+    )
+    .await
+    .ok(201);
+}
+
 #[tokio::test]
 async fn linking_by_session_code_and_student_number() {
     let h = Harness::new().await;

@@ -5,6 +5,7 @@ use time::Date;
 use crate::ValidationError;
 use crate::id_number::IdNumber;
 use crate::ids::TaskId;
+use crate::student::VerifiedIdentity;
 use crate::task::EducationLevel;
 use crate::text;
 
@@ -79,6 +80,13 @@ pub fn validate_chsi_code(code: &str) -> Result<(), ValidationError> {
 }
 
 impl Enrollment {
+    /// Whether this roster row is the verified student's own: the same name and the same ID
+    /// number. A name alone is not enough (two students may share one, and the photo would then
+    /// go on the other's diploma); nor is a code the student could have been shown.
+    pub fn belongs_to(&self, identity: &VerifiedIdentity) -> bool {
+        self.name == identity.name && self.id_number == identity.id_number
+    }
+
     /// A roster row read on `today` (an ID number cannot carry a birth date after it).
     pub fn from_row(
         task_id: TaskId,
@@ -111,5 +119,44 @@ impl Enrollment {
             major: text::optional("major", row.major, 100)?.to_owned(),
             chsi_code: (!chsi_code.is_empty()).then(|| chsi_code.to_owned()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::{date, datetime};
+
+    use super::*;
+
+    const TODAY: Date = date!(2026 - 06 - 01);
+
+    fn row(name: &str, id: &str) -> Enrollment {
+        let row = RosterRow {
+            student_number: "2022001",
+            name,
+            id_number: &IdNumber::complete(id).unwrap(),
+            school: "华南理工大学",
+            education_level: EducationLevel::Bachelor,
+            major: "软件工程",
+            chsi_code: "",
+        };
+        Enrollment::from_row(TaskId::new(), &row, TODAY).unwrap()
+    }
+
+    fn verified(name: &str, id: &str) -> VerifiedIdentity {
+        VerifiedIdentity {
+            name: name.into(),
+            id_number: IdNumber::parse(&IdNumber::complete(id).unwrap(), TODAY).unwrap(),
+            verified_at: datetime!(2026-06-01 08:00 UTC),
+        }
+    }
+
+    #[test]
+    fn a_row_belongs_only_to_the_student_with_its_name_and_its_id_number() {
+        let zhang = row("张三", "44010620040517123");
+        assert!(zhang.belongs_to(&verified("张三", "44010620040517123")));
+        // Another 张三 (a common name) is not this one.
+        assert!(!zhang.belongs_to(&verified("张三", "11010520031109246")));
+        assert!(!zhang.belongs_to(&verified("李四", "44010620040517123")));
     }
 }

@@ -165,6 +165,12 @@ impl IdNumber {
         &self.number[LEN - 4..]
     }
 
+    /// Whether `typed` (as a student enters it: trimmed, `x` or `X`) is this
+    /// number's last four.
+    pub fn ends_with_typed(&self, typed: &LastFour) -> bool {
+        self.last_four() == typed.0
+    }
+
     /// The first six and last four characters with the birth date and
     /// sequence code hidden: `440106********123X`.
     pub fn masked(&self) -> String {
@@ -211,6 +217,23 @@ fn is_plausible_region(prefix: &[u8]) -> bool {
     );
     let is_hmt = matches!(province, 71 | 81..=83);
     is_province && (is_hmt || &prefix[2..] != b"0000")
+}
+
+/// The last four characters of an ID number as a student typed them: four
+/// digits, or three and a check character `X`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastFour(String);
+
+impl LastFour {
+    /// `None` when `s` cannot be the end of any ID number.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim().to_ascii_uppercase();
+        let b = s.as_bytes();
+        let well_formed = b.len() == 4
+            && b[..3].iter().all(u8::is_ascii_digit)
+            && (b[3].is_ascii_digit() || b[3] == b'X');
+        well_formed.then_some(Self(s))
+    }
 }
 
 impl PartialEq for IdNumber {
@@ -293,6 +316,16 @@ mod tests {
 
     fn parse(s: &str) -> Result<IdNumber, IdNumberError> {
         IdNumber::parse(s, TODAY)
+    }
+
+    #[test]
+    fn the_typed_last_four_is_read_as_a_student_types_it() {
+        let id = parse("11010519491231002X").unwrap();
+        assert!(id.ends_with_typed(&LastFour::parse(" 002x ").unwrap()));
+        assert!(!id.ends_with_typed(&LastFour::parse("0020").unwrap()));
+        for bad in ["", "02X", "00 2X", "X002", "002Y", "００２X"] {
+            assert_eq!(LastFour::parse(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -21,14 +21,16 @@ pub use collection::{
 pub use enrollment::{Enrollment, RosterRow, validate_chsi_code};
 pub use event::{Actor, Event};
 pub use face::{FaceGap, FaceMatch};
-pub use id_number::{IdNumber, IdNumberError, mask_name};
+pub use id_number::{IdNumber, IdNumberError, LastFour, mask_name};
 pub use ids::{AttemptId, BatchId, CollectionId, InvalidId, PortraitId, TaskId};
 pub use payment::{
     AnomalyKind, OrderStatus, PaymentAnomaly, PaymentOrder, RefundRecord, RefundStatus,
 };
 pub use reason::ReasonCode;
 pub use student::{BatchStatus, Portrait, PortraitStatus, PublishBatch, Student, VerifiedIdentity};
-pub use task::{Background, CollectionTask, EducationLevel, NewTask, PhotoProfile, SessionCode};
+pub use task::{
+    Background, CollectionTask, EducationLevel, NewTask, PhotoProfile, Session, SessionCode,
+};
 
 /// A value an operator or student supplied is not acceptable. `field` names the input and
 /// `problem` says what is wrong with it, never repeating the (possibly personal) value.

@@ -187,6 +187,53 @@ impl CollectionTask {
 
     /// Students may link, pay and upload only while the session is open.
     pub fn is_open(&self, now: OffsetDateTime) -> bool {
-        self.opens_at <= now && now < self.closes_at
+        self.session(now) == Session::Open
+    }
+
+    /// Where the session stands at `now`: it opens at `opens_at` and is closed from `closes_at`.
+    pub fn session(&self, now: OffsetDateTime) -> Session {
+        if now < self.opens_at {
+            Session::NotYetOpen
+        } else if now < self.closes_at {
+            Session::Open
+        } else {
+            Session::Closed
+        }
+    }
+}
+
+/// A task's collection session at some moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Session {
+    NotYetOpen,
+    Open,
+    Closed,
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn a_session_is_open_from_its_opening_up_to_but_not_at_its_close() {
+        let task = CollectionTask::create(NewTask {
+            session_code: SessionCode::parse("12345678").unwrap(),
+            school: "华南理工大学".into(),
+            education_level: EducationLevel::Bachelor,
+            graduation_year: 2026,
+            fee_fen: 3000,
+            profile: PhotoProfile::default(),
+            opens_at: datetime!(2026-03-01 00:00 UTC),
+            closes_at: datetime!(2026-04-01 00:00 UTC),
+        })
+        .unwrap();
+        let at = |t| task.session(t);
+        assert_eq!(at(datetime!(2026-02-28 23:59:59 UTC)), Session::NotYetOpen);
+        assert_eq!(at(datetime!(2026-03-01 00:00 UTC)), Session::Open);
+        assert_eq!(at(datetime!(2026-03-31 23:59:59 UTC)), Session::Open);
+        assert_eq!(at(datetime!(2026-04-01 00:00 UTC)), Session::Closed);
+        assert!(!task.is_open(datetime!(2026-04-01 00:00 UTC)));
     }
 }

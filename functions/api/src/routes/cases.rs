@@ -1,35 +1,14 @@
 //! A student's cases: reading them, starting photo attempts and submitting one for review.
 
-use domain::{Actor, AttemptId, Collection, CollectionId, Command};
+use domain::{Actor, AttemptId, Collection, Command};
 use serde::{Deserialize, Serialize};
 use store::{PresignedUpload, UploadKey};
 
-use crate::app::{App, Ctx, JSON_LIMIT, Reply};
-use crate::auth::Role;
-use crate::error::{ApiError, ApiResult};
-use crate::routes::links::session_open;
-use crate::routes::student::UploadRequest;
+use web::{ApiError, ApiResult, Ctx, JSON_LIMIT, Reply};
+
+use crate::App;
+use crate::routes::guards::{UploadRequest, session_open, visible_case};
 use crate::views::CaseView;
-
-fn collection_id(ctx: &Ctx<'_>) -> ApiResult<CollectionId> {
-    ctx.param(0)
-        .parse()
-        .map_err(|_| ApiError::not_found("采集记录", "Collection"))
-}
-
-/// The case, if the caller may see it: its owner, or an operator.
-pub(crate) async fn visible_case(app: &App, ctx: &Ctx<'_>) -> ApiResult<Collection> {
-    let id = collection_id(ctx)?;
-    let case = app.store.table.collection(id).await.map_err(|e| match e {
-        store::StoreError::NotFound { .. } => ApiError::not_found("采集记录", "Collection"),
-        other => other.into(),
-    })?;
-    let principal = ctx.principal()?;
-    if principal.role == Role::Student && case.owner != principal.subject {
-        return Err(ApiError::forbidden());
-    }
-    Ok(case)
-}
 
 async fn view(app: &App, case: &Collection) -> ApiResult<CaseView> {
     let table = &app.store.table;

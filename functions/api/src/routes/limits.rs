@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
-use lambda_http::http::StatusCode;
 use store::Table;
 use time::OffsetDateTime;
 
-use crate::error::{ApiError, ApiResult};
+use web::ApiResult;
+
+use crate::errors;
 
 /// A limit: how many failures are allowed per window.
 pub struct Limit {
@@ -55,7 +56,7 @@ impl<'a> Guesses<'a> {
             .failures(self.limit.scope, self.who, self.limit.window, self.now)
             .await?;
         if used >= self.limit.failures {
-            return Err(too_many(self.limit));
+            return Err(errors::too_many_attempts(self.limit.window.as_secs() / 60));
         }
         Ok(())
     }
@@ -67,14 +68,4 @@ impl<'a> Guesses<'a> {
             .await?;
         Ok(())
     }
-}
-
-fn too_many(limit: &Limit) -> ApiError {
-    let minutes = limit.window.as_secs() / 60;
-    ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
-        format!("错误次数过多，请 {minutes} 分钟后再试"),
-        format!("Too many wrong attempts; try again in {minutes} minutes"),
-    )
 }

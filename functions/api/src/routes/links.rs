@@ -4,18 +4,18 @@
 //! Wrong guesses count against the student's limit.
 
 use base64::Engine;
-use domain::{Actor, Collection, CollectionTask, Enrollment, SessionCode, VerifiedIdentity};
-use lambda_http::http::StatusCode;
+use domain::{
+    Actor, Collection, CollectionTask, Enrollment, LastFour, SessionCode, VerifiedIdentity,
+};
 use serde::{Deserialize, Serialize};
 use store::{Opened, StoreError};
-use time::OffsetDateTime;
 
-use crate::app::{App, Ctx, JSON_LIMIT, Reply};
-use crate::error::{ApiError, ApiResult};
-use crate::qr;
+use web::{ApiError, ApiResult, Ctx, JSON_LIMIT, Reply};
+
+use crate::routes::guards::{session_open, verified};
 use crate::routes::limits::{self, Guesses};
-use crate::routes::student::identity_required;
 use crate::views::{CaseView, TaskSummary};
+use crate::{App, errors, qr};
 
 /// A QR screenshot, base64 in JSON: 3 MB of image at most.
 const QR_LIMIT: usize = 4 * 1024 * 1024;
@@ -38,15 +38,10 @@ pub async fn by_roster(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         .enrollments_by_id_number(&identity.id_number)
         .await?
         .into_iter()
-        .filter(|e| e.name == identity.name)
+        .filter(|e| e.belongs_to(&identity))
         .collect();
     if rows.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_on_roster",
-            "未在名单中找到您的信息，请使用图像采集码或场次编码关联",
-            "You are not on any roster under this name and ID number; link with your collection code or session code instead",
-        ));
+        return Err(errors::not_on_roster());
     }
     // Rows that cannot be linked (a closed session, a record another account holds) are
     // reported beside the ones that were; only when none could be is the call refused.
@@ -112,14 +107,7 @@ pub async fn by_chsi_code(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
                 .map_err(|_| {
                     ApiError::bad_request("二维码图片编码有误", "qr_image is not valid base64")
                 })?;
-            qr::decode(&bytes).map_err(|e| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "qr_unreadable",
-                    "未能识别二维码，请上传清晰的二维码截图或直接输入采集码",
-                    format!("{e}; upload a sharper screenshot or type the code"),
-                )
-            })?
+            qr::decode(&bytes).map_err(errors::qr_unreadable)?
         }
         _ => {
             return Err(ApiError::bad_request(
@@ -130,42 +118,19 @@ pub async fn by_chsi_code(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     };
     let code = qr::code_from_text(&text);
     if domain::validate_chsi_code(code).is_err() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_chsi_code",
-            "图像采集码格式有误",
-            "The collection code is malformed",
-        ));
+        return Err(errors::invalid_chsi_code());
     }
-    let last4 = body.id_last4.trim().to_ascii_uppercase();
-    if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit() || b == b'X') {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_id_last4",
-            "请输入身份证号码后四位",
-            "id_last4 must be the last four characters of the ID number",
-        ));
-    }
+    let last4 = LastFour::parse(&body.id_last4).ok_or_else(errors::invalid_id_last4)?;
     let table = &app.store.table;
     let guesses = Guesses::new(table, &limits::LINK, &openid, ctx.now);
     guesses.check().await?;
     let Some(row) = table.enrollment_by_chsi_code(code).await? else {
         guesses.record().await?;
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "chsi_code_not_found",
-            "未找到此图像采集码，请核对后重新输入",
-            "No record has this collection code; check it and try again",
-        ));
+        return Err(errors::chsi_code_not_found());
     };
-    if row.id_number.last_four() != last4 {
+    if !row.id_number.ends_with_typed(&last4) {
         guesses.record().await?;
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "id_last4_mismatch",
-            "身份证号码后四位不正确",
-            "The last four characters of the ID number do not match",
-        ));
+        return Err(errors::id_last4_mismatch());
     }
     link_one(app, ctx, &openid, &identity, &row, &guesses).await
 }
@@ -190,12 +155,7 @@ pub async fn by_session_code(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         Ok(task) => task,
         Err(StoreError::NotFound { .. }) => {
             guesses.record().await?;
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "session_not_found",
-                "未找到此采集场次，请核对场次编码",
-                "No collection session has this code; check it and try again",
-            ));
+            return Err(errors::session_not_found());
         }
         Err(e) => return Err(e.into()),
     };
@@ -203,33 +163,15 @@ pub async fn by_session_code(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         Ok(row) => row,
         Err(StoreError::NotFound { .. }) => {
             guesses.record().await?;
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "student_not_found",
-                "本场次名单中没有此学号，请核对后重新输入",
-                "This session's roster has no such student number",
-            ));
+            return Err(errors::student_not_found());
         }
         Err(e) => return Err(e.into()),
     };
     link_one(app, ctx, &openid, &identity, &row, &guesses).await
 }
 
-/// The verified student, or 403: a case is only ever opened for someone whose identity the
-/// provider confirmed, because the reviewer compares the photo with their ID card.
-async fn verified(app: &App, ctx: &Ctx<'_>) -> ApiResult<(String, VerifiedIdentity)> {
-    let openid = ctx.student()?;
-    let identity = app
-        .store
-        .table
-        .student(openid)
-        .await?
-        .and_then(|s| s.identity)
-        .ok_or_else(identity_required)?;
-    Ok((openid.to_owned(), identity))
-}
-
-/// Links one row found by a code: it must carry the verified name, or it is someone else's.
+/// Links one row found by a code: it must be the verified student's own (name and ID number),
+/// or it is someone else's, whoever showed them the code.
 async fn link_one(
     app: &App,
     ctx: &Ctx<'_>,
@@ -238,14 +180,9 @@ async fn link_one(
     row: &Enrollment,
     guesses: &Guesses<'_>,
 ) -> ApiResult<Reply> {
-    if row.name != identity.name {
+    if !row.belongs_to(identity) {
         guesses.record().await?;
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_your_record",
-            "此学籍信息与您的实名信息不一致",
-            "This record does not match your verified identity",
-        ));
+        return Err(errors::not_your_record());
     }
     let task = app.store.table.task(row.task_id).await?;
     let linked = open_case(app, ctx, openid, &task, row).await?;
@@ -254,30 +191,6 @@ async fn link_one(
     } else {
         Reply::ok(linked)
     }
-}
-
-/// Students link, and upload, only while the task's session is open.
-pub fn session_open(task: &CollectionTask, now: OffsetDateTime) -> ApiResult<()> {
-    if now < task.opens_at {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "session_not_open",
-            format!("采集尚未开始，开始时间：{}", task.opens_at.date()),
-            format!("The collection session opens on {}", task.opens_at.date()),
-        ));
-    }
-    if !task.is_open(now) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "session_closed",
-            format!("采集已于 {} 结束，请联系学校", task.closes_at.date()),
-            format!(
-                "The collection session closed on {}; contact your school",
-                task.closes_at.date()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Opens the case of `row` for `openid`, or finds the one they opened before.
@@ -306,12 +219,7 @@ async fn open_case(
         }
         Opened::Existing { id, owner } if owner == openid => table.collection(id).await?,
         Opened::Existing { .. } => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "already_linked",
-                "此学籍已被其他微信账号关联，如有疑问请联系学校",
-                "Another WeChat account has already linked this record; contact your school",
-            ));
+            return Err(errors::already_linked());
         }
     };
     Ok(Linked {

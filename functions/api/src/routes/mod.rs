@@ -1,17 +1,42 @@
 //! The handlers, one module per area, behind one dispatch on the router's actions.
 
 mod cases;
+mod guards;
 mod limits;
 mod links;
 mod payments;
 mod student;
 mod tasks;
 
-use crate::app::{App, Ctx, Reply};
-use crate::error::ApiResult;
-use crate::router::Action;
+use web::{ApiResult, Ctx, Reply, Route};
 
-pub async fn dispatch(app: &App, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+use crate::App;
+use crate::auth::Tokens;
+use crate::router::{Action, ROUTES};
+
+/// The API as the shared request pipeline serves it: its routes, keys and clock, and this
+/// dispatch.
+impl web::Service for App {
+    type Action = Action;
+
+    fn routes(&self) -> &'static [Route<Action>] {
+        ROUTES
+    }
+
+    fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    fn clock(&self) -> &web::Clock {
+        &self.store.clock
+    }
+
+    async fn dispatch(&self, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+        dispatch(self, action, ctx).await
+    }
+}
+
+async fn dispatch(app: &App, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     match action {
         Action::Login => student::login(app, ctx).await,
         Action::Me => student::me(app, ctx).await,

@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use wechat::pay::MiniProgramPayment;
 
-use crate::app::{App, Ctx, JSON_LIMIT, Reply};
+use web::{ApiError, ApiResult, Ctx, JSON_LIMIT, Reply};
+
 use crate::auth::Role;
-use crate::error::{ApiError, ApiResult};
-use crate::routes::cases::visible_case;
+use crate::routes::guards::visible_case;
+use crate::{App, errors};
 
 #[derive(Serialize)]
 struct CheckoutView {
@@ -88,12 +89,7 @@ fn payment_error(e: PaymentError) -> ApiError {
     match e {
         PaymentError::Refused(refusal) => refusal.into(),
         PaymentError::Store(store) => store.into(),
-        PaymentError::NothingToPay => ApiError::new(
-            lambda_http::http::StatusCode::CONFLICT,
-            "no_fee",
-            "本次采集无需缴费",
-            "This collection charges no fee",
-        ),
+        PaymentError::NothingToPay => errors::no_fee(),
         PaymentError::WeChat(err) => {
             // WeChat Pay's answers name order numbers and codes only.
             tracing::error!(error = %err, "WeChat Pay call failed");

@@ -4,17 +4,18 @@ use domain::china;
 use domain::{
     IdNumber, Portrait, PortraitId, PortraitStatus, Student, VerifiedIdentity, mask_name,
 };
-use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use store::{ImageType, PresignedUpload, StoreError, UploadKey};
 use time::OffsetDateTime;
 use wechat::LoginError;
 
-use crate::app::{App, Ctx, JSON_LIMIT, Reply};
+use web::{ApiError, ApiResult, Ctx, JSON_LIMIT, Reply};
+
 use crate::auth::{Principal, Role, STUDENT_TTL};
-use crate::error::{ApiError, ApiResult};
 use crate::identity::Verification;
+use crate::routes::guards::UploadRequest;
 use crate::routes::limits::{self, Guesses};
+use crate::{App, errors};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,18 +42,8 @@ pub async fn login(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         ));
     }
     let session = app.login.code_to_session(code).await.map_err(|e| match e {
-        LoginError::InvalidCode(_) => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "login_code_invalid",
-            "登录凭证无效或已使用，请重新登录",
-            "The login code is invalid or was already used; log in again",
-        ),
-        LoginError::RateLimited => ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "登录过于频繁，请稍后再试",
-            "Too many logins; try again in a minute",
-        ),
+        LoginError::InvalidCode(_) => errors::login_code_invalid(),
+        LoginError::RateLimited => errors::login_rate_limited(),
         LoginError::Unavailable(reason) => {
             tracing::warn!(%reason, "WeChat login unavailable");
             ApiError::unavailable("微信登录", "WeChat login")
@@ -94,44 +85,6 @@ pub async fn me(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     })
 }
 
-/// The file the client is about to upload, so the URL can be bound to its type and length.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UploadRequest {
-    pub content_type: String,
-    pub content_length: u64,
-}
-
-impl UploadRequest {
-    pub fn validate(&self) -> ApiResult<ImageType> {
-        let image_type = ImageType::from_content_type(&self.content_type).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unsupported_format",
-                "请上传 JPG 或 PNG 格式的照片",
-                "Upload a JPEG or PNG photo",
-            )
-        })?;
-        if self.content_length == 0 {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "empty_file",
-                "照片文件是空的，请重新选择",
-                "The photo file is empty; choose it again",
-            ));
-        }
-        if self.content_length > store::objects::MAX_UPLOAD_BYTES {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "file_too_large",
-                "照片文件需小于 15 MB",
-                "The photo must be smaller than 15 MB",
-            ));
-        }
-        Ok(image_type)
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct IdentityBody {
@@ -155,14 +108,8 @@ pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let openid = ctx.student()?;
     let body: IdentityBody = ctx.json(JSON_LIMIT)?;
     let name = domain::text::required("name", &body.name, 50)?;
-    let id_number = IdNumber::parse(&body.id_number, china::date(ctx.now)).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_id_number",
-            "身份证号码有误，请核对后重新输入",
-            format!("The ID number is not valid: {e}"),
-        )
-    })?;
+    let id_number = IdNumber::parse(&body.id_number, china::date(ctx.now))
+        .map_err(errors::invalid_id_number)?;
     let image_type = body.portrait.validate()?;
     let table = &app.store.table;
     let existing = table.student(openid).await?;
@@ -180,12 +127,7 @@ pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         })?;
         if verdict != Verification::Match {
             guesses.record().await?;
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "identity_mismatch",
-                "姓名与身份证号码不一致，请核对后重新输入",
-                "The name and ID number do not match; check them and try again",
-            ));
+            return Err(errors::identity_mismatch());
         }
     }
     let portrait = pending_portrait();
@@ -199,12 +141,7 @@ pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         portrait: Some(portrait.clone()),
     };
     table.put_student(&student).await.map_err(|e| match e {
-        StoreError::AlreadyExists { .. } => ApiError::new(
-            StatusCode::CONFLICT,
-            "identity_already_verified",
-            "此微信账号已绑定其他身份，不能更改",
-            "This WeChat account is already verified as someone else",
-        ),
+        StoreError::AlreadyExists { .. } => errors::identity_already_verified(),
         other => other.into(),
     })?;
     let upload = presign_portrait(app, &portrait, image_type, &body.portrait).await?;
@@ -228,7 +165,7 @@ pub async fn new_portrait(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         .await?
         .filter(|s| s.identity.is_some())
     else {
-        return Err(identity_required());
+        return Err(errors::identity_required());
     };
     let portrait = pending_portrait();
     student.portrait = Some(portrait.clone());
@@ -264,13 +201,4 @@ async fn presign_portrait(
             file.content_length,
         )
         .await?)
-}
-
-pub fn identity_required() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "identity_required",
-        "请先完成实名认证",
-        "Verify your identity first",
-    )
 }

@@ -7,14 +7,14 @@ use domain::{
     Background, CollectionStatus, CollectionTask, EducationLevel, NewTask, PhotoProfile,
     SessionCode, TaskId, mask_name,
 };
-use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use store::StoreError;
 use time::OffsetDateTime;
 
-use crate::app::{App, Ctx, JSON_LIMIT, Reply};
-use crate::error::{ApiError, ApiResult};
+use web::{ApiError, ApiResult, Ctx, JSON_LIMIT, Reply};
+
 use crate::roster::{self, RosterError};
+use crate::{App, errors};
 
 pub fn task_id(ctx: &Ctx<'_>) -> ApiResult<TaskId> {
     ctx.param(0)
@@ -79,12 +79,7 @@ pub async fn create(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         .create_task(&task)
         .await
         .map_err(|e| match e {
-            StoreError::AlreadyExists { .. } => ApiError::new(
-                StatusCode::CONFLICT,
-                "session_code_taken",
-                "此采集场次编码已被使用",
-                "Another task already uses this session code",
-            ),
+            StoreError::AlreadyExists { .. } => errors::session_code_taken(),
             other => other.into(),
         })?;
     Reply::created(task)
@@ -168,28 +163,12 @@ pub async fn import_roster(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     }
     let task = load_task(app, ctx).await?;
     let rows = roster::parse(&task, ctx.body, china::date(ctx.now)).map_err(|e| match e {
-        RosterError::File(problem) => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "roster_unreadable",
-            format!("名单文件无法读取：{problem}"),
-            format!("The roster file cannot be read: {problem}"),
-        ),
-        RosterError::TooManyRows => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "roster_too_large",
-            format!("名单最多 {} 行，请分批导入", roster::MAX_ROWS),
-            format!(
-                "A roster may have at most {} rows; import it in parts",
-                roster::MAX_ROWS
-            ),
-        ),
-        RosterError::Rows { errors, total } => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "roster_rows_invalid",
-            format!("名单中有 {total} 行有误，未导入任何数据，请修改后重新导入"),
-            format!("{total} rows have problems; nothing was imported. Fix them and import again"),
-        )
-        .with_details(serde_json::json!({ "total": total, "rows": errors })),
+        RosterError::File(problem) => errors::roster_unreadable(&problem),
+        RosterError::TooManyRows => errors::roster_too_large(),
+        RosterError::Rows {
+            errors: rows,
+            total,
+        } => errors::roster_rows_invalid(&rows, total),
     })?;
     let imported = app.store.table.put_enrollments(&rows).await?;
     Reply::ok(serde_json::json!({ "task_id": task.id, "imported": imported }))
