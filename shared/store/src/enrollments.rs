@@ -1,7 +1,6 @@
 //! Roster rows, with names and ID numbers sealed and the ID number blind-indexed.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use domain::{EducationLevel, Enrollment, IdNumber, TaskId};
@@ -10,13 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
 use crate::keys::{self, GSI2, GSI2_PK, GSI2_SK, PK, SK};
-use crate::table::{Item, Query, Table, from_record, record, s};
+use crate::table::{Item, Query, Table, Throttled, from_record, record, s};
 
 const ENTITY: &str = "enrollment";
 /// DynamoDB's limit per BatchWriteItem call.
 const BATCH: usize = 25;
-/// Unprocessed items are resent this many times (with back-off) before the import fails.
-const BATCH_RETRIES: u32 = 8;
 
 /// An enrollment as stored: no personal data in plain text.
 #[derive(Serialize, Deserialize)]
@@ -163,17 +160,8 @@ impl Table {
                 Ok(WriteRequest::builder().put_request(put).build())
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let mut attempt = 0;
+        let mut waits = Throttled::waits();
         while !requests.is_empty() {
-            if attempt > BATCH_RETRIES {
-                return Err(StoreError::dynamodb(
-                    "BatchWriteItem",
-                    "items still unprocessed after retries (throttled)",
-                ));
-            }
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(50 << attempt.min(6))).await;
-            }
             let output = self
                 .ddb
                 .batch_write_item()
@@ -185,7 +173,9 @@ impl Table {
                 .unprocessed_items
                 .and_then(|mut u| u.remove(&self.name))
                 .unwrap_or_default();
-            attempt += 1;
+            if !requests.is_empty() {
+                waits.next_or_fail("BatchWriteItem").await?;
+            }
         }
         Ok(())
     }

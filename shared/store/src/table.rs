@@ -1,10 +1,12 @@
 //! The DynamoDB side of the store: one table, typed records, conditional writes.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -189,20 +191,8 @@ impl Table {
                 .map_err(StoreError::request)?,
         );
         let mut items = Vec::new();
-        let mut attempt = 0u32;
-        while let Some(request) = pending.take() {
-            if request.keys().is_empty() {
-                break;
-            }
-            if attempt > 8 {
-                return Err(StoreError::dynamodb(
-                    "BatchGetItem",
-                    "keys still unprocessed after retries (throttled)",
-                ));
-            }
-            if attempt > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt.min(6))).await;
-            }
+        let mut waits = Throttled::waits();
+        while let Some(request) = pending.take().filter(|r| !r.keys().is_empty()) {
             let output = self
                 .ddb
                 .batch_get_item()
@@ -219,7 +209,9 @@ impl Table {
             pending = output
                 .unprocessed_keys
                 .and_then(|mut u| u.remove(&self.name));
-            attempt += 1;
+            if pending.is_some() {
+                waits.next_or_fail("BatchGetItem").await?;
+            }
         }
         Ok(items)
     }
@@ -347,3 +339,33 @@ pub(crate) fn n(value: impl ToString) -> AttributeValue {
 
 /// A condition that the item does not exist yet.
 pub(crate) const ABSENT: &str = "attribute_not_exists(pk)";
+
+/// What is left unprocessed of a batch (DynamoDB throttled part of it) is sent again after
+/// these waits: exponential from 50 ms, jittered so that parallel importers do not retry in
+/// step, eight times; then the call fails.
+pub(crate) struct Throttled(ExponentialBackoff);
+
+impl Throttled {
+    pub(crate) fn waits() -> Self {
+        Self(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(50))
+                .with_max_delay(Duration::from_secs(3))
+                .with_max_times(8)
+                .with_jitter()
+                .build(),
+        )
+    }
+
+    /// Waits before the next resend, or fails `operation` once the waits are used up.
+    pub(crate) async fn next_or_fail(&mut self, operation: &'static str) -> Result<(), StoreError> {
+        let wait = self.0.next().ok_or_else(|| {
+            StoreError::dynamodb(
+                operation,
+                "items still unprocessed after retries (throttled)",
+            )
+        })?;
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+}

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize, Serializer};
@@ -58,10 +59,12 @@ impl Default for Retry {
 }
 
 impl Retry {
-    /// The wait after failed attempt `attempt` (1-based).
-    fn delay_after(&self, attempt: u32) -> Duration {
-        self.first_delay
-            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+    /// The waits between attempts, doubling from `first_delay`.
+    fn schedule(&self) -> ExponentialBuilder {
+        ExponentialBuilder::default()
+            .with_min_delay(self.first_delay)
+            .with_factor(2.0)
+            .with_max_times(self.attempts.saturating_sub(1) as usize)
     }
 }
 
@@ -256,18 +259,13 @@ impl MessageClient {
             miniprogram_state: message.state,
             lang: "zh_CN",
         };
-        let attempts = self.retry.attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            match self.send_once(&body).await {
-                Err(error) if error.is_transient() && attempt < attempts => {
-                    tracing::warn!(attempt, %error, "subscribe message not sent; trying again");
-                    tokio::time::sleep(self.retry.delay_after(attempt)).await;
-                    attempt += 1;
-                }
-                result => return result,
-            }
-        }
+        (|| self.send_once(&body))
+            .retry(self.retry.schedule())
+            .when(SendError::is_transient)
+            .notify(|error, wait| {
+                tracing::warn!(%error, ?wait, "subscribe message not sent; trying again");
+            })
+            .await
     }
 
     /// One attempt: with the cached token, and once more with a new one if WeChat rejects it.
