@@ -25,6 +25,11 @@ use crate::face::FaceMatch;
 use crate::ids::{AttemptId, BatchId, CollectionId, TaskId};
 use crate::reason::ReasonCode;
 
+mod attempt;
+mod payment;
+mod publication;
+mod review;
+
 /// A case holds at most this many attempts: enough for any honest retake, and a bound on the
 /// item size (DynamoDB items stop at 400 KB) and on abuse of paid processing.
 pub const MAX_ATTEMPTS: usize = 30;
@@ -384,14 +389,19 @@ impl Collection {
     }
 
     /// Decides `command` against the current state. Pure: `self` is left as it was.
+    ///
+    /// What every command shares is done here, once: the refund-pending precondition, the
+    /// version, the time of the change and the audit event. Each command's own rules live with
+    /// its group, next to this file: `payment.rs`, `attempt.rs` (photo attempts and
+    /// submission), `review.rs` and `publication.rs`. There each command reads `self`, writes its
+    /// changes into `next` (a copy of `self`), and refuses with `not_allowed()` when the case's
+    /// status does not admit it.
     pub fn apply(
         &self,
         command: Command,
         actor: Actor,
         at: OffsetDateTime,
     ) -> Result<Transition, TransitionError> {
-        use CollectionStatus::*;
-
         let mut next = self.clone();
         let not_allowed = || TransitionError::NotAllowed {
             command: command.name(),
@@ -408,229 +418,44 @@ impl Collection {
         }
 
         match &command {
+            // payment.rs
             Command::ConfirmPayment { payment } => {
-                // A late copy of a refunded order's notification is stale, whatever came since.
-                if self.refunded_orders.contains(&payment.order_no) {
-                    return Err(TransitionError::AlreadyApplied);
-                }
-                if let Some(paid) = &self.payment {
-                    return Err(
-                        if paid.order_no == payment.order_no
-                            && paid.transaction_id == payment.transaction_id
-                        {
-                            TransitionError::AlreadyApplied
-                        } else {
-                            TransitionError::AlreadyPaid
-                        },
-                    );
-                }
-                if self.status != AwaitingPayment {
-                    return Err(not_allowed());
-                }
-                next.payment = Some(payment.clone());
-                next.status = AwaitingPhoto;
+                self.confirm_payment(&mut next, payment, not_allowed)
             }
             Command::RequestRefund {
                 order_no,
                 refund_no,
-            } => {
-                if let Some(pending) = &self.pending_refund {
-                    return Err(if &pending.refund_no == refund_no {
-                        TransitionError::AlreadyApplied
-                    } else {
-                        TransitionError::RefundPending
-                    });
-                }
-                if self.status.is_locked() || self.payment.is_none() {
-                    return Err(not_allowed());
-                }
-                if self
-                    .payment
-                    .as_ref()
-                    .is_some_and(|p| &p.order_no != order_no)
-                {
-                    return Err(TransitionError::OtherOrder {
-                        order_no: order_no.clone(),
-                    });
-                }
-                next.pending_refund = Some(PendingRefund {
-                    refund_no: refund_no.clone(),
-                    order_no: order_no.clone(),
-                    requested_at: at,
-                });
-            }
-            Command::RefundFailed { refund_no, .. } => match &self.pending_refund {
-                Some(pending) if &pending.refund_no == refund_no => next.pending_refund = None,
-                Some(_) => {
-                    return Err(TransitionError::OtherRefund {
-                        refund_no: refund_no.clone(),
-                    });
-                }
-                // Settled already: a redelivered notification.
-                None => return Err(TransitionError::AlreadyApplied),
-            },
-            Command::Refund { order_no } => {
-                if self.status.is_locked() {
-                    return Err(not_allowed());
-                }
-                match &self.payment {
-                    Some(paid) if &paid.order_no == order_no => {}
-                    _ if self.refunded_orders.contains(order_no) => {
-                        return Err(TransitionError::AlreadyApplied);
-                    }
-                    _ => {
-                        return Err(TransitionError::OtherOrder {
-                            order_no: order_no.clone(),
-                        });
-                    }
-                }
-                next.payment = None;
-                next.pending_refund = None;
-                next.refunded_orders.push(order_no.clone());
-                next.submitted_attempt = None;
-                next.submitted_at = None;
-                next.status = AwaitingPayment;
-            }
+            } => self.request_refund(&mut next, order_no, refund_no, at, not_allowed),
+            Command::RefundFailed { refund_no, .. } => self.refund_failed(&mut next, refund_no),
+            Command::Refund { order_no } => self.refund(&mut next, order_no, not_allowed),
+            // attempt.rs
             Command::StartAttempt { attempt_id } => {
-                if self.attempt(*attempt_id).is_some() {
-                    return Err(TransitionError::DuplicateAttempt(*attempt_id));
-                }
-                // Paid and not yet submitted: retakes after any rejection land here again,
-                // so they never ask for payment twice.
-                if self.status != AwaitingPhoto {
-                    return Err(not_allowed());
-                }
-                if self.attempts.len() >= MAX_ATTEMPTS {
-                    return Err(TransitionError::TooManyAttempts { max: MAX_ATTEMPTS });
-                }
-                next.attempts.push(PhotoAttempt {
-                    id: *attempt_id,
-                    status: AttemptStatus::Uploaded,
-                    review_flags: Vec::new(),
-                    created_at: at,
-                });
+                self.start_attempt(&mut next, *attempt_id, at, not_allowed)
             }
             Command::BeginProcessing { attempt_id } => {
-                if self.status.is_locked() {
-                    return Err(not_allowed());
-                }
-                let attempt = next.attempt_mut(*attempt_id)?;
-                match attempt.status {
-                    AttemptStatus::Uploaded => attempt.status = AttemptStatus::Processing,
-                    AttemptStatus::Processing => return Err(TransitionError::AlreadyApplied),
-                    _ => return Err(TransitionError::AttemptAlreadyChecked(*attempt_id)),
-                }
+                self.begin_processing(&mut next, *attempt_id, not_allowed)
             }
             Command::RecordCheck {
                 attempt_id,
                 outcome,
-            } => {
-                // Checks of attempts uploaded before submission may still arrive during review;
-                // once approved the record is frozen.
-                if self.status.is_locked() {
-                    return Err(not_allowed());
-                }
-                let attempt = next.attempt_mut(*attempt_id)?;
-                if attempt.status.is_final() {
-                    return Err(TransitionError::AttemptAlreadyChecked(*attempt_id));
-                }
-                let (status, flags) = match outcome {
-                    CheckOutcome::Passed { review_flags } => (AttemptStatus::Passed, review_flags),
-                    CheckOutcome::Rejected {
-                        reasons,
-                        review_flags,
-                    } => {
-                        if reasons.is_empty() {
-                            return Err(TransitionError::NoReasons);
-                        }
-                        (
-                            AttemptStatus::Rejected {
-                                reasons: reasons.clone(),
-                            },
-                            review_flags,
-                        )
-                    }
-                };
-                attempt.status = status;
-                attempt.review_flags = flags.clone();
-            }
+            } => self.record_check(&mut next, *attempt_id, outcome, not_allowed),
             Command::Submit {
                 attempt_id,
                 face_match,
-            } => {
-                if self.status == InReview && self.submitted_attempt == Some(*attempt_id) {
-                    return Err(TransitionError::AlreadyApplied);
-                }
-                if self.status != AwaitingPhoto {
-                    return Err(not_allowed());
-                }
-                let attempt = self
-                    .attempt(*attempt_id)
-                    .ok_or(TransitionError::UnknownAttempt(*attempt_id))?;
-                if attempt.status != AttemptStatus::Passed {
-                    return Err(TransitionError::AttemptNotPassed(*attempt_id));
-                }
-                next.submitted_attempt = Some(*attempt_id);
-                next.submitted_at = Some(at);
-                next.face_match = *face_match;
-                next.status = InReview;
-            }
-            Command::Approve { reviewer } => {
-                let attempt_id = self.attempt_in_review().ok_or_else(not_allowed)?;
-                next.review = Some(decision(reviewer, attempt_id, Verdict::Approved, at));
-                next.status = Approved;
-            }
+            } => self.submit(&mut next, *attempt_id, *face_match, at, not_allowed),
+            // review.rs
+            Command::Approve { reviewer } => self.approve(&mut next, reviewer, at, not_allowed),
             Command::Reject {
                 reviewer,
                 reasons,
                 note,
-            } => {
-                let attempt_id = self.attempt_in_review().ok_or_else(not_allowed)?;
-                if reasons.is_empty() {
-                    return Err(TransitionError::NoReasons);
-                }
-                if note
-                    .as_ref()
-                    .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
-                {
-                    return Err(TransitionError::NoteTooLong);
-                }
-                let verdict = Verdict::Rejected {
-                    reasons: reasons.clone(),
-                    note: note.clone(),
-                };
-                next.review = Some(decision(reviewer, attempt_id, verdict, at));
-                // The photo itself is refused, so it cannot be submitted again unchanged.
-                next.attempt_mut(attempt_id)?.status = AttemptStatus::Rejected {
-                    reasons: reasons.clone(),
-                };
-                // Back to taking photos; the payment stays, so the retake is free.
-                next.submitted_attempt = None;
-                next.submitted_at = None;
-                next.status = AwaitingPhoto;
-            }
-            Command::Batch { batch_id } => {
-                if matches!(self.status, Publishing | Published) && self.batch_id == Some(*batch_id)
-                {
-                    return Err(TransitionError::AlreadyApplied);
-                }
-                if self.status != Approved {
-                    return Err(not_allowed());
-                }
-                next.batch_id = Some(*batch_id);
-                next.status = Publishing;
-            }
+            } => self.reject(&mut next, reviewer, reasons, note, at, not_allowed),
+            // publication.rs
+            Command::Batch { batch_id } => self.batch(&mut next, *batch_id, not_allowed),
             Command::AcknowledgePublished { batch_id } => {
-                if self.batch_id != Some(*batch_id) {
-                    return Err(TransitionError::OtherBatch { given: *batch_id });
-                }
-                match self.status {
-                    Publishing => next.status = Published,
-                    Published => return Err(TransitionError::AlreadyApplied),
-                    _ => return Err(not_allowed()),
-                }
+                self.acknowledge_published(&mut next, *batch_id, not_allowed)
             }
-        }
+        }?;
 
         next.version = self.version + 1;
         next.updated_at = at;
@@ -643,25 +468,5 @@ impl Collection {
             .iter_mut()
             .find(|a| a.id == id)
             .ok_or(TransitionError::UnknownAttempt(id))
-    }
-
-    /// The attempt a reviewer is deciding on, when the case is in review.
-    fn attempt_in_review(&self) -> Option<AttemptId> {
-        self.submitted_attempt
-            .filter(|_| self.status == CollectionStatus::InReview)
-    }
-}
-
-fn decision(
-    reviewer: &str,
-    attempt_id: AttemptId,
-    verdict: Verdict,
-    at: OffsetDateTime,
-) -> ReviewDecision {
-    ReviewDecision {
-        reviewer: reviewer.to_owned(),
-        attempt_id,
-        verdict,
-        decided_at: at,
     }
 }
