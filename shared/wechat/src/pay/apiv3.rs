@@ -5,7 +5,7 @@ use aes_gcm::{Aes128Gcm, Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use super::config::ConfigError;
+use super::config_error::ConfigError;
 use super::notification::{EncryptedResource, NotificationError};
 
 /// The only algorithm WeChat names in resources, whatever the key length.

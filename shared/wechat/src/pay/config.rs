@@ -1,6 +1,7 @@
 //! Everything the service needs to call WeChat Pay, read from environment-like variables.
 
 use super::apiv3::ApiV3Key;
+use super::config_error::ConfigError;
 use super::platform::PlatformKeys;
 use super::signing::MerchantKey;
 
@@ -9,24 +10,6 @@ pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 
 /// The variables that hold secrets: load them from a secret store, never log them.
 pub const SECRET_VARS: [&str; 2] = ["WECHATPAY_MERCHANT_KEY", "WECHATPAY_APIV3_KEY"];
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{0} is not set")]
-    Missing(&'static str),
-    #[error("the merchant key is not an RSA private key in PKCS#8 PEM (BEGIN PRIVATE KEY): {0}")]
-    MerchantKey(String),
-    #[error("the APIv3 key is {0} bytes; WeChat's are 32 (16 is accepted)")]
-    ApiV3KeyLength(usize),
-    #[error("bad platform certificate: {0}")]
-    Certificate(String),
-    #[error("bad platform public key {id}: {reason}")]
-    PublicKey { id: String, reason: String },
-    #[error(
-        "no platform key: set WECHATPAY_PLATFORM_CERTS, or WECHATPAY_PUBLIC_KEY_ID with WECHATPAY_PUBLIC_KEY"
-    )]
-    NoPlatformKey,
-}
 
 /// Where and as whom to call WeChat Pay. `Debug` shows no key material.
 #[derive(Debug)]

@@ -9,6 +9,7 @@
 mod apiv3;
 mod client;
 mod config;
+mod config_error;
 mod notification;
 mod platform;
 mod refund;
@@ -17,7 +18,8 @@ mod transaction;
 
 pub use apiv3::ApiV3Key;
 pub use client::{JsapiOrder, MiniProgramPayment, PayClient, PayError, RefundRequest};
-pub use config::{ConfigError, DEFAULT_BASE_URL, PayConfig, SECRET_VARS};
+pub use config::{DEFAULT_BASE_URL, PayConfig, SECRET_VARS};
+pub use config_error::ConfigError;
 pub use notification::{EncryptedResource, Event, Notification, NotificationError};
 pub use platform::{MAX_CLOCK_SKEW, PlatformKeys, Signed, VerifyError};
 pub use refund::{Refund, RefundAmount, RefundNotice, RefundStatus};

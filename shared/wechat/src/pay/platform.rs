@@ -7,7 +7,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, SubjectPublicKeyInfoDer};
 use time::{Duration, OffsetDateTime};
 
-use super::config::ConfigError;
+use super::config_error::ConfigError;
 use super::signing::{VerifyingKey, message};
 
 /// WeChat's rule: a signature more than five minutes from the reader's clock, either way, is

@@ -11,7 +11,7 @@ use rustls_pki_types::PrivatePkcs8KeyDer;
 use rustls_pki_types::pem::PemObject;
 use time::OffsetDateTime;
 
-use super::config::ConfigError;
+use super::config_error::ConfigError;
 use super::platform::{VerifyError, check_clock_skew};
 
 /// The scheme of the `Authorization` header, and the `Wechatpay-Signature-Type` of replies.
