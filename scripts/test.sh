@@ -4,23 +4,25 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$GP_ROOT"
+# Each step says when it starts (seconds into the run), so a CI log shows where the time goes.
+step() { say "$* (at ${SECONDS}s)"; }
 
 # Only a whole run needs the browser's prerequisites.
 "$GP_ROOT/scripts/prereqs.sh" $([[ $# -eq 0 ]] && echo --console)
 "$GP_ROOT/scripts/setup.sh"
 
-say "cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all -- --check
-say "cargo clippy -D warnings"
+step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-say "starting moto for this run"
+step "starting moto for this run"
 coproc MOTO { exec "$GP_VENV/bin/python" scripts/moto_server.py --until-stdin-closes; }
 read -r -t 60 port <&"${MOTO[0]}" || { echo "moto did not start" >&2; exit 1; }
 export MOTO_ENDPOINT="http://127.0.0.1:$port"
 trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
 
-say "cargo test (moto at $MOTO_ENDPOINT)"
+step "cargo test (moto at $MOTO_ENDPOINT)"
 log="$(mktemp)"
 status=0
 if [[ $# -gt 0 ]]; then
@@ -28,7 +30,7 @@ if [[ $# -gt 0 ]]; then
 else
   cargo test --no-fail-fast --workspace 2>&1 | tee "$log" || status=$?
   # The console in Chromium, on a stack of its own on the same moto (see console/README.md).
-  say "console tests in Chromium"
+  step "console tests in Chromium"
   scripts/setup-console.sh
   (cd console && node --test --test-concurrency=1 tests/*.test.mjs) 2>&1 | tee -a "$log" || status=$?
 fi
@@ -36,4 +38,5 @@ fi
 awk '/^test result:/ { p += $4; f += $6 } /^# pass / { p += $3 } /^# fail / { f += $3 }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
+step "done"
 exit "$status"

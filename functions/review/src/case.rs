@@ -2,10 +2,10 @@
 //! ID-card portrait (short-lived presigned GETs), the check report, the engine's review flags
 //! and the face match.
 
-use domain::{Collection, FaceMatch, PhotoAttempt, ReasonCode, ReviewDecision, mask_name};
+use domain::{Collection, FaceMatch, Lease, PhotoAttempt, ReasonCode, ReviewDecision, mask_name};
 use serde::Serialize;
 use store::objects::{report_key, standardised_photo_key};
-use store::{Lease, PresignedGet, Shelf, UploadKey};
+use store::{PresignedGet, Shelf, UploadKey};
 use time::OffsetDateTime;
 use web::{ApiResult, Ctx, ReasonView, Reply};
 

@@ -86,7 +86,7 @@ async fn decide(app: &App, ctx: &Ctx<'_>, command: Command, approved: bool) -> A
     let held = table
         .lease(id)
         .await?
-        .is_some_and(|l| &l.reviewer == reviewer && l.is_live(ctx.now));
+        .is_some_and(|l| l.is_held_by(reviewer, ctx.now));
     if !held {
         let case = table.collection(id).await?;
         return Err(if case.status == CollectionStatus::InReview {

@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
-use domain::{CollectionId, CollectionStatus, CollectionTask, TaskId};
+use domain::{CollectionId, CollectionStatus, CollectionTask, Lease, TaskId};
 use serde::Serialize;
-use store::{LEASE_TTL, Lease, LeaseError, QueueEntry};
+use store::{LeaseError, QueueEntry};
 use time::OffsetDateTime;
 use web::{ApiError, ApiResult, Ctx, Reply};
 
@@ -220,7 +220,7 @@ pub async fn next(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     for candidate in mine.into_iter().chain(others) {
         let id = candidate.collection_id;
         match table
-            .take_lease(id, task, reviewer, ctx.now, LEASE_TTL)
+            .take_lease(Lease::claim(id, task, reviewer, ctx.now), ctx.now)
             .await
         {
             Ok(lease) => {
@@ -249,7 +249,10 @@ pub async fn claim(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let taken = app
         .store
         .table
-        .take_lease(case.id, case.task_id, reviewer, ctx.now, LEASE_TTL)
+        .take_lease(
+            Lease::claim(case.id, case.task_id, reviewer, ctx.now),
+            ctx.now,
+        )
         .await;
     match taken {
         Ok(lease) => case::reply(app, &case, Some(&lease), reviewer).await,

@@ -4,8 +4,8 @@
 
 use domain::{
     Actor, AttemptId, Collection, CollectionStatus, CollectionTask, Command, EducationLevel,
-    Enrollment, FaceGap, FaceMatch, IdNumber, Portrait, PortraitId, PortraitStatus, ReasonCode,
-    Student,
+    Enrollment, FaceGap, FaceMatch, IdNumber, Lease, Portrait, PortraitId, PortraitStatus,
+    ReasonCode, Student,
 };
 use lambda_http::Body;
 use lambda_http::http::{Method, Request};
@@ -15,7 +15,7 @@ use review::App;
 use review::console::Console;
 use serde_json::{Value, json};
 use store::objects::{report_key, standardised_photo_key};
-use store::{FaceOf, LEASE_TTL, UploadKey};
+use store::{FaceOf, UploadKey};
 use time::{Duration, OffsetDateTime};
 use web::{Principal, Role, Tokens};
 
@@ -284,17 +284,10 @@ async fn an_expired_lease_returns_the_case_to_the_queue() {
     let h = Harness::new().await;
     let case = h.submitted(1, Face::Same).await;
     let table = &h.env.store.table;
-    // reviewer-1 claimed it eleven minutes ago and walked away.
-    table
-        .take_lease(
-            case.id,
-            case.task_id,
-            "reviewer-1",
-            h.now() - Duration::minutes(11),
-            LEASE_TTL,
-        )
-        .await
-        .unwrap();
+    // reviewer-1 claims it and walks away; eleven minutes pass.
+    let claim = Lease::claim(case.id, case.task_id, "reviewer-1", h.now());
+    table.take_lease(claim, h.now()).await.unwrap();
+    h.env.store.clock.advance(Duration::minutes(11));
     let queue = format!("/v1/review/tasks/{}/queue", h.task.id);
     let two = h.token(Role::Reviewer, "reviewer-2");
     let listed = h.call(Method::GET, &queue, &two, None).await;

@@ -8,6 +8,7 @@ pub mod event;
 pub mod face;
 pub mod id_number;
 pub mod ids;
+pub mod lease;
 pub mod payment;
 pub mod reason;
 pub mod student;
@@ -23,6 +24,7 @@ pub use event::{Actor, Event};
 pub use face::{FaceGap, FaceMatch};
 pub use id_number::{IdNumber, IdNumberError, LastFour, mask_name};
 pub use ids::{AttemptId, BatchId, CollectionId, InvalidId, PortraitId, TaskId};
+pub use lease::{LEASE_TTL, Lease};
 pub use payment::{
     AnomalyKind, OrderStatus, PaymentAnomaly, PaymentOrder, RefundRecord, RefundStatus,
 };

@@ -8,8 +8,7 @@
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use domain::{CollectionId, TaskId};
-use serde::{Deserialize, Serialize};
+use domain::{CollectionId, Lease, TaskId};
 use time::{Duration, OffsetDateTime};
 
 use crate::StoreError;
@@ -22,25 +21,6 @@ pub(crate) const UNTIL: &str = "until_unix";
 /// Expired leases are cleaned up by DynamoDB's TTL a day later; until then they are ignored.
 const KEEP_EXPIRED: Duration = Duration::days(1);
 
-/// How long a claim holds a case unless renewed: long enough to look at three photos and a
-/// report, short enough that a reviewer who walks away soon gives the case back.
-pub const LEASE_TTL: Duration = Duration::minutes(10);
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Lease {
-    pub collection_id: CollectionId,
-    pub task_id: TaskId,
-    pub reviewer: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub until: OffsetDateTime,
-}
-
-impl Lease {
-    pub fn is_live(&self, now: OffsetDateTime) -> bool {
-        self.until > now
-    }
-}
-
 /// A lease that could not be taken.
 #[derive(Debug, thiserror::Error)]
 pub enum LeaseError {
@@ -52,24 +32,12 @@ pub enum LeaseError {
 }
 
 impl Table {
-    /// Takes the lease on a case for `reviewer` until `now + ttl`, or renews it when the
-    /// reviewer holds it already. Fails with [`LeaseError::Held`] while another reviewer's
-    /// lease runs. Checking that the case is in review is the caller's: a lease on a decided
-    /// case is harmless (no decision can use it) and expires.
-    pub async fn take_lease(
-        &self,
-        case: CollectionId,
-        task: TaskId,
-        reviewer: &str,
-        now: OffsetDateTime,
-        ttl: Duration,
-    ) -> Result<Lease, LeaseError> {
-        let lease = Lease {
-            collection_id: case,
-            task_id: task,
-            reviewer: reviewer.to_owned(),
-            until: now + ttl,
-        };
+    /// Takes `lease` (the domain's claim, made at `now`), or renews it when its reviewer holds
+    /// the case already. Fails with [`LeaseError::Held`] while another reviewer's lease runs.
+    /// Checking that the case is in review is the caller's: a lease on a decided case is
+    /// harmless (no decision can use it) and expires.
+    pub async fn take_lease(&self, lease: Lease, now: OffsetDateTime) -> Result<Lease, LeaseError> {
+        let (case, task, reviewer) = (lease.collection_id, lease.task_id, lease.reviewer.clone());
         let mut item: Item = record(LEASE, keys::lease(case), &lease)?;
         item.insert(UNTIL.into(), n(lease.until.unix_timestamp()));
         item.insert(
@@ -88,7 +56,7 @@ impl Table {
             .expression_attribute_names("#until", UNTIL)
             .expression_attribute_names("#reviewer", "reviewer")
             .expression_attribute_values(":now", n(now.unix_timestamp()))
-            .expression_attribute_values(":me", s(reviewer))
+            .expression_attribute_values(":me", s(&reviewer))
             .send()
             .await;
         match result {

@@ -29,7 +29,7 @@ pub use crypto::{CryptoError, PiiKeys};
 pub use error::StoreError;
 pub use expiring::Claim;
 pub use faces::FaceOf;
-pub use leases::{LEASE_TTL, Lease, LeaseError};
+pub use leases::LeaseError;
 pub use notices::{Notice, NoticeKind, NoticeOutcome};
 pub use objects::{Buckets, ImageType, Objects, PresignedGet, PresignedUpload, Shelf, UploadKey};
 pub use reviews::ReviewTally;
