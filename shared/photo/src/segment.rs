@@ -260,20 +260,22 @@ impl HairMask {
             side / HAIR_N as f32,
         );
         let px = img.sample(&frame, HAIR_N, HAIR_N, [128.0; 3]);
-        // RGB in [0, 1] and the previous frame's mask, none for a still.
-        let input: Vec<f32> = px
-            .iter()
-            .flat_map(|p| [p[0] / 255.0, p[1] / 255.0, p[2] / 255.0, 0.0])
+        // The crop and its mirror image, averaged back in place: alone, the
+        // model's answer at a strand's edge differs by up to 0.26 between a
+        // photo and its mirror (tests/segment.rs), and every check read from
+        // this mask is about the face's two sides alike, so it must not
+        // change when the photo is mirrored.
+        let n = HAIR_N as usize;
+        let mirrored: Vec<[f32; 3]> = px
+            .chunks_exact(n)
+            .flat_map(|row| row.iter().rev().copied())
             .collect();
-        let out = model.run(input)?;
-        let logits = out
-            .into_iter()
-            .find(|o| o.len() == (2 * HAIR_N * HAIR_N) as usize)
-            .ok_or_else(|| PhotoError::model("hair segmentation", "unexpected output shape"))?;
-        // Softmax of two logits: the hair channel is 1.
-        let prob = logits
-            .chunks_exact(2)
-            .map(|l| 1.0 / (1.0 + (l[0] - l[1]).exp()))
+        let straight = hair_probability(model, &px)?;
+        let flipped = hair_probability(model, &mirrored)?;
+        let prob = straight
+            .chunks_exact(n)
+            .zip(flipped.chunks_exact(n))
+            .flat_map(|(a, b)| a.iter().zip(b.iter().rev()).map(|(a, b)| (a + b) / 2.0))
             .collect();
         Ok(Self(Grid {
             frame,
@@ -286,6 +288,25 @@ impl HairMask {
     pub fn at(&self, x: f32, y: f32) -> f32 {
         self.0.at(x, y)
     }
+}
+
+/// The hair model's probability per pixel of a `HAIR_N`² crop.
+fn hair_probability(model: &Model, px: &[[f32; 3]]) -> Result<Vec<f32>, PhotoError> {
+    // RGB in [0, 1] and the previous frame's mask, none for a still.
+    let input: Vec<f32> = px
+        .iter()
+        .flat_map(|p| [p[0] / 255.0, p[1] / 255.0, p[2] / 255.0, 0.0])
+        .collect();
+    let out = model.run(input)?;
+    let logits = out
+        .into_iter()
+        .find(|o| o.len() == (2 * HAIR_N * HAIR_N) as usize)
+        .ok_or_else(|| PhotoError::model("hair segmentation", "unexpected output shape"))?;
+    // Softmax of two logits: the hair channel is 1.
+    Ok(logits
+        .chunks_exact(2)
+        .map(|l| 1.0 / (1.0 + (l[0] - l[1]).exp()))
+        .collect())
 }
 
 #[cfg(test)]
