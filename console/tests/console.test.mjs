@@ -34,6 +34,19 @@ function idNumber(body17) {
   return body17 + '10X98765432'[sum % 11];
 }
 
+test('an uncaught error in a page fails the test that opened it', async () => {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  const thrown = context.waitForEvent('weberror');
+  await page.evaluate(() => {
+    setTimeout(() => {
+      throw new Error('boom');
+    });
+  });
+  await thrown;
+  await assert.rejects(closeClean(context), /no uncaught errors/);
+});
+
 test('a reviewer claims a case, sees the three photos and the report, and rejects it with two reasons the student then sees', async () => {
   const task = stack.tasks.reject;
   const { context, page: tab } = await signedIn(browser, stack, stack.tokens.reviewer_1);
