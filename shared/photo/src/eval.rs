@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use domain::ReasonCode;
 
@@ -160,45 +162,78 @@ impl Variant {
     }
 }
 
+/// The engine on every photo of `manifest` in `split`, as `variant`, in
+/// the manifest's order. The photos are shared out among as many threads
+/// as the machine has cores: each run is independent and single-threaded.
 pub fn run(
     engine: &Engine,
     manifest: &Path,
     split: Split,
     variant: Variant,
-) -> Result<Summary, Box<dyn std::error::Error>> {
+) -> Result<Summary, Box<dyn std::error::Error + Send + Sync>> {
     let dir = manifest.parent().unwrap_or(Path::new("."));
-    let mut rows = Vec::new();
-    for rec in read_csv(manifest)? {
-        let file = rec.get("file").cloned().unwrap_or_default();
-        if !split.keeps(&file) {
-            continue;
+    let records: Vec<_> = read_csv(manifest)?
+        .into_iter()
+        .filter(|rec| split.keeps(rec.get("file").map_or("", String::as_str)))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let done = Mutex::new(Vec::with_capacity(records.len()));
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..workers.min(records.len()) {
+            scope.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(rec) = records.get(k) else { break };
+                    let row = evaluate(engine, dir, rec, variant);
+                    done.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((k, row));
+                }
+            });
         }
-        let bytes = variant.apply(std::fs::read(dir.join(&file))?);
-        let outcome = engine.standardize(&bytes, &Profile::default())?;
-        let labels = rec
-            .get("reasons")
-            .map(|r| {
-                r.split(';')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty() && !NOT_REASONS.contains(s))
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let report = outcome.report;
-        rows.push(Row {
-            file,
-            expected_pass: rec.get("expected").is_some_and(|e| e == "pass"),
-            labels,
-            passed: report.passed,
-            reasons: report.reason_codes(),
-            review: report.review_flags.iter().map(|f| f.check).collect(),
-            margins: report.checks.iter().filter_map(Margin::of).collect(),
-            jpeg: outcome.jpeg,
-            descriptor: outcome.descriptor,
-        });
-    }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    done.sort_by_key(|(k, _)| *k);
+    let rows = done
+        .into_iter()
+        .map(|(_, row)| row)
+        .collect::<Result<_, _>>()?;
     Ok(Summary { rows })
+}
+
+/// One photo of the manifest through the engine, with its labels.
+fn evaluate(
+    engine: &Engine,
+    dir: &Path,
+    rec: &BTreeMap<String, String>,
+    variant: Variant,
+) -> Result<Row, Box<dyn std::error::Error + Send + Sync>> {
+    let file = rec.get("file").cloned().unwrap_or_default();
+    let bytes = variant.apply(std::fs::read(dir.join(&file))?);
+    let outcome = engine.standardize(&bytes, &Profile::default())?;
+    let labels = rec
+        .get("reasons")
+        .map(|r| {
+            r.split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && !NOT_REASONS.contains(s))
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let report = outcome.report;
+    Ok(Row {
+        file,
+        expected_pass: rec.get("expected").is_some_and(|e| e == "pass"),
+        labels,
+        passed: report.passed,
+        reasons: report.reason_codes(),
+        review: report.review_flags.iter().map(|f| f.check).collect(),
+        margins: report.checks.iter().filter_map(Margin::of).collect(),
+        jpeg: outcome.jpeg,
+        descriptor: outcome.descriptor,
+    })
 }
 
 impl Summary {
