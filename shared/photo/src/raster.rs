@@ -51,6 +51,19 @@ impl Frame {
         ]
     }
 
+    /// The same `size`-pixel-wide crop seen in a mirror: destination column u
+    /// samples what column `size - u` did.
+    pub fn mirrored(&self, size: u32) -> Self {
+        Self {
+            origin: [
+                self.origin[0] + size as f32 * self.ux[0],
+                self.origin[1] + size as f32 * self.ux[1],
+            ],
+            ux: [-self.ux[0], -self.ux[1]],
+            vy: self.vy,
+        }
+    }
+
     /// Source pixels per destination pixel.
     pub fn step(&self) -> f32 {
         (self.ux[0] * self.ux[0] + self.ux[1] * self.ux[1]).sqrt()

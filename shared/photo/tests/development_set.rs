@@ -51,17 +51,20 @@ fn no_compliant_photo_is_refused_but_the_named_known_cases() {
 }
 
 /// Today's level on the 66 non-compliant photos, so no change lowers it
-/// unnoticed: 82% refused, 83% of those with a labelled reason. Issue 15's
-/// target is 90% and 80%. The earring check stopped refusing against
+/// unnoticed: 80% refused (53), 85% of those with a labelled reason. Issue
+/// 15's target is 90% and 80%. The earring check stopped refusing against
 /// textured backgrounds (it refused 22 of 108 compliant matting-benchmark
 /// composites; three of the four development-set refusals that cost named
 /// earrings on photos whose fault is hair or another face); the photo is no
-/// longer enlarged, so faces under 180 px are refused.
+/// longer enlarged, so faces under 180 px are refused. `fail_eyes_closed_02`
+/// was refused only for the stray background our own matte left, which a
+/// person mask read both ways no longer leaves; its eyes read on the refusal
+/// limit and are flagged.
 #[test]
 #[cfg_attr(no_shared_photos, ignore = "../shared/fixtures/photos is absent")]
 fn refusals_do_not_fall_below_todays_level() {
     let s = summary();
-    assert!(s.fail_recall() >= 0.81, "{}", s.render());
+    assert!(s.fail_recall() >= 0.80, "{}", s.render());
     assert!(s.reason_precision() >= 0.80, "{}", s.render());
 }
 
@@ -155,42 +158,54 @@ fn shoulders_cut_by_the_sides_inside_the_frame_are_flagged() {
     assert!(p.binding.iter().any(|b| b.ends_with("_edge")), "{p:?}");
 }
 
-/// Non-compliant photos whose verdict a mirror or a JPEG 35 copy changes,
-/// each with why (issue 15 is open until this list is empty; the JPEG copy
-/// changes none since the hair mask is averaged with its mirror image): in
-/// `fail_earrings_01` the pendant reads just over the 0.07 fw limit and its
-/// mirror under it; in `fail_hair_covers_face_02` the earring reads over the
-/// refusal limit as uploaded and only flagged mirrored; `fail_hair_covers_face_06`
-/// sits on the 0.8 ears-uncovered limit (0.74 as uploaded, 0.80 mirrored).
-const KNOWN_UNSTABLE: [&str; 3] = [
-    "fail_earrings_01.jpg",
-    "fail_hair_covers_face_02.jpg",
-    "fail_hair_covers_face_06.jpg",
-];
+/// Non-compliant photos whose verdict a mirror or a JPEG copy changes, each
+/// with why (issue 15 is open until this list is empty):
+/// `fail_eyes_closed_02` reads exactly on the eyes-open refusal limit (its
+/// margin is 0.000 to −0.022 across the copies: re-encoding alone moves the
+/// iris model's lids that much), so it is refused in one copy and flagged
+/// in another.
+const KNOWN_UNSTABLE: [&str; 1] = ["fail_eyes_closed_02.jpg"];
 
 /// A verdict must be about the student, not the copy: on the whole
-/// development set no photo changes its verdict when mirrored (the
-/// standard is symmetric) or sent at JPEG quality 35 (as messaging apps
-/// do), but the named known cases, and never a compliant one.
+/// development set no photo changes its verdict when mirrored (the standard
+/// is symmetric; the mesh, the person mask and the hair mask are each read
+/// on the photo and its mirror image, tests/mirror.rs) or sent at JPEG
+/// quality 35 (as messaging apps do), but the named known cases, and never
+/// a compliant one. One test per copy, so the two evaluations overlap.
+fn same_verdicts_as(variant: Variant) {
+    let manifest = shared_fixtures().join("MANIFEST.csv");
+    let copy = eval::run(engine(), &manifest, Split::All, variant).unwrap();
+    let changed: Vec<String> = summary()
+        .rows
+        .iter()
+        .zip(&copy.rows)
+        .inspect(|(a, b)| assert_eq!(a.file, b.file))
+        .filter(|(a, b)| a.passed != b.passed)
+        .filter(|(a, _)| a.expected_pass || !KNOWN_UNSTABLE.contains(&a.file.as_str()))
+        .map(|(a, b)| {
+            let verdict = |passed| if passed { "passed" } else { "refused" };
+            format!(
+                "{}: {} as uploaded, {} as the copy",
+                a.file,
+                verdict(a.passed),
+                verdict(b.passed)
+            )
+        })
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "{variant:?} changes verdicts: {changed:#?}"
+    );
+}
+
 #[test]
 #[cfg_attr(no_shared_photos, ignore = "../shared/fixtures/photos is absent")]
-fn verdicts_are_the_same_mirrored_and_at_jpeg_35() {
-    let manifest = shared_fixtures().join("MANIFEST.csv");
-    for variant in [Variant::Mirror, Variant::Jpeg35] {
-        let copy = eval::run(engine(), &manifest, Split::All, variant).unwrap();
-        for (a, b) in summary().rows.iter().zip(&copy.rows) {
-            assert_eq!(a.file, b.file);
-            if a.passed == b.passed {
-                continue;
-            }
-            assert!(
-                !a.expected_pass && KNOWN_UNSTABLE.contains(&a.file.as_str()),
-                "{} {:?}: {} as uploaded, {} as the copy",
-                a.file,
-                variant,
-                if a.passed { "passed" } else { "refused" },
-                if b.passed { "passed" } else { "refused" },
-            );
-        }
-    }
+fn verdicts_are_the_same_mirrored() {
+    same_verdicts_as(Variant::Mirror);
+}
+
+#[test]
+#[cfg_attr(no_shared_photos, ignore = "../shared/fixtures/photos is absent")]
+fn verdicts_are_the_same_at_jpeg_35() {
+    same_verdicts_as(Variant::Jpeg35);
 }
