@@ -95,6 +95,9 @@ fn to_nchw01(px: &[[f32; 3]], n: usize) -> Vec<f32> {
     input
 }
 
+/// The mesh model's input side.
+const MESH_N: u32 = 192;
+
 /// Run the mesh on a square crop `side` px wide centred on `centre`, turned
 /// by `angle` so that the eyes are level in the crop, as the model expects.
 pub fn mesh_at(
@@ -104,13 +107,8 @@ pub fn mesh_at(
     side: f32,
     angle: f32,
 ) -> Result<Mesh, PhotoError> {
-    const N: u32 = 192;
-    read_mesh(
-        model,
-        img,
-        &Frame::rotated_square(centre, side, angle, N),
-        N,
-    )
+    let frame = Frame::rotated_square(centre, side, angle, MESH_N);
+    read_mesh(model, img, &frame, MESH_N)
 }
 
 /// [`mesh_at`] read on the crop and on its mirror image, each point averaged
@@ -126,10 +124,9 @@ pub fn symmetric_mesh_at(
     side: f32,
     angle: f32,
 ) -> Result<Mesh, PhotoError> {
-    const N: u32 = 192;
-    let frame = Frame::rotated_square(centre, side, angle, N);
-    let seen = read_mesh(model, img, &frame, N)?;
-    let mirrored = read_mesh(model, img, &frame.mirrored(N), N)?;
+    let frame = Frame::rotated_square(centre, side, angle, MESH_N);
+    let seen = read_mesh(model, img, &frame, MESH_N)?;
+    let mirrored = read_mesh(model, img, &frame.mirrored(MESH_N), MESH_N)?;
     let points = seen
         .points
         .iter()
