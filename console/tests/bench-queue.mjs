@@ -14,7 +14,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const worst = (xs) => Math.max(...xs);
 const line = (name, xs) => console.log(`${name.padEnd(26)} median ${median(xs).toFixed(0).padStart(5)} ms   worst ${worst(xs).toFixed(0).padStart(5)} ms`);
 
-const stack = await startStack();
+const stack = await startStack({ queue: 1000 });
 const browser = await launch();
 try {
   const task = stack.tasks.large.task_id;
@@ -32,8 +32,8 @@ try {
     await page.waitForSelector('p.count[data-complete="true"]');
     complete.push(await page.evaluate(() => performance.now()));
     const rows = await page.locator('table.queue tbody tr').count();
-    if (rows !== 1000) throw new Error(`expected 1000 rows, saw ${rows}`);
-    render.push(await page.evaluate(() => performance.getEntriesByName('queue-render-1000')[0].duration));
+    if (rows !== stack.large_queue) throw new Error(`expected ${stack.large_queue} rows, saw ${rows}`);
+    render.push(await page.evaluate((n) => performance.getEntriesByName(`queue-render-${n}`)[0].duration, stack.large_queue));
   }
   const answer = async (query) => {
     const started = performance.now();

@@ -30,13 +30,17 @@ export async function launch() {
   });
 }
 
-/** Starts the console's local stack; resolves to what it printed and a way to stop it. */
-export async function startStack() {
+/**
+ * Starts the console's local stack with `queue` cases waiting in the large task (its
+ * `large_queue`); resolves to what it printed and a way to stop it.
+ */
+export async function startStack({ queue }) {
   if (process.env.CONSOLE_STACK) {
     return { ...JSON.parse(readFileSync(process.env.CONSOLE_STACK, 'utf8')), stop: () => {} };
   }
   const child = spawn('cargo', ['run', '--quiet', '-p', 'e2e', '--bin', 'console-stack'], {
     cwd: ROOT,
+    env: { ...process.env, CONSOLE_QUEUE: String(queue) },
     stdio: ['pipe', 'pipe', 'inherit'],
     detached: true,
   });

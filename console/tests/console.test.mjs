@@ -16,7 +16,10 @@ let browser;
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  stack = await startStack();
+  // A few pages' worth (the console asks for the oldest 50 first, then the rest): the
+  // 1,000-case queue and its 1 s goal are the benchmark's (npm run bench), so a busy machine
+  // cannot time these tests out.
+  stack = await startStack({ queue: 120 });
   browser = await launch();
 });
 
@@ -200,11 +203,11 @@ test('an operator reads progress against the 48-hour promise and one case’s au
   const { context, page: tab } = await signedIn(browser, stack, stack.tokens.operator);
   const card = tab.locator(`article[data-task="${stack.tasks.large.task_id}"]`);
   await card.locator('dl.counts').waitFor();
-  assert.match(await card.textContent(), /审核中\s*1000/);
+  assert.match(await card.textContent(), new RegExp(`审核中\\s*${stack.large_queue}(?!\\d)`));
   assert.match(await card.textContent(), /已超过 48 小时承诺/);
   await tab.click('#lang');
   await card.locator('dl.counts').waitFor();
-  assert.match(await card.textContent(), /In review\s*1000/);
+  assert.match(await card.textContent(), new RegExp(`In review\\s*${stack.large_queue}(?!\\d)`));
   assert.match(await card.textContent(), /past the 48 h promise/);
 
   const id = stack.tasks.reject.cases[0].collection_id;
@@ -216,17 +219,16 @@ test('an operator reads progress against the 48-hour promise and one case’s au
   await closeClean(context);
 });
 
-test('the queue of a task with 1,000 waiting cases lists them all, oldest first', async () => {
+test('the queue of a task with more waiting cases than one page lists them all, oldest first', async () => {
   const task = stack.tasks.large;
+  const n = stack.large_queue;
   const { context, page: tab } = await signedIn(browser, stack, stack.tokens.reviewer_1);
-  const started = Date.now();
   await tab.goto(`${page(stack)}#/queue/${task.task_id}`);
-  await tab.waitForSelector('table.queue tbody tr:nth-child(1000)');
-  console.log(`1,000-case queue shown in ${Date.now() - started} ms (see tests/bench-queue.mjs)`);
-  assert.equal(await tab.locator('table.queue tbody tr').count(), 1000);
+  await tab.waitForSelector(`table.queue tbody tr:nth-child(${n})`);
+  assert.equal(await tab.locator('table.queue tbody tr').count(), n);
   const ages = await tab.$$eval('table.queue tbody tr td:nth-child(3)', (cells) => cells.map((c) => parseFloat(c.textContent)));
   assert.ok(ages.every((age, i) => i === 0 || age <= ages[i - 1]), 'oldest first');
   assert.ok((await tab.locator('table.queue tr.overdue').count()) > 0, 'cases past 48 h are marked');
-  await tab.screenshot({ path: `${ARTIFACTS}queue-1000.png` });
+  await tab.screenshot({ path: `${ARTIFACTS}queue.png` });
   await closeClean(context);
 });

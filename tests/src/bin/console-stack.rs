@@ -1,7 +1,9 @@
 //! A local stack to try the console on, and the one its browser tests run against: every
 //! function under `cargo lambda watch`, the local HTTP API serving the console, and tasks
 //! seeded for each scenario. Prints one JSON line (addresses, staff tokens, tasks), then serves
-//! until its standard input closes.
+//! until its standard input closes. `CONSOLE_QUEUE` sets how many cases wait in the large
+//! task's queue: 1,000 by default (a day's work for a big school, what the benchmark opens);
+//! the browser tests ask for a few pages' worth, so a busy machine does not time them out.
 
 use e2e::Functions;
 use e2e::seed::{self, SeededTask};
@@ -10,11 +12,17 @@ use serde_json::json;
 use time::OffsetDateTime;
 use tokio::io::AsyncReadExt;
 
-/// Cases in the large queue (the console must stay quick with a day's work for a big school).
+/// Cases in the large queue unless `CONSOLE_QUEUE` says otherwise.
 const LARGE_QUEUE: u32 = 1000;
 
 #[tokio::main]
 async fn main() -> Result<(), e2e::Error> {
+    let queue = match std::env::var("CONSOLE_QUEUE") {
+        Ok(n) => n
+            .parse()
+            .map_err(|_| format!("CONSOLE_QUEUE={n} is not a count"))?,
+        Err(_) => LARGE_QUEUE,
+    };
     let env = TestEnv::new().await;
     let fns = Functions::start(&env.store, &env.stack_names()).await?;
     let now = OffsetDateTime::now_utc();
@@ -31,7 +39,7 @@ async fn main() -> Result<(), e2e::Error> {
     }
     let large = fns.api.create_task("广州大学", "20261000", now).await?;
     let large_id = large["id"].as_str().ok_or("a task id")?.to_owned();
-    seed::large_queue(&env.store, large_id.parse()?, "广州大学", LARGE_QUEUE, now).await?;
+    seed::large_queue(&env.store, large_id.parse()?, "广州大学", queue, now).await?;
     let roster = fns.api.create_task("南方科技大学", "20262000", now).await?;
     for (scenario, task) in [("large", large), ("roster", roster)] {
         let seeded = SeededTask {
@@ -50,6 +58,7 @@ async fn main() -> Result<(), e2e::Error> {
             "operator": fns.api.operator_token(),
         },
         "tasks": tasks,
+        "large_queue": queue,
     });
     println!("{ready}");
     // Serve until whoever started us closes our input (or exits).
