@@ -202,7 +202,8 @@ pub fn face_checks(m: &Measurements, background: [u8; 3]) -> Vec<Check> {
         gaze,
     );
     // Sharpness at output size (Laplacian variance over luma variance, face
-    // 240 px wide): in-focus faces keep several percent of their contrast in
+    // 240 px wide, or its own width when smaller: the photo is never
+    // enlarged): in-focus faces keep several percent of their contrast in
     // the finest detail; under 1.5% the face looks smeared.
     let sharp = rule(
         "sharpness",
@@ -212,13 +213,7 @@ pub fn face_checks(m: &Measurements, background: [u8; 3]) -> Vec<Check> {
         0.03,
         Some(0.015),
     );
-    if add(&mut out, sharp, m.sharpness) == Fail && m.face_width_px < PREFERRED_FACE_PX {
-        // The face had to be enlarged: its size, not the focus, is the fault.
-        if let Some(c) = out.last_mut() {
-            c.code = R::FaceTooSmall;
-            c.note = Some("the face is too small: enlarged to the standard's size it blurs".into());
-        }
-    }
+    add(&mut out, sharp, m.sharpness);
     // Exposure, in L* of the skin: L* 25 is a deep shadow on a face even for
     // dark skin; L* 95 is paper white, no skin detail left.
     add(
@@ -456,9 +451,6 @@ const MIN: bool = false;
 
 /// Forehead–chin lean of an upright face, the middle of the −5…+12° band.
 pub const PITCH_NEUTRAL: f32 = 3.5;
-/// A face narrower than this in the upload is enlarged to reach the
-/// preferred output width.
-const PREFERRED_FACE_PX: f32 = 240.0;
 /// A hanging object longer than 0.03 face widths (≈ 4.5 mm, a bead) is
 /// flagged; longer than 0.07 (from 12 mm) it is a pendant and refused.
 const EARRING_REVIEW: f32 = 0.03;

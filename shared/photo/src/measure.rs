@@ -208,12 +208,15 @@ pub fn measure(i: &Inputs) -> Measurements {
     let skin = median_lab(&cheeks);
     let skin_l = median(skin_all.iter().map(|p| p[0]).collect());
 
-    // Face box pixels for clipping and sharpness.
+    // Face box pixels for clipping and sharpness, at the size the output
+    // shows the face: 240 px across, or fewer where the photo has fewer (it
+    // is never enlarged, and upsampling would blur a sharp small face).
     let b = m.bounds();
-    let face_frame = Frame::axis(b[0], b[1], fw / 240.0);
+    let across = fw.clamp(16.0, SHARPNESS_FACE_PX);
+    let face_frame = Frame::axis(b[0], b[1], fw / across);
     let (fw_px, fh_px) = (
-        240u32,
-        (((b[3] - b[1]) / (fw / 240.0)) as u32).clamp(16, 400),
+        across as u32,
+        (((b[3] - b[1]) / (fw / across)) as u32).clamp(16, 400),
     );
     let face_px = pyr.sample(&face_frame, fw_px, fh_px, [0.0; 3]);
     let clipped = face_px
@@ -392,6 +395,10 @@ const SIDE_FAR: usize = 9;
 const SAME_SURFACE: f32 = 15.0;
 /// ΔE from its side's mean within which every cell of a side lies on an
 /// even surface (a backdrop, skin, a plain wall under one light).
+/// The face width sharpness is judged at: the middle of the standard's
+/// 180–300 px, where the framing aims.
+const SHARPNESS_FACE_PX: f32 = 240.0;
+
 const EVEN_SURFACE: f32 = 8.0;
 const OTHER_MATERIAL: f32 = 20.0;
 

@@ -176,3 +176,35 @@ fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
     out.extend_from_slice(&jpeg[2..]);
     out
 }
+
+/// Sharpness is judged at the size the output shows the face. The photo is
+/// never enlarged, so a sharp photo whose face is under 240 px is measured
+/// at its own size: brought up to 240 px for the measure, it read as blurred
+/// by the enlargement alone (this one 0.020, flagged; three development
+/// photos were refused for it, as `face_too_small`).
+#[test]
+fn a_small_face_in_a_sharp_photo_is_not_blurry() {
+    let file = "pass_frontal_woman_02.jpg";
+    let original = read(&repo_fixtures(), file);
+    let o = engine()
+        .standardize(&original, &Profile::default())
+        .unwrap();
+    let face = o.report.measurements.as_ref().unwrap().face_width_px;
+    let img = image::load_from_memory(&original).unwrap().to_rgb8();
+    let k = 185.0 / face;
+    let (w, h) = (
+        (img.width() as f32 * k) as u32,
+        (img.height() as f32 * k) as u32,
+    );
+    let small = image::imageops::resize(&img, w, h, image::imageops::FilterType::CatmullRom);
+    let o = engine()
+        .standardize(&common::jpeg(&small, 92), &Profile::default())
+        .unwrap();
+    let sharpness = o.report.check("sharpness").unwrap();
+    assert_eq!(
+        sharpness.status,
+        photo::report::Status::Pass,
+        "{file} at a {:.0} px face: {sharpness:?}",
+        o.report.measurements.as_ref().unwrap().face_width_px
+    );
+}
