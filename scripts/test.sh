@@ -6,6 +6,8 @@ source "$(dirname "$0")/env.sh"
 cd "$GP_ROOT"
 # Each step says when it starts (seconds into the run), so a CI log shows where the time goes.
 step() { say "$* (at ${SECONDS}s)"; }
+# CI builds a clean clone once: incremental compilation's caches would be written and never read.
+[[ -z "${CI:-}" ]] || export CARGO_INCREMENTAL=0
 
 # Only a whole run needs the browser's prerequisites.
 "$GP_ROOT/scripts/prereqs.sh" $([[ $# -eq 0 ]] && echo --console)
