@@ -7,7 +7,6 @@ use wechat::pay::{ApiV3Key, MerchantKey, Notification, Signed, VerifyError, nonc
 use super::WeChatPayPeer;
 use super::ids::beijing_now;
 use super::signature::signature_headers;
-use super::state::Peer;
 
 /// A notification as WeChat would post it to `notify_url`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,22 +66,9 @@ impl WeChatPayPeer {
         timestamp: i64,
         nonce: &str,
     ) -> SignedNotification {
-        self.peer
-            .mint_at(event_type, resource_plaintext, timestamp, nonce)
-    }
-}
-
-impl Peer {
-    fn mint_at(
-        &self,
-        event_type: &str,
-        resource_plaintext: &Value,
-        timestamp: i64,
-        nonce: &str,
-    ) -> SignedNotification {
         mint_notification(
-            &self.platform,
-            &self.apiv3,
+            &self.peer.platform,
+            &self.peer.apiv3,
             event_type,
             resource_plaintext,
             timestamp,
