@@ -6,8 +6,12 @@ source "$(dirname "$0")/env.sh"
 cd "$GP_ROOT"
 # Each step says when it starts (seconds into the run), so a CI log shows where the time goes.
 step() { say "$* (at ${SECONDS}s)"; }
-# CI builds a clean clone once: incremental compilation's caches would be written and never read.
-[[ -z "${CI:-}" ]] || export CARGO_INCREMENTAL=0
+# CI builds a clean clone once: incremental compilation's caches would be written and never read,
+# and a failing test needs file and line in its backtrace, not a debugger's full symbols (linking
+# those into each of the ~55 test binaries is a good part of the build on 2 cores).
+if [[ -n "${CI:-}" ]]; then
+  export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=line-tables-only
+fi
 
 # Only a whole run needs the browser's prerequisites.
 "$GP_ROOT/scripts/prereqs.sh" $([[ $# -eq 0 ]] && echo --console)
