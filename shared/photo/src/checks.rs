@@ -101,6 +101,24 @@ pub(crate) fn at_most(
     c
 }
 
+/// A measure where more is worse that only ever flags (the engine's own
+/// fault, never the student's): flagged past `review` with `note`; NaN is
+/// flagged as not measured.
+pub(crate) fn flag_above(
+    check: &'static str,
+    code: R,
+    unit: &'static str,
+    review: f32,
+    value: f32,
+    note: &str,
+) -> Check {
+    let mut c = rule(check, code, unit, MAX, review, None).judge(value);
+    if c.status == Status::Review && !value.is_nan() {
+        c.note = Some(note.into());
+    }
+    c
+}
+
 /// Checks of the face and the photo, given its measurements and the
 /// profile's background colour.
 pub fn face_checks(m: &Measurements, background: [u8; 3]) -> Vec<Check> {

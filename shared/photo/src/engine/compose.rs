@@ -24,10 +24,11 @@ pub(super) fn compose(
 ) -> Option<RgbImage> {
     let refused = run.checks.iter().any(|c| c.status == Status::Fail);
     let p = placement.filter(|_| !refused)?;
-    let out = render(pyr, mask, &output_frame(p), profile.background);
+    let (out, unfaithful) = render(pyr, mask, &output_frame(p), profile.background);
     run.lap("matte");
     run.checks
         .push(crate::qa::background_clean(&out, profile.background, p));
+    run.checks.push(crate::qa::edge_faithful(unfaithful));
     Some(out)
 }
 
@@ -63,8 +64,10 @@ pub(super) fn output_frame(p: &place::Placement) -> Frame {
 }
 
 /// Render the output frame from the working copy: scale and translate,
-/// refine the matte at output resolution, composite onto the profile colour.
-fn render(pyr: &Pyramid, mask: &PersonMask, frame: &Frame, bg: [u8; 3]) -> RgbImage {
+/// refine the matte at output resolution, composite onto the profile colour;
+/// with the share of the person's edge rendered unlike the photo
+/// ([`crate::qa::edge_unfaithful_share`]).
+fn render(pyr: &Pyramid, mask: &PersonMask, frame: &Frame, bg: [u8; 3]) -> (RgbImage, Option<f32>) {
     let frame = *frame;
     let bgf = bg.map(|c| c as f32);
     let rgb = pyr.sample(&frame, OUT_W, OUT_H, bgf);
@@ -109,5 +112,7 @@ fn render(pyr: &Pyramid, mask: &PersonMask, frame: &Frame, bg: [u8; 3]) -> RgbIm
         }
     }
     let alpha = matte::refine(&rgb, &coarse, w, h);
-    matte::composite(&rgb, &in_photo, &alpha, w, h, bg)
+    let out = matte::composite(&rgb, &in_photo, &alpha, w, h, bg);
+    let unfaithful = crate::qa::edge_unfaithful_share(&rgb, &in_photo, &alpha, &out, bg);
+    (out, unfaithful)
 }
