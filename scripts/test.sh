@@ -26,19 +26,30 @@ step "starting moto for this run"
 coproc MOTO { exec "$GP_VENV/bin/python" scripts/moto_server.py --until-stdin-closes; }
 read -r -t 60 port <&"${MOTO[0]}" || { echo "moto did not start" >&2; exit 1; }
 export MOTO_ENDPOINT="http://127.0.0.1:$port"
-trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
+trap 'kill "$MOTO_PID" ${console:-} 2>/dev/null || true' EXIT
 
-step "cargo test (moto at $MOTO_ENDPOINT)"
 log="$(mktemp)"
 status=0
 if [[ $# -gt 0 ]]; then
+  step "cargo test (moto at $MOTO_ENDPOINT)"
   cargo test --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
 else
-  cargo test --no-fail-fast --workspace 2>&1 | tee "$log" || status=$?
-  # The console in Chromium, on a stack of its own on the same moto (see console/README.md).
-  step "console tests in Chromium"
+  step "building the workspace's tests"
+  cargo test --workspace --no-run 2>&1 | tee "$log" || status=$?
+  # The console in Chromium, on a stack of its own on the same moto (see console/README.md),
+  # runs beside the Rust tests: most of their time waits on moto and the local Lambdas, not on
+  # the cores. Its output follows theirs, whole, so neither log interleaves.
+  step "console tests in Chromium, beside the Rust tests"
   scripts/setup-console.sh
-  (cd console && node --test --test-concurrency=1 tests/*.test.mjs) 2>&1 | tee -a "$log" || status=$?
+  console_log="$(mktemp)"
+  (cd console && exec node --test --test-concurrency=1 tests/*.test.mjs) >"$console_log" 2>&1 &
+  console=$!
+  step "cargo test (moto at $MOTO_ENDPOINT)"
+  cargo test --no-fail-fast --workspace 2>&1 | tee -a "$log" || status=$?
+  wait "$console" || status=$?
+  step "the console tests' output"
+  tee -a "$log" <"$console_log"
+  rm -f "$console_log"
 fi
 # One closing line for the whole run (cargo prints one per test binary, node one per run).
 awk '/^test result:/ { p += $4; f += $6 } /^# pass / { p += $3 } /^# fail / { f += $3 }
