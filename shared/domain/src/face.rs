@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 pub const SAME_PERSON_MAX_DISTANCE: f32 = 0.6;
 
 /// Distances this close to the threshold are within the descriptor's spread on the labelled
-/// pairs: a same-person pair of small, low-light faces reads 0.606 and two different East Asian
-/// men 0.598–0.600, so no number separates them there and the reviewer compares by eye.
+/// pairs: one person in small faces of two sessions reads 0.556, two different people of one
+/// studio 0.600–0.610 (`photo::descriptor` gives the evidence), so no number separates them
+/// there and the reviewer compares by eye.
 pub const TOO_CLOSE_TO_CALL: f32 = 0.03;
 
 /// The Euclidean distance of two descriptors; `None` when they cannot be compared (different

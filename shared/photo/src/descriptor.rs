@@ -8,15 +8,19 @@ use crate::landmarks::{Mesh, idx};
 use crate::models::Model;
 use crate::raster::{Frame, Pyramid};
 
-/// Same person when the distance is at most this. Calibrated on
-/// `fixtures/photos/PAIRS.csv` (`idphoto compare`, and the test
-/// `descriptor_threshold_separates_the_labelled_pairs`): same-person pairs
-/// measured 0.22 (same session), 0.40 (different sessions) and 0.56
-/// (different sessions, faces 94 and 152 px wide, one in sunglasses);
-/// different people 0.66, 0.71 and 0.72. 0.6 sits in that gap, and is also
-/// the operating point dlib published for this network (99.38% on LFW). An
-/// ID-card portrait is small and old, like the hardest same-person pair, so
-/// the threshold is not tightened towards the easy pairs.
+/// Same person when the distance is at most this, and no closer to it than
+/// `domain::face::TOO_CLOSE_TO_CALL` (within that band the submission says
+/// `uncertain` and the reviewer compares by eye). Evidence:
+/// `fixtures/photos/PAIRS.csv`, 20 pairs with a face each (`idphoto compare`,
+/// and the development-set test `face_match_never_calls_a_labelled_pair_wrongly`):
+/// 12 same-person pairs read 0.13–0.43, and 0.556 for small faces of two
+/// sessions, one in tinted glasses; 8 different-person pairs read 0.66–0.78,
+/// and 0.600, 0.608 and 0.610 for two young Black men and two pairs of
+/// young East Asian men and women, each pair from one studio (where dlib is
+/// weakest: faces alike in age, light and camera). So 0.6 is the edge of the
+/// different-person spread, not a gap, and only the band makes it safe: no
+/// labelled pair of two people reads `same` (at most 0.57), none of one
+/// person `different`. dlib published 0.6 for this network (99.38 % on LFW).
 pub const SAME_PERSON_MAX_DISTANCE: f32 = domain::face::SAME_PERSON_MAX_DISTANCE;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,10 +31,6 @@ impl Descriptor {
     /// function); infinite when the two cannot be compared.
     pub fn distance(&self, other: &Descriptor) -> f32 {
         domain::face::distance(&self.0, &other.0).unwrap_or(f32::INFINITY)
-    }
-
-    pub fn same_person(&self, other: &Descriptor) -> bool {
-        self.distance(other) <= SAME_PERSON_MAX_DISTANCE
     }
 }
 

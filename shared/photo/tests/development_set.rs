@@ -7,7 +7,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::{engine, read, shared_fixtures};
-use domain::face::TOO_CLOSE_TO_CALL;
+use domain::face::FaceMatch;
 use photo::Profile;
 use photo::eval::{self, Split, Summary, Variant, read_csv};
 use photo::verify::verify;
@@ -97,16 +97,16 @@ fn every_passed_output_re_measures_inside_the_standard() {
     assert!(checked >= 32, "only {checked} outputs");
 }
 
-// Distances within TOO_CLOSE_TO_CALL of the threshold are the face match's
-// `uncertain` verdict: the labelled pairs overlap there (a same-person pair
-// of small, low-light faces reads 0.606, two different East Asian men
-// 0.600), so no single threshold separates them and the reviewer must
-// judge. Outside this band every pair is on its side.
-
+/// The face match, as the submission runs it, on every labelled pair: never
+/// `same` for two people nor `different` for one. Within TOO_CLOSE_TO_CALL
+/// of the threshold it says `uncertain` and the reviewer compares by eye:
+/// the pairs come close there (one person in small faces of two sessions
+/// 0.556; two different young men of one studio 0.600, 0.608 and 0.610),
+/// and the band stays a band, not where most pairs fall.
 #[test]
 #[cfg_attr(no_shared_photos, ignore = "../shared/fixtures/photos is absent")]
-fn descriptor_threshold_separates_the_labelled_pairs_outside_the_uncertain_band() {
-    let mut close = Vec::new();
+fn face_match_never_calls_a_labelled_pair_wrongly() {
+    let mut uncertain = Vec::new();
     for row in read_csv(&shared_fixtures().join("PAIRS.csv")).unwrap() {
         // The student's face, as the engine described it on the upload (the
         // largest face, also where others are beside it).
@@ -117,26 +117,18 @@ fn descriptor_threshold_separates_the_labelled_pairs_outside_the_uncertain_band(
         };
         let (a, b) = (d(&row["file_a"]), d(&row["file_b"]));
         let same = row["same_person"] == "1";
-        let distance = a.distance(&b);
-        println!(
-            "{} / {}: {distance:.3} (same: {same})",
-            row["file_a"], row["file_b"]
-        );
-        if (distance - photo::SAME_PERSON_MAX_DISTANCE).abs() < TOO_CLOSE_TO_CALL {
-            close.push(format!("{} / {}", row["file_a"], row["file_b"]));
-            continue;
+        let pair = format!("{} / {}", row["file_a"], row["file_b"]);
+        let verdict = FaceMatch::compare(&a.0, &b.0);
+        println!("{pair}: {verdict:?} (same: {same})");
+        match verdict {
+            FaceMatch::Same { .. } => assert!(same, "{pair}: {verdict:?}"),
+            FaceMatch::Different { .. } => assert!(!same, "{pair}: {verdict:?}"),
+            FaceMatch::Uncertain { .. } => uncertain.push(pair),
+            FaceMatch::Unavailable { .. } => panic!("{pair}: {verdict:?}"),
         }
-        assert_eq!(
-            a.same_person(&b),
-            same,
-            "{} vs {}: {distance:.3}",
-            row["file_a"],
-            row["file_b"]
-        );
     }
-    println!("too close to call: {close:?}");
-    // The band is a band, not where most pairs fall.
-    assert!(close.len() <= 5, "{close:?}");
+    println!("too close to call: {uncertain:?}");
+    assert!(uncertain.len() <= 5, "{uncertain:?}");
 }
 
 /// A crop so tight that no scale puts the photo's side edges outside the
