@@ -6,6 +6,7 @@ holds the pipe), so no test run leaves a server behind.
 """
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -41,6 +42,9 @@ def main() -> None:
     args = parser.parse_args()
 
     serialise_dynamodb()
+    # werkzeug logs every request to stderr: thousands of lines in a test run's log, burying
+    # the tests' own output. Its errors still show.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
