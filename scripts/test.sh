@@ -35,7 +35,8 @@ if [[ $# -gt 0 ]]; then
   cargo test --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
 else
   step "building the workspace's tests"
-  cargo test --workspace --no-run 2>&1 | tee "$log" || status=$?
+  # A build that fails has nothing to run: its errors are the whole report.
+  cargo test --workspace --no-run 2>&1 | tee "$log" || { status=$?; rm -f "$log"; exit "$status"; }
   # The console in Chromium, on a stack of its own on the same moto (see console/README.md),
   # runs beside the Rust tests: most of their time waits on moto and the local Lambdas, not on
   # the cores. Its output follows theirs, whole, so neither log interleaves.
