@@ -11,7 +11,7 @@
 use domain::ReasonCode as R;
 use image::RgbImage;
 
-use crate::checks::{at_most, flag_above};
+use crate::checks::{at_most, flag_above, not_measured};
 use crate::place::{EYE_LINE, OUT_W, Placement};
 use crate::raster::{box_mean, delta_e, lab};
 use crate::report::Check;
@@ -191,14 +191,22 @@ pub const MAX_UNFAITHFUL: f32 = 0.02;
 /// the person and the old background are too alike along the outline to
 /// tell a halo from the photo.
 pub fn edge_faithful(share: Option<f32>) -> Check {
-    flag_above(
-        "edge_faithful",
-        R::BackgroundNotSeparable,
-        "share of the clear edge",
-        MAX_UNFAITHFUL,
-        share.unwrap_or(f32::NAN),
-        "the person's outline shows the new background colour or the old one: check hair and shoulders",
-    )
+    let (check, code) = ("edge_faithful", R::BackgroundNotSeparable);
+    match share {
+        Some(v) => flag_above(
+            check,
+            code,
+            "share of the judged outline",
+            MAX_UNFAITHFUL,
+            v,
+            "the person's outline shows the new background colour or the old one: check hair and shoulders",
+        ),
+        None => not_measured(
+            check,
+            code,
+            "the person and the old background are too alike along the outline to tell a halo from the photo",
+        ),
+    }
 }
 
 #[cfg(test)]
