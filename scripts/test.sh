@@ -15,16 +15,19 @@ fi
 # A whole run on CI lints while it builds: clippy-driver compiles our crates for the tests, so
 # the dependencies are not checked a second time in a separate `cargo clippy` (two minutes of
 # the build). A developer's run keeps the separate step and its target dir's cache (these
-# variables change every crate's fingerprint).
+# wrapper and RUSTFLAGS set below change every crate's fingerprint).
 lint_in_build=""
-if [[ -n "${CI:-}" && $# -eq 0 ]]; then
-  lint_in_build=1
-  export RUSTC_WORKSPACE_WRAPPER="$(command -v clippy-driver)" RUSTFLAGS="-D warnings"
-fi
+[[ -z "${CI:-}" || $# -gt 0 ]] || lint_in_build=1
 
 # Only a whole run needs the browser's prerequisites.
 "$GP_ROOT/scripts/prereqs.sh" $([[ $# -eq 0 ]] && echo --console)
 "$GP_ROOT/scripts/setup.sh"
+if [[ -n "$lint_in_build" ]]; then
+  # After prereqs.sh, which adds the clippy component when it is missing. An empty wrapper
+  # would build without a single lint, so its absence stops the run.
+  driver="$(command -v clippy-driver)" || { echo "missing: clippy-driver (rustup component add clippy)" >&2; exit 1; }
+  export RUSTC_WORKSPACE_WRAPPER="$driver" RUSTFLAGS="-D warnings"
+fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
