@@ -182,7 +182,13 @@ pub fn foreground(
 /// Mean colour of `src` weighted by `wt` over a (2r+1)² window, per
 /// channel. A wide window averages what is smooth anyway, so it is taken at
 /// half resolution and enlarged back.
-fn local_mean(src: &[[f32; 3]], wt: &[f32], w: usize, h: usize, r: usize) -> [Vec<f32>; 3] {
+pub(crate) fn local_mean(
+    src: &[[f32; 3]],
+    wt: &[f32],
+    w: usize,
+    h: usize,
+    r: usize,
+) -> [Vec<f32>; 3] {
     let weighted = |c: usize| -> Vec<f32> { src.iter().zip(wt).map(|(p, t)| p[c] * t).collect() };
     if r < 8 {
         let mw = box_mean(wt, w, h, r);

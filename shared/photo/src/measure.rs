@@ -377,6 +377,10 @@ pub fn measure(i: &Inputs) -> Measurements {
     }
 }
 
+/// The face width sharpness is judged at: the middle of the standard's
+/// 180–300 px, where the framing aims.
+const SHARPNESS_FACE_PX: f32 = 240.0;
+
 /// Strip below an ear lobe, in cells of 0.01 face width (≈ 1.5 mm): columns
 /// from 0.10 fw inside the lobe point to 0.20 fw outside it, rows from just
 /// above it to 0.5 fw below (a long pendant reaches the chin's height).
@@ -395,10 +399,6 @@ const SIDE_FAR: usize = 9;
 const SAME_SURFACE: f32 = 15.0;
 /// ΔE from its side's mean within which every cell of a side lies on an
 /// even surface (a backdrop, skin, a plain wall under one light).
-/// The face width sharpness is judged at: the middle of the standard's
-/// 180–300 px, where the framing aims.
-const SHARPNESS_FACE_PX: f32 = 240.0;
-
 const EVEN_SURFACE: f32 = 8.0;
 const OTHER_MATERIAL: f32 = 20.0;
 
