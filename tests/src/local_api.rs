@@ -47,6 +47,7 @@ impl LocalApi {
                 ("WECHAT_APPID", &wechat.appid),
                 ("WECHAT_SECRET", &wechat.secret),
                 ("IDENTITY_API_BASE", &identity.base_url),
+                ("IDENTITY_CHECKS_PER_DAY", "1000"),
                 ("IDENTITY_API_KEY", &identity.api_key),
             ]
             .map(|(k, v)| (k.to_owned(), v.to_owned())),

@@ -72,11 +72,14 @@ pub struct SeededTask {
     pub cases: Vec<SeededCase>,
 }
 
-/// A task of `school` whose `students` each verified, linked, paid, uploaded the real photo
-/// and submitted it: every case waits for review with its three photos, report and face match.
+/// A task of `school` whose students (people `first` to `first + students - 1`, so that tasks
+/// seeded with other ranges hold other people: an identity belongs to one account) each
+/// verified, linked, paid, uploaded the real photo and submitted it: every case waits for
+/// review with its three photos, report and face match.
 pub async fn task_in_review(
     fns: &Functions,
     school: &str,
+    first: u32,
     students: u32,
     now: OffsetDateTime,
 ) -> Result<SeededTask, Error> {
@@ -85,7 +88,9 @@ pub async fn task_in_review(
     let task = api.create_task(school, &code, now).await?;
     let task_id = text(&task["id"])?.to_owned();
     let prefix = &code[..4];
-    let people: Vec<Person> = (1..=students).map(|n| person(prefix, n)).collect();
+    let people: Vec<Person> = (first..first + students)
+        .map(|n| person(prefix, n))
+        .collect();
     api.import_roster(&task_id, &roster_csv(&people)).await?;
     let mut cases = Vec::new();
     for p in &people {

@@ -110,6 +110,7 @@ async fn main() {
             secret: "unused".into(),
         }),
         verifier: Arc::new(HttpIdentityVerifier::new("http://127.0.0.1:9", "unused")),
+        identity_checks_per_day: 1000,
         payments: Payments::new(
             env.store.table.clone(),
             Arc::new(PayClient::new(

@@ -18,6 +18,8 @@ pub struct App {
     pub tokens: Tokens,
     pub login: LoginClient,
     pub verifier: Arc<dyn IdentityVerifier>,
+    /// The identity checks the whole service may pay for per China day.
+    pub identity_checks_per_day: u32,
     pub payments: Payments,
 }
 
@@ -38,12 +40,16 @@ impl App {
             var("IDENTITY_API_BASE")?,
             store::secret(&sdk, "IDENTITY_API_KEY").await?,
         );
+        let identity_checks_per_day = var("IDENTITY_CHECKS_PER_DAY")?
+            .parse()
+            .map_err(|_| "IDENTITY_CHECKS_PER_DAY is not a whole number")?;
         let payments = payments::from_env(&sdk, store.table.clone()).await?;
         Ok(Self {
             store,
             tokens,
             login,
             verifier: Arc::new(verifier),
+            identity_checks_per_day,
             payments,
         })
     }

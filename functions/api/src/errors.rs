@@ -3,8 +3,9 @@
 //! key on them); messages never repeat a name or an ID number. The generic ones (bad request,
 //! not found, forbidden, unavailable) are the `web` crate's.
 
+use domain::china;
 use lambda_http::http::StatusCode;
-use time::Date;
+use time::{Date, OffsetDateTime};
 use web::ApiError;
 
 use crate::roster::{MAX_ROWS, RowError};
@@ -70,16 +71,76 @@ pub fn login_rate_limited() -> ApiError {
 }
 
 /// A window of wrong guesses is full (see `routes::limits`).
-pub fn too_many_attempts(window_minutes: u64) -> ApiError {
-    ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
+/// Too many attempts in the current window: says when, in China time, the student may try
+/// again, and gives the instant in `details.retry_at`.
+pub fn too_many_attempts(resets_at: OffsetDateTime) -> ApiError {
+    try_again_at(
         "too_many_attempts",
-        format!("错误次数过多，请 {window_minutes} 分钟后再试"),
-        format!("Too many wrong attempts; try again in {window_minutes} minutes"),
+        ["尝试次数过多", "Too many attempts"],
+        resets_at,
+    )
+}
+
+/// The service's identity checks for the day are used up: not the student's doing.
+pub fn identity_checks_exhausted(resets_at: OffsetDateTime) -> ApiError {
+    try_again_at(
+        "identity_checks_exhausted",
+        [
+            "今日实名核验名额已满",
+            "Today's identity checks are used up",
+        ],
+        resets_at,
+    )
+}
+
+/// A 429 whose words end with when to try again, in China time.
+fn try_again_at(code: &'static str, [zh, en]: [&str; 2], resets_at: OffsetDateTime) -> ApiError {
+    let at = china::datetime(resets_at);
+    let (day, month, clock) = (
+        at.day(),
+        at.month(),
+        format!("{:02}:{:02}", at.hour(), at.minute()),
+    );
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        code,
+        format!(
+            "{zh}，请于北京时间 {}月{day}日 {clock} 后再试",
+            u8::from(month)
+        ),
+        format!("{en}; try again after {clock} on {day} {month} (China time)"),
+    );
+    let retry_at = at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    e.details = Some(serde_json::json!({ "retry_at": retry_at }));
+    e
+}
+
+/// The identity is verified on another WeChat account. Reached only with the right name and
+/// number, so it tells a prober nothing a wrong pair would not.
+pub fn identity_in_use() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "identity_in_use",
+        "此身份已在另一个微信账号上完成实名核验。如您更换了微信账号，请联系学校或客服，核实身份后可转移到新账号",
+        "This identity is already verified on another WeChat account. If you changed accounts, contact your school or our support: once they have checked who you are, they can move it to this account",
     )
 }
 
 // Linking a roster row.
+
+/// A code-based link found no row of the caller's: the code is unknown, the last four or the
+/// 学号 do not match, or the row is another person's. One answer for all, so the route tells no
+/// one which codes or student numbers exist; each counts as a guess.
+pub fn no_matching_record() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_matching_record",
+        "未找到与您实名信息相符的学籍记录，请核对输入的信息后重试",
+        "No record matching your verified identity was found; check what you entered and try again",
+    )
+}
 
 pub fn not_on_roster() -> ApiError {
     ApiError::new(
@@ -87,16 +148,6 @@ pub fn not_on_roster() -> ApiError {
         "not_on_roster",
         "未在名单中找到您的信息，请使用图像采集码或场次编码关联",
         "You are not on any roster under this name and ID number; link with your collection code or session code instead",
-    )
-}
-
-/// The row found by a code is not the verified student's (another name or ID number).
-pub fn not_your_record() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "not_your_record",
-        "此学籍信息与您的实名信息不一致",
-        "This record does not match your verified identity",
     )
 }
 
@@ -128,15 +179,6 @@ pub fn invalid_chsi_code() -> ApiError {
     )
 }
 
-pub fn chsi_code_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "chsi_code_not_found",
-        "未找到此图像采集码，请核对后重新输入",
-        "No record has this collection code; check it and try again",
-    )
-}
-
 pub fn invalid_id_last4() -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -146,30 +188,12 @@ pub fn invalid_id_last4() -> ApiError {
     )
 }
 
-pub fn id_last4_mismatch() -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "id_last4_mismatch",
-        "身份证号码后四位不正确",
-        "The last four characters of the ID number do not match",
-    )
-}
-
 pub fn session_not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "session_not_found",
         "未找到此采集场次，请核对场次编码",
         "No collection session has this code; check it and try again",
-    )
-}
-
-pub fn student_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "student_not_found",
-        "本场次名单中没有此学号，请核对后重新输入",
-        "This session's roster has no such student number",
     )
 }
 

@@ -284,6 +284,11 @@ async fn identity_is_checked_with_the_provider_stored_sealed_and_shown_masked() 
     h.post("/v1/identity", Some(&token), body("李四", &li))
         .await
         .refused(409, "identity_already_verified");
+    assert_eq!(
+        h.identity.requests().len(),
+        2,
+        "refused before the provider"
+    );
     let me_again = h.get("/v1/me", &token).await;
     assert_eq!(me_again.body["name"], "张*");
 
@@ -333,14 +338,210 @@ async fn wrong_identity_guesses_are_rate_limited() {
             .await
             .refused(422, "identity_mismatch");
     }
-    h.post("/v1/identity", Some(&token), body)
+    h.post("/v1/identity", Some(&token), body.clone())
         .await
         .refused(429, "too_many_attempts");
     assert_eq!(
         h.identity.requests().len(),
-        5,
-        "the sixth never reached the provider"
+        1,
+        "the provider answered the pair once; the repeats and the sixth never reached it"
     );
+    // Another account trying the same wrong pair is answered from the table as well.
+    let other = h.student("o-guesser-2").await;
+    h.post("/v1/identity", Some(&other), body)
+        .await
+        .refused(422, "identity_mismatch");
+    assert_eq!(h.identity.requests().len(), 1);
+}
+
+/// When a window of the budget turns: the next full hour, as the client shows it in China.
+fn next_hour_in_china(now: OffsetDateTime) -> String {
+    let china = now.to_offset(domain::china::CHINA);
+    let hour = china.replace_minute(0).unwrap().replace_second(0).unwrap();
+    let hour = hour.replace_nanosecond(0).unwrap() + Duration::hours(1);
+    hour.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+fn identity_body(name: &str, id: &str) -> Value {
+    json!({
+        "name": name,
+        "id_number": id,
+        "portrait": {"content_type": "image/jpeg", "content_length": 1000},
+    })
+}
+
+/// A verified ID number belongs to one WeChat account. A second account with the same name and
+/// number is told it is taken (409, with how to get help) without paying the provider again;
+/// the same number with another name gets exactly the answer any wrong pair gets, so nobody
+/// learns from the API which numbers have an account here.
+#[tokio::test]
+async fn one_identity_belongs_to_one_account_and_the_conflict_is_no_oracle() {
+    let h = Harness::new().await;
+    h.verified_student("o-zhang", ZHANG, &zhang_id()).await;
+    assert_eq!(h.identity.requests().len(), 1);
+
+    let second = h.student("o-zhang-new-phone").await;
+    let taken = h
+        .post(
+            "/v1/identity",
+            Some(&second),
+            identity_body(ZHANG, &zhang_id()),
+        )
+        .await;
+    taken.refused(409, "identity_in_use");
+    assert!(taken.body["message_zh"].as_str().unwrap().contains("联系"));
+    assert_eq!(
+        h.identity.requests().len(),
+        1,
+        "the provider is not asked twice"
+    );
+    let me = h.get("/v1/me", &second).await;
+    assert_eq!(me.ok(200)["verified"], false);
+
+    // The held number with a wrong name, and a number nobody holds with a wrong name: one
+    // answer, word for word.
+    let li = id_number("11010520031109246");
+    h.identity.register("李四", &li);
+    let prober = h.student("o-prober").await;
+    let on_held = h
+        .post(
+            "/v1/identity",
+            Some(&prober),
+            identity_body("王五", &zhang_id()),
+        )
+        .await;
+    let on_free = h
+        .post("/v1/identity", Some(&prober), identity_body("王五", &li))
+        .await;
+    on_held.refused(422, "identity_mismatch");
+    assert_eq!(on_held.body, on_free.body);
+}
+
+/// Two accounts verifying the same person at the same moment: the provider says "match" to
+/// both, and the owner item, written in one transaction with the student record, lets exactly
+/// one of them have it.
+#[tokio::test]
+async fn two_accounts_racing_for_one_identity_get_it_once() {
+    let h = Harness::new().await;
+    h.identity.register(ZHANG, &zhang_id());
+    let (a, b) = (h.student("o-race-a").await, h.student("o-race-b").await);
+    let (ra, rb) = tokio::join!(
+        h.post("/v1/identity", Some(&a), identity_body(ZHANG, &zhang_id())),
+        h.post("/v1/identity", Some(&b), identity_body(ZHANG, &zhang_id())),
+    );
+    let mut statuses = [ra.status, rb.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{} / {}", ra.body, rb.body);
+    let loser = if ra.status == 409 { &ra } else { &rb };
+    loser.refused(409, "identity_in_use");
+    let verified = [h.get("/v1/me", &a).await, h.get("/v1/me", &b).await]
+        .iter()
+        .filter(|me| me.body["verified"] == true)
+        .count();
+    assert_eq!(verified, 1);
+}
+
+/// A burst of concurrent checks from one account: each is reserved before the provider is
+/// called, in one conditional write, so at most the hour's five reach it, and the rest are
+/// told when to come back.
+#[tokio::test]
+async fn twenty_concurrent_wrong_identities_reach_the_provider_at_most_five_times() {
+    let h = Harness::new().await;
+    let token = h.student("o-burst").await;
+    let ids: Vec<String> = (0..20)
+        .map(|k| id_number(&format!("11010520031109{k:03}")))
+        .collect();
+    let answers = futures_util::future::join_all(
+        ids.iter()
+            .map(|id| h.post("/v1/identity", Some(&token), identity_body("王五", id))),
+    )
+    .await;
+    let provider_calls = h.identity.requests().len();
+    assert!(provider_calls <= 5, "{provider_calls} calls");
+    let limited = answers.iter().filter(|a| a.status == 429).count();
+    assert_eq!(limited, 20 - provider_calls);
+    for a in answers.iter().filter(|a| a.status == 429) {
+        a.refused(429, "too_many_attempts");
+        assert_eq!(a.body["details"]["retry_at"], next_hour_in_china(h.now()));
+    }
+}
+
+/// The whole service's checks per day are a budget too (a deployment parameter): once spent,
+/// no account reaches the provider until the China day turns, and students are told when.
+#[tokio::test]
+async fn the_service_stops_paying_for_checks_when_the_day_is_spent() {
+    let mut h = Harness::new().await;
+    h.app.identity_checks_per_day = 2;
+    for (k, name) in ["王五", "赵六"].into_iter().enumerate() {
+        let t = h.student(&format!("o-day-{k}")).await;
+        h.post("/v1/identity", Some(&t), identity_body(name, &zhang_id()))
+            .await
+            .refused(422, "identity_mismatch");
+    }
+    let late = h.student("o-day-late").await;
+    h.identity.register(ZHANG, &zhang_id());
+    let spent = h
+        .post(
+            "/v1/identity",
+            Some(&late),
+            identity_body(ZHANG, &zhang_id()),
+        )
+        .await;
+    spent.refused(429, "identity_checks_exhausted");
+    assert_eq!(h.identity.requests().len(), 2);
+    let midnight = (domain::china::date(h.now()) + Duration::days(1))
+        .midnight()
+        .assume_offset(domain::china::CHINA);
+    assert_eq!(
+        spent.body["details"]["retry_at"],
+        midnight
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    );
+}
+
+/// The 学信网 code route is not an oracle of which codes exist: an unknown code, a known code
+/// with other last four, and another student's row with its own last four all get one answer,
+/// word for word, and each is a guess.
+#[tokio::test]
+async fn a_collection_code_tells_nobody_which_codes_exist() {
+    let h = Harness::new().await;
+    task_with_roster(&h).await;
+    let token = h.verified_student("o-zhang", ZHANG, &zhang_id()).await;
+    let li_last4 = id_number("11010520031109246")[14..].to_owned();
+    let mine = zhang_id()[14..].to_owned();
+    let answers = [
+        ("CJM9999999", mine.as_str()),
+        ("CJM2022001", "0000"),
+        ("CJM2022002", li_last4.as_str()),
+    ];
+    let mut bodies = Vec::new();
+    for (code, last4) in answers {
+        let a = h
+            .post(
+                "/v1/links/chsi-code",
+                Some(&token),
+                json!({"code": code, "id_last4": last4}),
+            )
+            .await;
+        a.refused(404, "no_matching_record");
+        bodies.push(a.body);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
+    let counted = h
+        .env
+        .store
+        .table
+        .counted(
+            "link",
+            "o-zhang",
+            std::time::Duration::from_secs(3600),
+            h.now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(counted, 3);
 }
 
 #[tokio::test]
@@ -571,14 +772,14 @@ async fn linking_by_collection_code_checks_the_last_four_and_reads_qr_screenshot
         json!({"code": "CJM2022001", "id_last4": "0000"}),
     )
     .await
-    .refused(422, "id_last4_mismatch");
+    .refused(404, "no_matching_record");
     h.post(
         "/v1/links/chsi-code",
         Some(&token),
         json!({"code": "NOPE", "id_last4": last4}),
     )
     .await
-    .refused(404, "chsi_code_not_found");
+    .refused(404, "no_matching_record");
     h.post(
         "/v1/links/chsi-code",
         Some(&token),
@@ -601,7 +802,7 @@ async fn linking_by_collection_code_checks_the_last_four_and_reads_qr_screenshot
         json!({"code": "CJM2022002", "id_last4": li_last4}),
     )
     .await
-    .refused(403, "not_your_record");
+    .refused(404, "no_matching_record");
 
     // A screenshot of the QR (a link with the code in it), decoded on the server.
     let qr = qr_png("https://www.chsi.com.cn/xlcx/tx?cjm=CJM2022001");
@@ -639,29 +840,30 @@ async fn linking_by_collection_code_checks_the_last_four_and_reads_qr_screenshot
     .await
     .refused(422, "qr_unreadable");
 
-    // Three wrong guesses so far (malformed input is not a guess): two more fill the window,
-    // after which even the right answer is refused until the window turns.
-    h.post(
-        "/v1/links/chsi-code",
-        Some(&token),
-        json!({"code": "NOPE2", "id_last4": last4}),
-    )
-    .await
-    .refused(404, "chsi_code_not_found");
-    h.post(
-        "/v1/links/chsi-code",
-        Some(&token),
-        json!({"code": "CJM2022001", "id_last4": "1111"}),
-    )
-    .await
-    .refused(422, "id_last4_mismatch");
-    h.post(
-        "/v1/links/chsi-code",
-        Some(&token),
-        json!({"code": "CJM2022001", "id_last4": last4}),
-    )
-    .await
-    .refused(429, "too_many_attempts");
+    // Three wrong guesses so far (malformed input is not a guess, and the two right ones gave
+    // theirs back): two more fill the window, after which even the right answer is refused
+    // until the window turns, at the next full hour.
+    for code in ["NOPE2", "NOPE3"] {
+        h.post(
+            "/v1/links/chsi-code",
+            Some(&token),
+            json!({"code": code, "id_last4": last4}),
+        )
+        .await
+        .refused(404, "no_matching_record");
+    }
+    let full = h
+        .post(
+            "/v1/links/chsi-code",
+            Some(&token),
+            json!({"code": "CJM2022001", "id_last4": last4}),
+        )
+        .await;
+    full.refused(429, "too_many_attempts");
+    assert_eq!(
+        full.body["details"]["retry_at"],
+        next_hour_in_china(h.now())
+    );
 }
 
 /// Two students may share a name (张三 is common). One who learned the other's session code and
@@ -685,14 +887,14 @@ async fn a_student_with_the_same_name_cannot_link_the_others_record_by_any_code(
         json!({"session_code": session, "student_number": "2022001"}),
     )
     .await
-    .refused(403, "not_your_record");
+    .refused(404, "no_matching_record");
     h.post(
         "/v1/links/chsi-code",
         Some(&namesake),
         json!({"code": "CJM2022001", "id_last4": last4}),
     )
     .await
-    .refused(403, "not_your_record");
+    .refused(404, "no_matching_record");
     h.post("/v1/links/roster", Some(&namesake), json!({}))
         .await
         .refused(404, "not_on_roster");
@@ -746,14 +948,14 @@ async fn linking_by_session_code_and_student_number() {
         link(&code, "2099999"),
     )
     .await
-    .refused(404, "student_not_found");
+    .refused(404, "no_matching_record");
     h.post(
         "/v1/links/session-code",
         Some(&token),
         link(&code, "2022002"),
     )
     .await
-    .refused(403, "not_your_record");
+    .refused(404, "no_matching_record");
     let linked = h
         .post(
             "/v1/links/session-code",
@@ -763,15 +965,17 @@ async fn linking_by_session_code_and_student_number() {
         .await;
     assert_eq!(linked.ok(201)["collection"]["status"], "awaiting_payment");
 
-    // The same record from another WeChat account (even one verified as Zhang San).
-    let twin = h.verified_student("o-zhang-2", ZHANG, &zhang_id()).await;
+    // The same record from another WeChat account: a second account cannot even be
+    // verified as Zhang San (see `one_identity_belongs_to_one_account`), so it has nothing
+    // to link with.
+    let twin = h.student("o-zhang-2").await;
     h.post(
         "/v1/links/session-code",
         Some(&twin),
         link(&code, "2022001"),
     )
     .await
-    .refused(409, "already_linked");
+    .refused(403, "identity_required");
 }
 
 #[tokio::test]

@@ -9,6 +9,11 @@ pub const CHINA: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
     Err(_) => panic!("UTC+8 is a valid offset"),
 };
 
+/// `at` as a clock in China shows it.
+pub fn datetime(at: OffsetDateTime) -> OffsetDateTime {
+    at.to_offset(CHINA)
+}
+
 /// The date `at` falls on in China.
 pub fn date(at: OffsetDateTime) -> Date {
     at.to_offset(CHINA).date()

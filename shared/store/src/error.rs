@@ -17,6 +17,9 @@ pub enum StoreError {
     },
     #[error("{entity} {id} already exists")]
     AlreadyExists { entity: &'static str, id: String },
+    /// The verified identity (an ID number) belongs to another account.
+    #[error("the identity is held by another account")]
+    IdentityInUse,
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
     #[error("stored {entity} is unreadable: {reason}")]

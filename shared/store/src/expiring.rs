@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -16,7 +16,7 @@ use crate::table::{Item, Table, from_record, n, record, s};
 
 const IDEMPOTENCY: &str = "idempotency";
 const NONCE: &str = "nonce";
-const FAILURES: &str = "failures";
+const COUNTER: &str = "counter";
 const ABSENT_OR_EXPIRED: &str = "attribute_not_exists(pk) OR #expires_at < :now";
 
 /// What a caller learns when it claims an idempotency key.
@@ -171,54 +171,91 @@ impl Table {
     }
 }
 
-/// Failure counters count in fixed windows: simple, one item per window, and a student
-/// locked out by a burst of wrong guesses is free again when the window turns.
+/// Counters count in fixed windows aligned to China time (UTC+8: an hourly window turns on
+/// the hour, a daily one at midnight in China), one item per window; a student locked out by
+/// a burst is free again when the window turns.
 #[derive(Serialize, Deserialize)]
-struct FailureWindow {
+struct CounterWindow {
     count: u32,
 }
 
+const CHINA_OFFSET: i64 = 8 * 3600;
+
 fn window_start(now: OffsetDateTime, window: Duration) -> i64 {
     let width = window.as_secs().max(1) as i64;
-    now.unix_timestamp().div_euclid(width) * width
+    (now.unix_timestamp() + CHINA_OFFSET).div_euclid(width) * width - CHINA_OFFSET
+}
+
+/// The answer to [`Table::reserve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reserved {
+    /// Counted: go ahead.
+    Granted,
+    /// The window is full; nothing was counted. It turns at `resets_at`.
+    Exhausted { resets_at: OffsetDateTime },
 }
 
 impl Table {
-    /// Adds one failure of `key` (a student, say) in `scope` to the current window of width
-    /// `window` and returns the window's count including it.
-    pub async fn record_failure(
+    /// Counts one use of `key` (a student, or a whole service) in `scope` in the current
+    /// window, only if fewer than `limit` are counted there: the check and the count are one
+    /// conditional write, so a burst of concurrent requests cannot get past the limit.
+    pub async fn reserve(
         &self,
         scope: &str,
         key: &str,
+        limit: u32,
         window: Duration,
         now: OffsetDateTime,
-    ) -> Result<u32, StoreError> {
+    ) -> Result<Reserved, StoreError> {
         check_scope(scope)?;
         let start = window_start(now, window);
-        let (pk, sk) = keys::failures(scope, key, start);
-        let output = self
-            .ddb
-            .update_item()
-            .table_name(&self.name)
-            .key(keys::PK, s(pk))
-            .key(keys::SK, s(sk))
+        let result = self
+            .update(keys::counter(scope, key, start))
             .update_expression("ADD #count :one SET #expires_at = :expires, #entity = :entity")
+            .condition_expression("attribute_not_exists(#count) OR #count < :limit")
             .expression_attribute_names("#count", "count")
             .expression_attribute_names("#expires_at", EXPIRES_AT)
             .expression_attribute_names("#entity", keys::ENTITY)
             .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(i64::from(limit)))
             .expression_attribute_values(":expires", n(start + window.as_secs() as i64))
-            .expression_attribute_values(":entity", s(FAILURES))
-            .return_values(ReturnValue::UpdatedNew)
+            .expression_attribute_values(":entity", s(COUNTER))
             .send()
-            .await
-            .map_err(|e| StoreError::dynamodb("UpdateItem", e))?;
-        let counted: FailureWindow = from_record(FAILURES, output.attributes.unwrap_or_default())?;
-        Ok(counted.count)
+            .await;
+        if update_held(result)? {
+            return Ok(Reserved::Granted);
+        }
+        let resets_at = OffsetDateTime::from_unix_timestamp(start + window.as_secs() as i64)
+            .map_err(|e| StoreError::corrupt(COUNTER, e))?;
+        Ok(Reserved::Exhausted { resets_at })
     }
 
-    /// The failures of `key` in `scope` counted in the current window.
-    pub async fn failures(
+    /// Gives back one use reserved in the current window (the guess was right, so it is not
+    /// held against the student). Never below zero.
+    pub async fn release(
+        &self,
+        scope: &str,
+        key: &str,
+        window: Duration,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        check_scope(scope)?;
+        let result = self
+            .update(keys::counter(scope, key, window_start(now, window)))
+            .update_expression("ADD #count :minus_one")
+            .condition_expression("#count > :zero")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        // Not held: the window turned meanwhile, nothing to give back.
+        update_held(result)?;
+        Ok(())
+    }
+
+    /// The uses of `key` in `scope` counted in the current window.
+    pub async fn counted(
         &self,
         scope: &str,
         key: &str,
@@ -226,9 +263,11 @@ impl Table {
         now: OffsetDateTime,
     ) -> Result<u32, StoreError> {
         check_scope(scope)?;
-        let start = window_start(now, window);
-        match self.get(keys::failures(scope, key, start)).await? {
-            Some(item) => Ok(from_record::<FailureWindow>(FAILURES, item)?.count),
+        match self
+            .get(keys::counter(scope, key, window_start(now, window)))
+            .await?
+        {
+            Some(item) => Ok(from_record::<CounterWindow>(COUNTER, item)?.count),
             None => Ok(0),
         }
     }
@@ -244,17 +283,36 @@ fn check_scope(scope: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Whether a conditional UpdateItem was applied (`false`: its condition did not hold).
+pub(crate) fn update_held<T>(
+    result: Result<T, SdkError<UpdateItemError>>,
+) -> Result<bool, StoreError> {
+    held(result, "UpdateItem", |e| {
+        matches!(e, UpdateItemError::ConditionalCheckFailedException(_))
+    })
+}
+
 /// Whether a conditional PutItem was written (`false`: its condition did not hold).
 pub(crate) fn condition_held<T>(
     result: Result<T, SdkError<PutItemError>>,
 ) -> Result<bool, StoreError> {
+    held(result, "PutItem", |e| {
+        matches!(e, PutItemError::ConditionalCheckFailedException(_))
+    })
+}
+
+fn held<T, E>(
+    result: Result<T, SdkError<E>>,
+    operation: &'static str,
+    condition_failed: impl Fn(&E) -> bool,
+) -> Result<bool, StoreError>
+where
+    E: std::error::Error + Send + Sync + 'static,
+    SdkError<E>: std::error::Error + Send + Sync + 'static,
+{
     match result {
         Ok(_) => Ok(true),
-        Err(SdkError::ServiceError(e))
-            if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(StoreError::dynamodb("PutItem", e)),
+        Err(SdkError::ServiceError(e)) if condition_failed(e.err()) => Ok(false),
+        Err(e) => Err(StoreError::dynamodb(operation, e)),
     }
 }

@@ -4,12 +4,12 @@
 //! portrait, so the face match at submission compares two stored vectors and never loads a
 //! model. A descriptor is biometric data: it is sealed like a name or an ID number.
 
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use domain::{AttemptId, FaceGap, FaceMatch, PortraitId, PortraitStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
+use crate::expiring::update_held;
 use crate::keys;
 use crate::table::{Item, Table, from_record, record, s};
 
@@ -96,17 +96,22 @@ impl Table {
         }
     }
 
-    /// Remembers whose portrait an upload key is: an S3 event names only the key.
-    pub(crate) async fn put_portrait_owner(
+    /// Remembers whose portrait an upload key is (an S3 event names only the key), as one
+    /// item of the transaction that writes the student's record.
+    pub(crate) fn portrait_owner_put(
         &self,
         portrait: PortraitId,
         openid: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<TransactWriteItem, StoreError> {
         let owner = PortraitRecord {
             openid: openid.to_owned(),
         };
-        self.put_unconditional(record(PORTRAIT, keys::portrait(portrait), &owner)?)
-            .await
+        self.put(
+            record(PORTRAIT, keys::portrait(portrait), &owner)?,
+            "attribute_not_exists(#pk) OR #openid = :openid",
+            &[("#pk", keys::PK), ("#openid", "openid")],
+            &[(":openid", s(openid))],
+        )
     }
 
     /// The openid of the student a portrait upload was issued to.
@@ -139,17 +144,12 @@ impl Table {
         portrait: PortraitId,
         status: PortraitStatus,
     ) -> Result<bool, StoreError> {
-        let (pk, sk) = keys::student(openid);
         let status = serde_json::to_value(status)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .ok_or(StoreError::Invalid("portrait status"))?;
         let result = self
-            .ddb
-            .update_item()
-            .table_name(&self.name)
-            .key(keys::PK, s(pk))
-            .key(keys::SK, s(sk))
+            .update(keys::student(openid))
             .update_expression("SET #p.#status = :status")
             .condition_expression("#p.#id = :id AND #p.#status = :pending")
             .expression_attribute_names("#p", "portrait")
@@ -160,14 +160,6 @@ impl Table {
             .expression_attribute_values(":pending", s("pending"))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::dynamodb("UpdateItem", e)),
-        }
+        update_held(result)
     }
 }

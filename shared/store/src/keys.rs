@@ -167,12 +167,23 @@ pub fn nonce(scope: &str, nonce: &str) -> (String, String) {
     (format!("NONCE#{scope}#{nonce}"), "NONCE".into())
 }
 
-/// One fixed window of a failure counter (wrong guesses while linking a record).
-pub fn failures(scope: &str, key: &str, window_start: i64) -> (String, String) {
+/// One fixed window of a counter (guesses while linking a record, identity checks).
+pub fn counter(scope: &str, key: &str, window_start: i64) -> (String, String) {
     (
-        format!("FAILURES#{scope}#{key}"),
+        format!("COUNTER#{scope}#{key}"),
         format!("WINDOW#{window_start}"),
     )
+}
+
+/// A name and ID number the identity provider said do not belong together, keyed by a blind
+/// index of the pair.
+pub fn refuted_pair(blind_index: &str) -> (String, String) {
+    (format!("IDCHECK#{blind_index}"), "REFUTED".into())
+}
+
+/// Which account holds a verified identity, keyed by the ID number's blind index.
+pub fn identity_owner(blind_index: &str) -> (String, String) {
+    (format!("IDENTITY#{blind_index}"), "OWNER".into())
 }
 
 pub fn order(order_no: &str) -> (String, String) {

@@ -27,7 +27,7 @@ pub use clock::Clock;
 pub use collections::{Opened, QueueEntry, UpdateError};
 pub use crypto::{CryptoError, PiiKeys};
 pub use error::StoreError;
-pub use expiring::Claim;
+pub use expiring::{Claim, Reserved};
 pub use faces::FaceOf;
 pub use leases::LeaseError;
 pub use notices::{Notice, NoticeKind, NoticeOutcome};

@@ -6,11 +6,29 @@ use time::OffsetDateTime;
 
 use crate::StoreError;
 use crate::enrollments::ID_NUMBER_INDEX;
-use crate::expiring::condition_held;
 use crate::keys::{self, GSI2_PK, GSI2_SK};
-use crate::table::{Table, from_record, record, s};
+use crate::table::{Table, Transact, from_record, record, s};
 
 const ENTITY: &str = "student";
+const IDENTITY_OWNER: &str = "identity owner";
+const REFUTED: &str = "refuted pair";
+/// The index space of name-and-number pairs (see `PiiKeys::blind_index`).
+const PAIR_INDEX: &str = "name_id_pair";
+/// How long a refuted pair is answered from the table: a month, long past any retry, short
+/// enough that a corrected record at the provider is asked again in the next season.
+pub const REFUTED_FOR: time::Duration = time::Duration::days(30);
+
+#[derive(Serialize, Deserialize)]
+struct RefutedRecord {
+    /// Unix seconds; the table's TTL attribute.
+    expires_at: i64,
+}
+
+/// Which account holds an ID number (keyed by its blind index, so it names no one).
+#[derive(Serialize, Deserialize)]
+struct OwnerRecord {
+    openid: String,
+}
 
 #[derive(Serialize, Deserialize)]
 struct StudentRecord {
@@ -32,58 +50,160 @@ fn seal_context(openid: &str, field: &str) -> String {
 }
 
 impl Table {
-    /// Creates or replaces a student's record. A verified identity is never swapped for
-    /// another: once a record holds an ID number, only a record with the same number (a
-    /// repeated verification, a new portrait) may replace it, else
-    /// [`StoreError::AlreadyExists`].
+    /// Creates or replaces a student's record, in one transaction with what hangs on it:
+    /// - a verified identity is never swapped for another: once a record holds an ID number,
+    ///   only a record with the same number (a repeated verification, a new portrait) may
+    ///   replace it, else [`StoreError::AlreadyExists`];
+    /// - an ID number belongs to one account: its owner item is written under the condition
+    ///   that no other account holds it, else [`StoreError::IdentityInUse`];
+    /// - the portrait's pointer back to the student (an S3 event names only the key) exists
+    ///   exactly when the record naming the portrait does.
     pub async fn put_student(&self, student: &Student) -> Result<(), StoreError> {
+        let openid = &student.openid;
         let identity = student.identity.as_ref().map(|id| SealedIdentity {
-            name_sealed: self
+            name_sealed: self.pii.seal(&seal_context(openid, "name"), &id.name),
+            id_number_sealed: self
                 .pii
-                .seal(&seal_context(&student.openid, "name"), &id.name),
-            id_number_sealed: self.pii.seal(
-                &seal_context(&student.openid, "id_number"),
-                id.id_number.as_str(),
-            ),
+                .seal(&seal_context(openid, "id_number"), id.id_number.as_str()),
             verified_at: id.verified_at,
         });
         let record_ = StudentRecord {
-            openid: student.openid.clone(),
+            openid: openid.clone(),
             identity,
             portrait: student.portrait.clone(),
         };
-        // The pointer first: a portrait the student record names can always be traced back.
+        let mut item = record(ENTITY, keys::student(openid), &record_)?;
+        let mut items = Vec::new();
+        let blind = student
+            .identity
+            .as_ref()
+            .map(|id| self.id_number_blind(&id.id_number));
+        match &blind {
+            Some(blind) => {
+                let index = keys::id_number_index(blind);
+                item.insert(GSI2_PK.into(), s(&index));
+                item.insert(GSI2_SK.into(), s(keys::STUDENT_IN_INDEX));
+                items.push(self.put(
+                    item,
+                    "attribute_not_exists(#index) OR #index = :index",
+                    &[("#index", GSI2_PK)],
+                    &[(":index", s(index))],
+                )?);
+                let owner = record(
+                    IDENTITY_OWNER,
+                    keys::identity_owner(blind),
+                    &OwnerRecord {
+                        openid: openid.clone(),
+                    },
+                )?;
+                items.push(self.put(
+                    owner,
+                    "attribute_not_exists(#pk) OR #openid = :openid",
+                    &[("#pk", keys::PK), ("#openid", "openid")],
+                    &[(":openid", s(openid))],
+                )?);
+            }
+            None => items.push(self.put(
+                item,
+                "attribute_not_exists(#index)",
+                &[("#index", GSI2_PK)],
+                &[],
+            )?),
+        }
         if let Some(portrait) = &student.portrait {
-            self.put_portrait_owner(portrait.id, &student.openid)
-                .await?;
+            items.push(self.portrait_owner_put(portrait.id, openid)?);
         }
-        let mut item = record(ENTITY, keys::student(&student.openid), &record_)?;
-        let mut request = self.ddb.put_item().table_name(&self.name);
-        if let Some(id) = &student.identity {
-            let index = keys::id_number_index(
-                &self.pii.blind_index(ID_NUMBER_INDEX, id.id_number.as_str()),
-            );
-            item.insert(GSI2_PK.into(), s(&index));
-            item.insert(GSI2_SK.into(), s(keys::STUDENT_IN_INDEX));
-            request = request
-                .condition_expression("attribute_not_exists(#index) OR #index = :index")
-                .expression_attribute_values(":index", s(index));
+        let Err(failure) = self.transact(items).await else {
+            return Ok(());
+        };
+        let failed = match failure {
+            Transact::ConditionFailed(failed) => failed,
+            Transact::Failed(e) => return Err(e),
+        };
+        // Which condition failed; when the service does not say, the owner item does.
+        let taken = match failed.get(1) {
+            Some(&taken) => taken && blind.is_some(),
+            None => match &blind {
+                Some(blind) => self
+                    .owner_of(blind)
+                    .await?
+                    .is_some_and(|owner| &owner != openid),
+                None => false,
+            },
+        };
+        Err(if taken {
+            StoreError::IdentityInUse
         } else {
-            request = request.condition_expression("attribute_not_exists(#index)");
-        }
-        let result = request
-            .expression_attribute_names("#index", GSI2_PK)
+            StoreError::AlreadyExists {
+                entity: "verified identity",
+                id: openid.clone(),
+            }
+        })
+    }
+
+    /// The account that holds the verified identity with this ID number, if any.
+    pub async fn identity_owner(&self, id_number: &IdNumber) -> Result<Option<String>, StoreError> {
+        self.owner_of(&self.id_number_blind(id_number)).await
+    }
+
+    async fn owner_of(&self, blind: &str) -> Result<Option<String>, StoreError> {
+        let Some(item) = self.get(keys::identity_owner(blind)).await? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            from_record::<OwnerRecord>(IDENTITY_OWNER, item)?.openid,
+        ))
+    }
+
+    /// Remembers for [`REFUTED_FOR`] that the provider said `name` does not hold `id_number`,
+    /// so the same wrong pair is never paid for twice.
+    pub async fn remember_refuted(
+        &self,
+        name: &str,
+        id_number: &IdNumber,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let expires = now + REFUTED_FOR;
+        let item = record(
+            REFUTED,
+            keys::refuted_pair(&self.pair_blind(name, id_number)),
+            &RefutedRecord {
+                expires_at: expires.unix_timestamp(),
+            },
+        )?;
+        self.ddb
+            .put_item()
+            .table_name(&self.name)
             .set_item(Some(item))
             .send()
-            .await;
-        if condition_held(result)? {
-            Ok(())
-        } else {
-            Err(StoreError::AlreadyExists {
-                entity: "verified identity",
-                id: student.openid.clone(),
-            })
-        }
+            .await
+            .map_err(|e| StoreError::dynamodb("PutItem", e))?;
+        Ok(())
+    }
+
+    /// Whether the provider refuted this pair within [`REFUTED_FOR`].
+    pub async fn is_refuted(
+        &self,
+        name: &str,
+        id_number: &IdNumber,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let key = keys::refuted_pair(&self.pair_blind(name, id_number));
+        let Some(item) = self.get(key).await? else {
+            return Ok(false);
+        };
+        // TTL deletion lags: an expired item is as good as gone.
+        let r: RefutedRecord = from_record(REFUTED, item)?;
+        Ok(r.expires_at > now.unix_timestamp())
+    }
+
+    fn pair_blind(&self, name: &str, id_number: &IdNumber) -> String {
+        self.pii
+            .blind_index(PAIR_INDEX, &format!("{name}\u{1f}{}", id_number.as_str()))
+    }
+
+    fn id_number_blind(&self, id_number: &IdNumber) -> String {
+        self.pii.blind_index(ID_NUMBER_INDEX, id_number.as_str())
     }
 
     pub async fn student(&self, openid: &str) -> Result<Option<Student>, StoreError> {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use serde::Serialize;
@@ -214,6 +215,15 @@ impl Table {
             }
         }
         Ok(items)
+    }
+
+    /// An UpdateItem of the item at `key` in this table, to be given its expressions.
+    pub(crate) fn update(&self, (pk, sk): (String, String)) -> UpdateItemFluentBuilder {
+        self.ddb
+            .update_item()
+            .table_name(&self.name)
+            .key(PK, AttributeValue::S(pk))
+            .key(SK, AttributeValue::S(sk))
     }
 
     /// A `Put` of `item` in this table under `condition`, with its `#name`s and `:value`s.

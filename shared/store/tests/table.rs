@@ -10,7 +10,7 @@ use domain::{
     Student, TransitionError, VerifiedIdentity,
 };
 use localstack::TestEnv;
-use store::{Claim, Opened, StoreError, UpdateError};
+use store::{Claim, Opened, Reserved, StoreError, UpdateError};
 use support::*;
 
 fn system() -> Actor {
@@ -588,7 +588,8 @@ async fn stored_items_hold_no_name_or_id_number_in_plain_text() {
         .await
         .unwrap();
     let items = raw.items.unwrap();
-    assert_eq!(items.len(), 2);
+    // The roster row, the student, and the owner item of the ID number (by blind index).
+    assert_eq!(items.len(), 3);
     let dump = format!("{items:?}");
     for secret in ["欧阳娜娜", "娜娜", id.as_str(), &id.as_str()[6..14]] {
         assert!(
@@ -863,4 +864,121 @@ async fn the_domain_refusal_reaches_the_caller_typed() {
         missing,
         UpdateError::Store(StoreError::NotFound { .. })
     ));
+}
+
+/// A burst of concurrent reservations against one limit: the check and the count are one
+/// conditional write, so exactly the limit is granted, and the refused ones say when the
+/// window (aligned to the hour in China) turns.
+#[tokio::test]
+async fn concurrent_reservations_never_pass_the_limit() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let hour = Duration::from_secs(3600);
+    let answers = futures_util::future::join_all(
+        (0..20).map(|_| table.reserve("identity", "o-burst", 5, hour, NOW)),
+    )
+    .await;
+    let granted = answers
+        .iter()
+        .filter(|a| matches!(a, Ok(Reserved::Granted)))
+        .count();
+    assert_eq!(granted, 5);
+    let turn = NOW.replace_minute(0).unwrap().replace_second(0).unwrap() + time::Duration::hours(1);
+    let turn = turn.replace_nanosecond(0).unwrap();
+    for a in answers
+        .iter()
+        .filter(|a| !matches!(a, Ok(Reserved::Granted)))
+    {
+        assert_eq!(
+            a.as_ref().unwrap(),
+            &Reserved::Exhausted { resets_at: turn }
+        );
+    }
+    assert_eq!(
+        table
+            .counted("identity", "o-burst", hour, NOW)
+            .await
+            .unwrap(),
+        5
+    );
+    // A use given back frees one place, and never goes below zero.
+    table
+        .release("identity", "o-burst", hour, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        table
+            .reserve("identity", "o-burst", 5, hour, NOW)
+            .await
+            .unwrap(),
+        Reserved::Granted
+    );
+    table
+        .release("identity", "o-free", hour, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        table
+            .counted("identity", "o-free", hour, NOW)
+            .await
+            .unwrap(),
+        0
+    );
+    // A day's window turns at midnight in China (16:00 UTC).
+    let day = Duration::from_secs(86_400);
+    for _ in 0..2 {
+        let _ = table
+            .reserve("identity-day", "service", 1, day, NOW)
+            .await
+            .unwrap();
+    }
+    let Reserved::Exhausted { resets_at } = table
+        .reserve("identity-day", "service", 1, day, NOW)
+        .await
+        .unwrap()
+    else {
+        panic!("the day's one use is spent");
+    };
+    assert_eq!(
+        resets_at.to_offset(domain::china::CHINA).time(),
+        time::Time::MIDNIGHT
+    );
+    assert!(resets_at > NOW && resets_at - NOW <= time::Duration::days(1));
+}
+
+/// An ID number is held by one account: a second account's record with it is refused, and
+/// neither its record nor its portrait pointer is written.
+#[tokio::test]
+async fn a_verified_id_number_belongs_to_one_account() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let id = id_number(777);
+    let student = |openid: &str| Student {
+        openid: openid.into(),
+        identity: Some(VerifiedIdentity {
+            name: "欧阳娜娜".into(),
+            id_number: id.clone(),
+            verified_at: NOW,
+        }),
+        portrait: Some(domain::Portrait {
+            id: domain::PortraitId::new(),
+            status: domain::PortraitStatus::Pending,
+        }),
+    };
+    let first = student("o-first");
+    table.put_student(&first).await.unwrap();
+    // The owner may write again (a new portrait).
+    table.put_student(&student("o-first")).await.unwrap();
+    let second = student("o-second");
+    assert!(matches!(
+        table.put_student(&second).await,
+        Err(StoreError::IdentityInUse)
+    ));
+    assert!(table.student("o-second").await.unwrap().is_none());
+    let portrait = second.portrait.unwrap().id;
+    assert_eq!(table.portrait_owner(portrait).await.unwrap(), None);
+    assert_eq!(
+        table.identity_owner(&id).await.unwrap().as_deref(),
+        Some("o-first")
+    );
 }

@@ -28,13 +28,14 @@ async fn main() -> Result<(), e2e::Error> {
     let now = OffsetDateTime::now_utc();
     let mut tasks = serde_json::Map::new();
     // One task per scenario, so that no test's claims or decisions meet another's.
-    for (scenario, school) in [
+    // Each with its own student: one person, one account.
+    for (first, (scenario, school)) in (1..).zip([
         ("reject", "中山大学"),
         ("contention", "暨南大学"),
         ("keyboard", "华南师范大学"),
         ("lost", "深圳大学"),
-    ] {
-        let task = seed::task_in_review(&fns, school, 1, now).await?;
+    ]) {
+        let task = seed::task_in_review(&fns, school, first, 1, now).await?;
         tasks.insert(scenario.into(), serde_json::to_value(task)?);
     }
     let large = fns.api.create_task("广州大学", "20261000", now).await?;

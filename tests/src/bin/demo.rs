@@ -26,9 +26,14 @@ async fn main() -> Result<(), e2e::Error> {
     );
 
     // Something for the console: three more students waiting for review.
-    let waiting =
-        e2e::seed::task_in_review(&fns, "华南理工大学（演示）", 3, OffsetDateTime::now_utc())
-            .await?;
+    let waiting = e2e::seed::task_in_review(
+        &fns,
+        "华南理工大学（演示）",
+        1,
+        3,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     println!();
     println!("console   {}", fns.console_url());
     println!(

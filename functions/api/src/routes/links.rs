@@ -13,7 +13,7 @@ use store::{Opened, StoreError};
 use web::{ApiError, ApiResult, Ctx, JSON_LIMIT, Reply};
 
 use crate::routes::guards::{session_open, verified};
-use crate::routes::limits::{self, Guesses};
+use crate::routes::limits::{self, Budget};
 use crate::views::{CaseView, TaskSummary};
 use crate::{App, errors, qr};
 
@@ -122,17 +122,15 @@ pub async fn by_chsi_code(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     }
     let last4 = LastFour::parse(&body.id_last4).ok_or_else(errors::invalid_id_last4)?;
     let table = &app.store.table;
-    let guesses = Guesses::new(table, &limits::LINK, &openid, ctx.now);
-    guesses.check().await?;
-    let Some(row) = table.enrollment_by_chsi_code(code).await? else {
-        guesses.record().await?;
-        return Err(errors::chsi_code_not_found());
-    };
-    if !row.id_number.ends_with_typed(&last4) {
-        guesses.record().await?;
-        return Err(errors::id_last4_mismatch());
-    }
-    link_one(app, ctx, &openid, &identity, &row, &guesses).await
+    let guesses = Budget::new(table, &limits::LINK, &openid, ctx.now);
+    guesses.reserve().await?;
+    // An unknown code, other last four and another person's row get one answer: the row is
+    // judged against the verified identity, and the typed digits only have to agree with it.
+    let row = table
+        .enrollment_by_chsi_code(code)
+        .await?
+        .filter(|row| row.id_number.ends_with_typed(&last4));
+    link_one(app, ctx, &openid, &identity, row, &guesses).await
 }
 
 #[derive(Deserialize)]
@@ -149,43 +147,37 @@ pub async fn by_session_code(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let code = SessionCode::parse(&body.session_code)?;
     let student_number = domain::text::required("student_number", &body.student_number, 32)?;
     let table = &app.store.table;
-    let guesses = Guesses::new(table, &limits::LINK, &openid, ctx.now);
-    guesses.check().await?;
+    let guesses = Budget::new(table, &limits::LINK, &openid, ctx.now);
+    guesses.reserve().await?;
     let task = match table.task_by_session_code(&code).await {
         Ok(task) => task,
-        Err(StoreError::NotFound { .. }) => {
-            guesses.record().await?;
-            return Err(errors::session_not_found());
-        }
+        Err(StoreError::NotFound { .. }) => return Err(errors::session_not_found()),
         Err(e) => return Err(e.into()),
     };
     let row = match table.enrollment(task.id, &student_number).await {
-        Ok(row) => row,
-        Err(StoreError::NotFound { .. }) => {
-            guesses.record().await?;
-            return Err(errors::student_not_found());
-        }
+        Ok(row) => Some(row),
+        Err(StoreError::NotFound { .. }) => None,
         Err(e) => return Err(e.into()),
     };
-    link_one(app, ctx, &openid, &identity, &row, &guesses).await
+    link_one(app, ctx, &openid, &identity, row, &guesses).await
 }
 
 /// Links one row found by a code: it must be the verified student's own (name and ID number),
-/// or it is someone else's, whoever showed them the code.
+/// or it is someone else's, whoever showed them the code. A row found gives its guess back.
 async fn link_one(
     app: &App,
     ctx: &Ctx<'_>,
     openid: &str,
     identity: &VerifiedIdentity,
-    row: &Enrollment,
-    guesses: &Guesses<'_>,
+    row: Option<Enrollment>,
+    guesses: &Budget<'_>,
 ) -> ApiResult<Reply> {
-    if !row.belongs_to(identity) {
-        guesses.record().await?;
-        return Err(errors::not_your_record());
-    }
+    let Some(row) = row.filter(|row| row.belongs_to(identity)) else {
+        return Err(errors::no_matching_record());
+    };
+    guesses.give_back().await?;
     let task = app.store.table.task(row.task_id).await?;
-    let linked = open_case(app, ctx, openid, &task, row).await?;
+    let linked = open_case(app, ctx, openid, &task, &row).await?;
     if linked.created {
         Reply::created(linked)
     } else {

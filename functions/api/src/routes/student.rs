@@ -14,7 +14,7 @@ use web::{ApiError, ApiResult, Ctx, JSON_LIMIT, Reply};
 use crate::auth::{Principal, Role, STUDENT_TTL};
 use crate::identity::Verification;
 use crate::routes::guards::UploadRequest;
-use crate::routes::limits::{self, Guesses};
+use crate::routes::limits::{self, Budget};
 use crate::{App, errors};
 
 #[derive(Deserialize)]
@@ -103,7 +103,9 @@ struct IdentityReply {
 }
 
 /// `POST /v1/identity`: checks name and ID number with the provider, stores both sealed, and
-/// returns where to upload the ID-card portrait.
+/// returns where to upload the ID-card portrait. One account is one person, and one person
+/// has one account; the provider is paid once per person, never for a pair whose answer is
+/// already known here.
 pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let openid = ctx.student()?;
     let body: IdentityBody = ctx.json(JSON_LIMIT)?;
@@ -112,23 +114,11 @@ pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         .map_err(errors::invalid_id_number)?;
     let image_type = body.portrait.validate()?;
     let table = &app.store.table;
-    let existing = table.student(openid).await?;
-    let already_verified = existing
-        .as_ref()
-        .and_then(|s| s.identity.as_ref())
-        .is_some_and(|i| i.name == name && i.id_number == id_number);
-    if !already_verified {
-        // Each check costs money at the provider: a burst of wrong pairs is cut off.
-        let guesses = Guesses::new(table, &limits::IDENTITY, openid, ctx.now);
-        guesses.check().await?;
-        let verdict = app.verifier.verify(&name, &id_number).await.map_err(|e| {
-            tracing::warn!(reason = %e, "identity provider unavailable");
-            ApiError::unavailable("身份核验服务", "The identity check")
-        })?;
-        if verdict != Verification::Match {
-            guesses.record().await?;
-            return Err(errors::identity_mismatch());
-        }
+    match table.student(openid).await?.and_then(|s| s.identity) {
+        // A repeat (a new portrait URL): nothing to check.
+        Some(held) if held.name == name && held.id_number == id_number => {}
+        Some(_) => return Err(errors::identity_already_verified()),
+        None => check_with_provider(app, ctx, openid, &name, &id_number).await?,
     }
     let portrait = pending_portrait();
     let student = Student {
@@ -142,6 +132,7 @@ pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     };
     table.put_student(&student).await.map_err(|e| match e {
         StoreError::AlreadyExists { .. } => errors::identity_already_verified(),
+        StoreError::IdentityInUse => errors::identity_in_use(),
         other => other.into(),
     })?;
     let upload = presign_portrait(app, &portrait, image_type, &body.portrait).await?;
@@ -151,6 +142,50 @@ pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         portrait_id: portrait.id.to_string(),
         upload,
     })
+}
+
+/// Whether `name` holds `id_number`, for an account not yet verified. Every check counts
+/// against the account's budget, reserved before anything is looked up. What the provider
+/// already answered is answered here: a number another account holds from that account's
+/// record, a refuted pair from the month's refutations. Only then is the service's daily
+/// budget reserved and the provider asked: never twice for one pair.
+async fn check_with_provider(
+    app: &App,
+    ctx: &Ctx<'_>,
+    openid: &str,
+    name: &str,
+    id_number: &IdNumber,
+) -> ApiResult<()> {
+    let table = &app.store.table;
+    Budget::new(table, &limits::IDENTITY, openid, ctx.now)
+        .reserve()
+        .await?;
+    if let Some(holder) = table.identity_owner(id_number).await? {
+        let held = table.student(&holder).await?.and_then(|s| s.identity);
+        // The right pair learns that it is taken; a wrong one gets the provider's answer.
+        return Err(if held.is_some_and(|h| h.name == name) {
+            errors::identity_in_use()
+        } else {
+            errors::identity_mismatch()
+        });
+    }
+    // A pair the provider already refuted is not paid for again.
+    if table.is_refuted(name, id_number, ctx.now).await? {
+        return Err(errors::identity_mismatch());
+    }
+    let daily = limits::identity_daily(app.identity_checks_per_day);
+    Budget::new(table, &daily, limits::SERVICE, ctx.now)
+        .reserve_or(errors::identity_checks_exhausted)
+        .await?;
+    let verdict = app.verifier.verify(name, id_number).await.map_err(|e| {
+        tracing::warn!(reason = %e, "identity provider unavailable");
+        ApiError::unavailable("身份核验服务", "The identity check")
+    })?;
+    if verdict != Verification::Match {
+        table.remember_refuted(name, id_number, ctx.now).await?;
+        return Err(errors::identity_mismatch());
+    }
+    Ok(())
 }
 
 /// `POST /v1/identity/portrait`: a new upload URL for the ID-card portrait (a retake, or the

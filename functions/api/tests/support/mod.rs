@@ -33,6 +33,10 @@ pub struct Harness {
 
 pub use localstack::Answer;
 
+/// The service's identity checks per day in tests: enough that only the test about the
+/// budget reaches it.
+pub const IDENTITY_CHECKS_PER_DAY: u32 = 50;
+
 pub const SECRET: &[u8] = b"a test session secret of 32+ bytes, not for production";
 
 impl Harness {
@@ -60,6 +64,7 @@ impl Harness {
                 identity.base_url.clone(),
                 identity.api_key.clone(),
             )),
+            identity_checks_per_day: IDENTITY_CHECKS_PER_DAY,
             payments: Payments::new(
                 env.store.table.clone(),
                 Arc::new(PayClient::new(
