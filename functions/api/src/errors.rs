@@ -117,6 +117,17 @@ fn try_again_at(code: &'static str, [zh, en]: [&str; 2], resets_at: OffsetDateTi
     e
 }
 
+/// A case of the student's is in review or later: the ID-card portrait the reviewer compares
+/// the photo with cannot change under them.
+pub fn portrait_locked() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "portrait_locked",
+        "您的照片正在审核或已通过审核，身份证人像不能更换；如需更换请联系学校",
+        "A photo of yours is in review or approved, so your ID-card portrait cannot be replaced now; contact your school if it must be",
+    )
+}
+
 /// The identity is verified on another WeChat account. Reached only with the right name and
 /// number, so it tells a prober nothing a wrong pair would not.
 pub fn identity_in_use() -> ApiError {

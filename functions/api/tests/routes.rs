@@ -544,6 +544,74 @@ async fn a_collection_code_tells_nobody_which_codes_exist() {
     assert_eq!(counted, 3);
 }
 
+/// The reviewer compares the photo with the ID-card portrait the face match was made with.
+/// Were the student able to replace that portrait during review (with a look-alike's, say),
+/// a stranger's face would pass; from submission on it is held, on both routes that issue a
+/// new one, and a rejection sent back for a retake frees it.
+#[tokio::test]
+async fn the_id_card_portrait_cannot_change_while_a_case_is_in_review() {
+    let h = Harness::new().await;
+    let (token, id) = linked_student(&h).await;
+    pay(&h, &token, &id).await;
+    let attempt = start_attempt(&h, &token, &id).await;
+    let attempt_id = attempt["attempt_id"].as_str().unwrap().to_owned();
+    let passed = CheckOutcome::Passed {
+        review_flags: vec![],
+    };
+    check(&h, &id, &attempt_id, passed).await;
+    let table = &h.env.store.table;
+    let held = table.student("o-zhang").await.unwrap().unwrap().portrait;
+    h.post(
+        &format!("/v1/collections/{id}/submit"),
+        Some(&token),
+        json!({"attempt_id": attempt_id}),
+    )
+    .await
+    .ok(200);
+
+    let new_portrait = json!({"content_type": "image/jpeg", "content_length": 1000});
+    h.post("/v1/identity/portrait", Some(&token), new_portrait.clone())
+        .await
+        .refused(409, "portrait_locked");
+    h.post(
+        "/v1/identity",
+        Some(&token),
+        identity_body(ZHANG, &zhang_id()),
+    )
+    .await
+    .refused(409, "portrait_locked");
+    let student = table.student("o-zhang").await.unwrap().unwrap();
+    assert_eq!(student.portrait, held);
+    assert!(student.identity.is_some(), "the refusal changed nothing");
+
+    // A reviewer sends the photo back for a retake: the portrait is the student's again.
+    let review = review::App {
+        store: h.env.store.clone(),
+        tokens: h.tokens.clone(),
+        console: None,
+    };
+    let reviewer = h.staff(Role::Reviewer, "reviewer-1");
+    for (path, body) in [
+        (format!("/v1/review/cases/{id}/claim"), json!({})),
+        (
+            format!("/v1/review/cases/{id}/reject"),
+            json!({"reasons": ["blurry"]}),
+        ),
+    ] {
+        let request = lambda_http::http::Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("authorization", format!("Bearer {reviewer}"))
+            .body(Body::Text(body.to_string()))
+            .unwrap();
+        let response = web::handle(&review, request).await;
+        assert_eq!(response.status(), 200, "{:?}", response.body());
+    }
+    h.post("/v1/identity/portrait", Some(&token), new_portrait)
+        .await
+        .ok(200);
+}
+
 #[tokio::test]
 async fn operators_create_tasks_and_import_rosters_all_or_nothing() {
     let h = Harness::new().await;

@@ -95,7 +95,9 @@ async fn decide(app: &App, ctx: &Ctx<'_>, command: Command, approved: bool) -> A
             errors::not_in_review()
         });
     }
-    let along = [
+    // A case sent back for a retake no longer holds the student's ID-card portrait.
+    let owner = table.collection(id).await?.owner;
+    let mut along = vec![
         Along::Lease {
             case: id,
             reviewer,
@@ -107,6 +109,12 @@ async fn decide(app: &App, ctx: &Ctx<'_>, command: Command, approved: bool) -> A
             approved,
         },
     ];
+    if !approved {
+        along.push(Along::ReleasePortrait {
+            openid: &owner,
+            case: id,
+        });
+    }
     let actor = Actor::Reviewer(reviewer.clone());
     match table
         .transition_along(id, command, actor, ctx.now, &along)

@@ -183,7 +183,20 @@ impl Harness {
         let submission = Submission {
             attempt,
             review_flags: vec![ReasonCode::UnevenLighting],
-            face_match: Some(table.face_match(&openid, attempt).await.unwrap()),
+            face_match: Some(
+                table
+                    .face_match(
+                        table
+                            .student(&openid)
+                            .await
+                            .unwrap()
+                            .and_then(|s| s.portrait)
+                            .as_ref(),
+                        attempt,
+                    )
+                    .await
+                    .unwrap(),
+            ),
         };
         let mut last = None;
         for (command, actor) in paid_to_submitted(&openid, submission, at) {

@@ -1,14 +1,15 @@
 //! Records written in the same transaction as a case's transition ([`Table::save_along`]), so
 //! that neither is ever written without the other.
 
-use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
-use domain::{CollectionId, OrderStatus, PaymentOrder, RefundRecord};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
+use domain::{CollectionId, OrderStatus, PaymentOrder, PortraitId, RefundRecord};
 use time::OffsetDateTime;
 
 use crate::StoreError;
 use crate::keys;
 use crate::leases::UNTIL;
 use crate::payments::order_status;
+use crate::students::PORTRAIT_HOLDS;
 use crate::table::{ABSENT, Table, n, s};
 
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +30,17 @@ pub enum Along<'a> {
         reviewer: &'a str,
         now: OffsetDateTime,
     },
+    /// The student's ID-card portrait becomes evidence of `case` (it is submitted for review):
+    /// written only if `portrait` is still the student's current one (the face match was
+    /// computed against it), and from then on the student cannot replace it
+    /// ([`Table::put_student`]) until every case holding it lets go.
+    HoldPortrait {
+        openid: &'a str,
+        portrait: Option<PortraitId>,
+        case: CollectionId,
+    },
+    /// `case` no longer holds the student's portrait (a reviewer sent it back for a retake).
+    ReleasePortrait { openid: &'a str, case: CollectionId },
     /// One more decision in the reviewer's count for the day of `at`.
     Tally {
         reviewer: &'a str,
@@ -65,6 +77,48 @@ impl Table {
                     .build()
                     .map_err(StoreError::request)?;
                 Ok(TransactWriteItem::builder().delete(delete).build())
+            }
+            Along::HoldPortrait {
+                openid,
+                portrait,
+                case,
+            } => {
+                let update = self
+                    .update_parts(keys::student(openid))
+                    .update_expression("ADD #holds :case")
+                    .expression_attribute_names("#holds", PORTRAIT_HOLDS)
+                    .expression_attribute_names("#portrait", "portrait")
+                    .expression_attribute_values(
+                        ":case",
+                        AttributeValue::Ss(vec![case.to_string()]),
+                    );
+                let update = match portrait {
+                    Some(id) => update
+                        .condition_expression("#portrait.#id = :portrait")
+                        .expression_attribute_names("#id", "id")
+                        .expression_attribute_values(":portrait", s(id.to_string())),
+                    None => update
+                        .condition_expression(
+                            "attribute_not_exists(#portrait) OR attribute_type(#portrait, :null)",
+                        )
+                        .expression_attribute_values(":null", s("NULL")),
+                };
+                Ok(TransactWriteItem::builder()
+                    .update(update.build().map_err(StoreError::request)?)
+                    .build())
+            }
+            Along::ReleasePortrait { openid, case } => {
+                let update = self
+                    .update_parts(keys::student(openid))
+                    .update_expression("DELETE #holds :case")
+                    .expression_attribute_names("#holds", PORTRAIT_HOLDS)
+                    .expression_attribute_values(
+                        ":case",
+                        AttributeValue::Ss(vec![case.to_string()]),
+                    )
+                    .build()
+                    .map_err(StoreError::request)?;
+                Ok(TransactWriteItem::builder().update(update).build())
             }
             Along::Tally {
                 reviewer,

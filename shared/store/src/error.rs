@@ -17,6 +17,10 @@ pub enum StoreError {
     },
     #[error("{entity} {id} already exists")]
     AlreadyExists { entity: &'static str, id: String },
+    /// The student's ID-card portrait is evidence of a case in review or later, and cannot be
+    /// replaced.
+    #[error("the portrait is held by a case in review")]
+    PortraitHeld,
     /// The verified identity (an ID number) belongs to another account.
     #[error("the identity is held by another account")]
     IdentityInUse,

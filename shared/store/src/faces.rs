@@ -5,7 +5,7 @@
 //! model. A descriptor is biometric data: it is sealed like a name or an ID number.
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
-use domain::{AttemptId, FaceGap, FaceMatch, PortraitId, PortraitStatus};
+use domain::{AttemptId, FaceGap, FaceMatch, Portrait, PortraitId, PortraitStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -71,13 +71,15 @@ impl Table {
     /// The face match of a submitted attempt against its student's ID-card portrait. Whatever
     /// is missing (no portrait, one still processing or without a face, a descriptor) is a
     /// [`FaceMatch::Unavailable`] for the reviewer, never an error.
+    /// `portrait` is the student's current one, read by the caller, who holds it for the case
+    /// in the same transaction that records the match ([`crate::Along::HoldPortrait`]).
     pub async fn face_match(
         &self,
-        openid: &str,
+        portrait: Option<&Portrait>,
         attempt: AttemptId,
     ) -> Result<FaceMatch, StoreError> {
         let gap = |gap| Ok(FaceMatch::Unavailable { gap });
-        let Some(portrait) = self.student(openid).await?.and_then(|s| s.portrait) else {
+        let Some(portrait) = portrait else {
             return gap(FaceGap::NoPortrait);
         };
         match portrait.status {

@@ -7,10 +7,15 @@ use time::OffsetDateTime;
 use crate::StoreError;
 use crate::enrollments::ID_NUMBER_INDEX;
 use crate::keys::{self, GSI2_PK, GSI2_SK};
-use crate::table::{Table, Transact, from_record, record, s};
+use crate::table::{Table, Transact, from_record, n, record, s};
 
 const ENTITY: &str = "student";
 const IDENTITY_OWNER: &str = "identity owner";
+/// The cases (a string set of ids) whose review rests on the student's current portrait.
+pub(crate) const PORTRAIT_HOLDS: &str = "portrait_holds";
+/// The student record is written only while no case holds the portrait: it never carries
+/// the holds itself, so a write under this condition loses none.
+const NOT_HELD: &str = "(attribute_not_exists(#holds) OR size(#holds) = :zero)";
 const REFUTED: &str = "refuted pair";
 /// The index space of name-and-number pairs (see `PiiKeys::blind_index`).
 const PAIR_INDEX: &str = "name_id_pair";
@@ -54,6 +59,8 @@ impl Table {
     /// - a verified identity is never swapped for another: once a record holds an ID number,
     ///   only a record with the same number (a repeated verification, a new portrait) may
     ///   replace it, else [`StoreError::AlreadyExists`];
+    /// - the portrait is not replaced while a case in review or later holds it
+    ///   ([`crate::Along::HoldPortrait`]), else [`StoreError::PortraitHeld`];
     /// - an ID number belongs to one account: its owner item is written under the condition
     ///   that no other account holds it, else [`StoreError::IdentityInUse`];
     /// - the portrait's pointer back to the student (an S3 event names only the key) exists
@@ -85,9 +92,9 @@ impl Table {
                 item.insert(GSI2_SK.into(), s(keys::STUDENT_IN_INDEX));
                 items.push(self.put(
                     item,
-                    "attribute_not_exists(#index) OR #index = :index",
-                    &[("#index", GSI2_PK)],
-                    &[(":index", s(index))],
+                    &format!("(attribute_not_exists(#index) OR #index = :index) AND {NOT_HELD}"),
+                    &[("#index", GSI2_PK), ("#holds", PORTRAIT_HOLDS)],
+                    &[(":index", s(index)), (":zero", n(0))],
                 )?);
                 let owner = record(
                     IDENTITY_OWNER,
@@ -105,9 +112,9 @@ impl Table {
             }
             None => items.push(self.put(
                 item,
-                "attribute_not_exists(#index)",
-                &[("#index", GSI2_PK)],
-                &[],
+                &format!("attribute_not_exists(#index) AND {NOT_HELD}"),
+                &[("#index", GSI2_PK), ("#holds", PORTRAIT_HOLDS)],
+                &[(":zero", n(0))],
             )?),
         }
         if let Some(portrait) = &student.portrait {
@@ -131,8 +138,18 @@ impl Table {
                 None => false,
             },
         };
-        Err(if taken {
-            StoreError::IdentityInUse
+        if taken {
+            return Err(StoreError::IdentityInUse);
+        }
+        // The student item's condition: another identity, or a held portrait.
+        let held = self.student(openid).await?.and_then(|s| s.identity);
+        let same = match (&held, &student.identity) {
+            (Some(a), Some(b)) => a.id_number == b.id_number,
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        Err(if same {
+            StoreError::PortraitHeld
         } else {
             StoreError::AlreadyExists {
                 entity: "verified identity",

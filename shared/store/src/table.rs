@@ -6,7 +6,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -221,6 +222,14 @@ impl Table {
     pub(crate) fn update(&self, (pk, sk): (String, String)) -> UpdateItemFluentBuilder {
         self.ddb
             .update_item()
+            .table_name(&self.name)
+            .key(PK, AttributeValue::S(pk))
+            .key(SK, AttributeValue::S(sk))
+    }
+
+    /// The `Update` of a transaction at `key`, to be given its expressions.
+    pub(crate) fn update_parts(&self, (pk, sk): (String, String)) -> UpdateBuilder {
+        Update::builder()
             .table_name(&self.name)
             .key(PK, AttributeValue::S(pk))
             .key(SK, AttributeValue::S(sk))

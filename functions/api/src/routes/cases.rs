@@ -2,7 +2,7 @@
 
 use domain::{Actor, AttemptId, Collection, Command};
 use serde::{Deserialize, Serialize};
-use store::{PresignedUpload, UploadKey};
+use store::{Along, PresignedUpload, UploadKey};
 
 use web::{ApiError, ApiResult, Ctx, JSON_LIMIT, Reply};
 
@@ -107,12 +107,19 @@ pub async fn submit(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         .parse()
         .map_err(|_| ApiError::not_found("照片", "Attempt"))?;
     let case = visible_case(app, ctx).await?;
-    // Decided now, from the descriptors the processor stored, and kept for the reviewer.
-    let face_match = app.store.table.face_match(openid, attempt_id).await?;
-    let transition = app
-        .store
-        .table
-        .transition(
+    let table = &app.store.table;
+    // Decided now, from the descriptors the processor stored, and kept for the reviewer;
+    // the portrait it was decided against is held with the submission, so the reviewer
+    // compares the photo with the portrait the match was made with.
+    let portrait = table.student(openid).await?.and_then(|s| s.portrait);
+    let face_match = table.face_match(portrait.as_ref(), attempt_id).await?;
+    let hold = Along::HoldPortrait {
+        openid,
+        portrait: portrait.map(|p| p.id),
+        case: case.id,
+    };
+    let transition = table
+        .transition_along(
             case.id,
             Command::Submit {
                 attempt_id,
@@ -120,6 +127,7 @@ pub async fn submit(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
             },
             Actor::Student(openid.to_owned()),
             ctx.now,
+            &[hold],
         )
         .await?;
     Reply::ok(view(app, &transition.next).await?)

@@ -133,6 +133,7 @@ pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     table.put_student(&student).await.map_err(|e| match e {
         StoreError::AlreadyExists { .. } => errors::identity_already_verified(),
         StoreError::IdentityInUse => errors::identity_in_use(),
+        StoreError::PortraitHeld => errors::portrait_locked(),
         other => other.into(),
     })?;
     let upload = presign_portrait(app, &portrait, image_type, &body.portrait).await?;
@@ -204,7 +205,10 @@ pub async fn new_portrait(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     };
     let portrait = pending_portrait();
     student.portrait = Some(portrait.clone());
-    table.put_student(&student).await?;
+    table.put_student(&student).await.map_err(|e| match e {
+        StoreError::PortraitHeld => errors::portrait_locked(),
+        other => other.into(),
+    })?;
     let upload = presign_portrait(app, &portrait, image_type, &body).await?;
     Reply::ok(serde_json::json!({
         "portrait_id": portrait.id.to_string(),
