@@ -199,9 +199,9 @@ pub async fn walk(
         .and_then(|a| a.iter().find(|a| a["id"] == attempt.to_string()))
         .ok_or("the case does not list the attempt")?;
     say(format!(
-        "processor  S3 → SQS → photo-processor: attempt {}, standardised to 480×640 ({})",
+        "processor  S3 → SQS → photo-processor: attempt {}, standardised to 480×640 \
+         (standardised/{case_id}/{attempt}/<sha256 of the bytes checked>.jpg)",
         text(&checked["status"])?,
-        store::objects::standardised_photo_key(case_id, attempt),
     ));
 
     let submitted = api.submit(&token, case_id, attempt).await?;

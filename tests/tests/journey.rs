@@ -128,12 +128,20 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
         keys.contains(&format!("attempts/{}/{}", case.id, case.attempts[0].id).as_str()),
         "{keys:?}"
     );
-    // The photo processor standardised the photo and described both faces.
+    // The photo processor standardised the photo and described both faces, under the digest
+    // of the bytes it checked, which it recorded with the verdict.
     let attempt = case.attempts[0].id;
+    let checked = env
+        .store
+        .table
+        .checked(case.id, attempt)
+        .await
+        .unwrap()
+        .expect("the verdict's evidence");
     let stored = env
         .store
         .objects
-        .read_photo_object(&store::objects::standardised_photo_key(case.id, attempt))
+        .read_photo_object(&checked.standardised_key())
         .await
         .unwrap()
         .expect("the standardised photo");
@@ -143,7 +151,7 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
     let portrait = student.portrait.unwrap();
     assert_eq!(portrait.status, domain::PortraitStatus::Usable);
     for face in [
-        store::FaceOf::Attempt(attempt),
+        store::FaceOf::Attempt(attempt, checked.digest),
         store::FaceOf::Portrait(portrait.id),
     ] {
         assert!(

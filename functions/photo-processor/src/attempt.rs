@@ -1,8 +1,7 @@
 //! A student's photo attempt: standardise, check, store the results, record the outcome.
 
 use domain::{AttemptId, CheckOutcome, CollectionId, Command, ReasonCode, TransitionError};
-use store::objects::{report_key, standardised_photo_key};
-use store::{FaceOf, StoreError, UpdateError, UploadKey};
+use store::{Along, Checked, Digest, FaceOf, ImageType, StoreError, UpdateError, UploadKey};
 
 use crate::{Done, Processor, Retry};
 
@@ -31,7 +30,7 @@ impl Processor {
         let begin = Command::BeginProcessing {
             attempt_id: attempt,
         };
-        if let Some(done) = self.record(collection, begin).await? {
+        if let Some(done) = self.record(collection, begin, &[]).await? {
             return Ok(done);
         }
 
@@ -42,30 +41,38 @@ impl Processor {
         let Some(bytes) = self.store.objects.read_upload(key).await? else {
             return Ok(Done::Orphan);
         };
+        // Everything below is named by the digest of the bytes read here: a replayed upload
+        // read by another delivery makes other objects, and the verdict on record names its own.
+        let checked = Checked {
+            collection,
+            attempt,
+            digest: Digest::of(&bytes),
+        };
+        let objects = &self.store.objects;
+        let content_type =
+            ImageType::sniff(&bytes).map_or("application/octet-stream", ImageType::content_type);
+        objects
+            .put_photo_object(&checked.original_key(), content_type, bytes.clone())
+            .await?;
         let outcome = self
             .run(move |engine, profile| engine.standardize(&bytes, profile))
             .await?;
 
         // Results first, the state last: an attempt marked passed always has its photo,
         // report and descriptor, and a retry after a crash rewrites the same objects.
-        let objects = &self.store.objects;
         let report = outcome.report.to_json().into_bytes();
         objects
-            .put_photo_object(&report_key(collection, attempt), "application/json", report)
+            .put_photo_object(&checked.report_key(), "application/json", report)
             .await?;
         let passed = outcome.passed();
         if let Some(jpeg) = outcome.jpeg {
             objects
-                .put_photo_object(
-                    &standardised_photo_key(collection, attempt),
-                    "image/jpeg",
-                    jpeg,
-                )
+                .put_photo_object(&checked.standardised_key(), "image/jpeg", jpeg)
                 .await?;
         }
         if let (true, Some(descriptor)) = (passed, &outcome.descriptor) {
             table
-                .put_face(FaceOf::Attempt(attempt), &descriptor.0)
+                .put_face(FaceOf::Attempt(attempt, checked.digest), &descriptor.0)
                 .await?;
         }
 
@@ -73,7 +80,7 @@ impl Processor {
             outcome.report.review_flags.iter().map(|f| f.code).collect();
         review_flags.sort();
         review_flags.dedup();
-        let checked = if passed {
+        let outcome = if passed {
             CheckOutcome::Passed { review_flags }
         } else {
             CheckOutcome::Rejected {
@@ -83,13 +90,13 @@ impl Processor {
         };
         let record = Command::RecordCheck {
             attempt_id: attempt,
-            outcome: checked,
+            outcome,
         };
-        Ok(self.record(collection, record).await?.unwrap_or(if passed {
-            Done::Passed
-        } else {
-            Done::Rejected
-        }))
+        let evidence = [Along::Evidence(&checked)];
+        Ok(self
+            .record(collection, record, &evidence)
+            .await?
+            .unwrap_or(if passed { Done::Passed } else { Done::Rejected }))
     }
 
     /// Applies a command to the case. `Some(done)` when the case refused it in a way that
@@ -98,12 +105,13 @@ impl Processor {
         &self,
         collection: CollectionId,
         command: Command,
+        along: &[Along<'_>],
     ) -> Result<Option<Done>, Retry> {
         let now = self.store.clock.now();
         match self
             .store
             .table
-            .transition(collection, command, Self::actor(), now)
+            .transition_along(collection, command, Self::actor(), now, along)
             .await
         {
             Ok(_) => Ok(None),

@@ -12,8 +12,7 @@ use localstack::TestEnv;
 use localstack::watch::WatchedFunction;
 use photo::{Engine, Profile};
 use photo_processor::Processor;
-use store::objects::{report_key, standardised_photo_key};
-use store::{FaceOf, ImageType, Store, UploadKey};
+use store::{Digest, FaceOf, ImageType, Store, UploadKey};
 use time::OffsetDateTime;
 
 static ENGINE: LazyLock<Arc<Engine>> =
@@ -149,7 +148,7 @@ async fn uploads_become_checked_attempts_with_their_files() {
         truncated,
         gif,
     ];
-    for (attempt, bytes) in ids.iter().zip(files) {
+    for (attempt, bytes) in ids.iter().zip(files.clone()) {
         let key = UploadKey::Attempt {
             collection: case_id,
             attempt: *attempt,
@@ -183,17 +182,22 @@ async fn uploads_become_checked_attempts_with_their_files() {
         rejected(&[ReasonCode::UnsupportedFormat])
     );
 
-    // The passed attempt has its photo, report and face; every attempt has a report.
-    let jpeg = objects
-        .read_photo_object(&standardised_photo_key(case_id, ids[0]))
-        .await
-        .unwrap()
-        .expect("the standardised photo");
-    let img = image::load_from_memory(&jpeg).unwrap();
-    assert_eq!((img.width(), img.height()), (480, 640));
-    for (i, attempt) in ids.iter().enumerate() {
+    // Every verdict names the digest of the bytes it was made from: their copy, and the
+    // report; the passed attempt's photo and face too.
+    for (i, (attempt, sent)) in ids.iter().zip(&files).enumerate() {
+        let checked = table
+            .checked(case_id, *attempt)
+            .await
+            .unwrap()
+            .expect("evidence with every verdict");
+        assert_eq!(checked.digest, Digest::of(sent));
+        let copy = objects
+            .read_photo_object(&checked.original_key())
+            .await
+            .unwrap();
+        assert_eq!(copy.as_deref(), Some(sent.as_slice()));
         let report = objects
-            .read_photo_object(&report_key(case_id, *attempt))
+            .read_photo_object(&checked.report_key())
             .await
             .unwrap()
             .expect("a report for every attempt");
@@ -201,11 +205,18 @@ async fn uploads_become_checked_attempts_with_their_files() {
         assert_eq!(report["schema"], "idphoto.report/1");
         assert_eq!(report["passed"], i == 0);
         let photo = objects
-            .read_photo_object(&standardised_photo_key(case_id, *attempt))
+            .read_photo_object(&checked.standardised_key())
             .await
             .unwrap();
         assert_eq!(photo.is_some(), i == 0, "photo of attempt {i}");
-        let face = table.face(FaceOf::Attempt(*attempt)).await.unwrap();
+        if let Some(jpeg) = photo {
+            let img = image::load_from_memory(&jpeg).unwrap();
+            assert_eq!((img.width(), img.height()), (480, 640));
+        }
+        let face = table
+            .face(FaceOf::Attempt(*attempt, checked.digest))
+            .await
+            .unwrap();
         assert_eq!(face.map(|f| f.len()), (i == 0).then_some(128));
     }
     let events = table.events(case_id).await.unwrap();
@@ -346,11 +357,82 @@ async fn the_binary_processes_a_batch_through_cargo_lambda_invoke() {
 
     let case = env.store.table.collection(case_id).await.unwrap();
     assert_eq!(status_of(&case, ids[0]), AttemptStatus::Passed);
+    let checked = env
+        .store
+        .table
+        .checked(case_id, ids[0])
+        .await
+        .unwrap()
+        .expect("the verdict's evidence");
     let photo = env
         .store
         .objects
-        .read_photo_object(&standardised_photo_key(case_id, ids[0]))
+        .read_photo_object(&checked.standardised_key())
         .await
         .unwrap();
     assert!(photo.is_some());
+}
+
+/// A presigned upload can be replayed for five minutes. A student who passes the check and
+/// then PUTs another photo (someone else's face) to the same URL changes nothing that counts:
+/// the event is ignored (the attempt is final), and what reviewers and the publisher read is
+/// named by the digest recorded with the verdict: the bytes that were checked.
+#[tokio::test]
+async fn a_replayed_upload_after_the_check_changes_nothing_that_counts() {
+    let env = TestEnv::new().await;
+    let (case_id, ids) = paid_case(&env, 1).await;
+    let key = UploadKey::Attempt {
+        collection: case_id,
+        attempt: ids[0],
+    };
+    let checked_bytes = fixture("pass_frontal_man_01.jpg");
+    upload(&env, key, checked_bytes.clone()).await;
+    let processor = processor(&env.store);
+    let first = queued(&env, 1).await;
+    assert!(processor.handle(first).await.batch_item_failures.is_empty());
+    let table = &env.store.table;
+    let case = table.collection(case_id).await.unwrap();
+    assert_eq!(status_of(&case, ids[0]), AttemptStatus::Passed);
+
+    // The replay: other bytes at the same key, and their event.
+    let stranger = fixture("pass_frontal_woman_02.jpg");
+    upload(&env, key, stranger.clone()).await;
+    let replay = queued(&env, 1).await;
+    assert!(
+        processor
+            .handle(replay)
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
+    assert_eq!(
+        env.store.objects.read_upload(key).await.unwrap().as_deref(),
+        Some(stranger.as_slice()),
+        "the replay did land at the upload key"
+    );
+
+    assert_eq!(table.collection(case_id).await.unwrap(), case);
+    let checked = table.checked(case_id, ids[0]).await.unwrap().unwrap();
+    assert_eq!(checked.digest, Digest::of(&checked_bytes));
+    let objects = &env.store.objects;
+    let shown = objects
+        .read_photo_object(&checked.original_key())
+        .await
+        .unwrap();
+    assert_eq!(shown.as_deref(), Some(checked_bytes.as_slice()));
+    // Nothing was made from the stranger's bytes.
+    let never = store::Checked {
+        digest: Digest::of(&stranger),
+        ..checked
+    };
+    for made in [
+        never.original_key(),
+        never.standardised_key(),
+        never.report_key(),
+    ] {
+        assert!(
+            objects.read_photo_object(&made).await.unwrap().is_none(),
+            "{made}"
+        );
+    }
 }

@@ -3,7 +3,6 @@
 
 use chsi::{Archive, ArchiveError, Entry, GatewayError};
 use domain::{AttemptId, Collection, CollectionId, CollectionTask, PublishBatch};
-use store::objects::standardised_photo_key;
 use store::{StoreError, Table};
 
 /// Why a batch did not reach the receiver. Messages name cases by id only.
@@ -79,14 +78,21 @@ async fn entry(
         .as_ref()
         .map(|review| review.attempt_id)
         .ok_or(Undelivered::NoApprovedPhoto(case.id))?;
+    let missing = || Undelivered::MissingPhoto {
+        case: case.id,
+        attempt,
+    };
+    // The photo the verdict was made from, named by the digest recorded with it.
+    let checked = store
+        .table
+        .checked(case.id, attempt)
+        .await?
+        .ok_or_else(missing)?;
     let photo = store
         .objects
-        .read_photo_object(&standardised_photo_key(case.id, attempt))
+        .read_photo_object(&checked.standardised_key())
         .await?
-        .ok_or(Undelivered::MissingPhoto {
-            case: case.id,
-            attempt,
-        })?;
+        .ok_or_else(missing)?;
     let enrollment = match store.table.enrollment(task.id, &case.student_number).await {
         Ok(enrollment) => enrollment,
         Err(StoreError::NotFound { .. }) => return Err(Undelivered::NoEnrollment(case.id)),

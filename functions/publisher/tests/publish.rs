@@ -10,7 +10,7 @@ use domain::{
     EducationLevel, Enrollment, IdNumber, PublishBatch, RosterRow,
 };
 use localstack::TestEnv;
-use localstack::fixtures::{Submission, open_task, paid_to_submitted};
+use localstack::fixtures::{Submission, live_through, open_task, paid_to_submitted};
 use localstack::peers::ChsiPeer;
 use publisher::{Publisher, RunSummary};
 use store::Store;
@@ -100,18 +100,16 @@ async fn approved_case(
         },
         Actor::Reviewer("r1".into()),
     ));
-    for (command, actor) in steps {
-        store
-            .table
-            .transition(case.id, command, actor, now())
-            .await
-            .unwrap();
-    }
+    let checked = store::Checked {
+        collection: case.id,
+        attempt,
+        digest: store::Digest::of(PHOTO),
+    };
+    live_through(&store.table, case.id, steps, &checked, now()).await;
     if with_photo {
-        let key = store::objects::standardised_photo_key(case.id, attempt);
         store
             .objects
-            .put_photo_object(&key, "image/jpeg", PHOTO.to_vec())
+            .put_photo_object(&checked.standardised_key(), "image/jpeg", PHOTO.to_vec())
             .await
             .unwrap();
     }

@@ -4,7 +4,6 @@
 
 use domain::{Collection, FaceMatch, Lease, PhotoAttempt, ReasonCode, ReviewDecision, mask_name};
 use serde::Serialize;
-use store::objects::{report_key, standardised_photo_key};
 use store::{PresignedGet, Shelf, UploadKey};
 use time::OffsetDateTime;
 use web::{ApiResult, Ctx, ReasonView, Reply};
@@ -92,23 +91,25 @@ pub async fn view(
         id_card: None,
     };
     let mut report = None;
-    if let Some(attempt) = attempt {
-        let upload = UploadKey::Attempt {
-            collection: case.id,
-            attempt: attempt.id,
-        };
+    // What the verdict was made from, never what sits at the upload key now: a presigned
+    // upload can be replayed after the check.
+    let checked = match attempt {
+        Some(attempt) => table.checked(case.id, attempt.id).await?,
+        None => None,
+    };
+    if let Some(checked) = checked {
         photos.original = Some(
             objects
-                .presign_get(Shelf::Uploads, &upload.to_string())
+                .presign_get(Shelf::Photos, &checked.original_key())
                 .await?,
         );
         photos.standardised = Some(
             objects
-                .presign_get(Shelf::Photos, &standardised_photo_key(case.id, attempt.id))
+                .presign_get(Shelf::Photos, &checked.standardised_key())
                 .await?,
         );
         report = objects
-            .read_photo_object(&report_key(case.id, attempt.id))
+            .read_photo_object(&checked.report_key())
             .await?
             .and_then(|bytes| serde_json::from_slice(&bytes).ok());
     }

@@ -79,3 +79,28 @@ pub fn paid_to_submitted(
         ),
     ]
 }
+
+/// Brings the stored case `case` through `steps` ([`store::Table::transition`]), recording
+/// `checked` with the verdict as the photo processor does; the last state.
+pub async fn live_through(
+    table: &store::Table,
+    case: domain::CollectionId,
+    steps: Vec<(Command, Actor)>,
+    checked: &store::Checked,
+    at: OffsetDateTime,
+) -> domain::Collection {
+    let mut last = None;
+    for (command, actor) in steps {
+        let evidence = [store::Along::Evidence(checked)];
+        let along: &[store::Along<'_>] = match command {
+            Command::RecordCheck { .. } => &evidence,
+            _ => &[],
+        };
+        let t = table
+            .transition_along(case, command, actor, at, along)
+            .await
+            .expect("each step applies");
+        last = Some(t.next);
+    }
+    last.expect("at least one step")
+}

@@ -6,11 +6,12 @@ use domain::{CollectionId, OrderStatus, PaymentOrder, PortraitId, RefundRecord};
 use time::OffsetDateTime;
 
 use crate::StoreError;
+use crate::evidence::{Checked, EvidenceRecord};
 use crate::keys;
 use crate::leases::UNTIL;
 use crate::payments::order_status;
 use crate::students::PORTRAIT_HOLDS;
-use crate::table::{ABSENT, Table, n, s};
+use crate::table::{ABSENT, Table, n, record, s};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Along<'a> {
@@ -41,6 +42,9 @@ pub enum Along<'a> {
     },
     /// `case` no longer holds the student's portrait (a reviewer sent it back for a retake).
     ReleasePortrait { openid: &'a str, case: CollectionId },
+    /// What the verdict recorded with this transition was made from (written once: the
+    /// verdict is recorded once).
+    Evidence(&'a Checked),
     /// One more decision in the reviewer's count for the day of `at`.
     Tally {
         reviewer: &'a str,
@@ -119,6 +123,16 @@ impl Table {
                     .build()
                     .map_err(StoreError::request)?;
                 Ok(TransactWriteItem::builder().update(update).build())
+            }
+            Along::Evidence(checked) => {
+                let item = record(
+                    EvidenceRecord::entity(),
+                    keys::evidence(checked.attempt),
+                    &EvidenceRecord {
+                        sha256: checked.digest.to_string(),
+                    },
+                )?;
+                self.put(item, ABSENT, &[], &[])
             }
             Along::Tally {
                 reviewer,

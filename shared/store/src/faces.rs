@@ -9,6 +9,7 @@ use domain::{AttemptId, FaceGap, FaceMatch, Portrait, PortraitId, PortraitStatus
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
+use crate::evidence::{Checked, Digest};
 use crate::expiring::update_held;
 use crate::keys;
 use crate::table::{Item, Table, from_record, record, s};
@@ -19,14 +20,16 @@ const PORTRAIT: &str = "portrait";
 /// Whose face a descriptor is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaceOf {
-    Attempt(AttemptId),
+    /// The face on one checked upload of an attempt: a replayed upload read by another
+    /// delivery has another digest, so it never replaces the descriptor of the verdict.
+    Attempt(AttemptId, Digest),
     Portrait(PortraitId),
 }
 
 impl FaceOf {
     fn id(self) -> String {
         match self {
-            Self::Attempt(id) => id.to_string(),
+            Self::Attempt(id, digest) => format!("{id}#{digest}"),
             Self::Portrait(id) => id.to_string(),
         }
     }
@@ -73,10 +76,11 @@ impl Table {
     /// [`FaceMatch::Unavailable`] for the reviewer, never an error.
     /// `portrait` is the student's current one, read by the caller, who holds it for the case
     /// in the same transaction that records the match ([`crate::Along::HoldPortrait`]).
+    /// `checked` is what the attempt's verdict was made from ([`Table::checked`]).
     pub async fn face_match(
         &self,
         portrait: Option<&Portrait>,
-        attempt: AttemptId,
+        checked: Option<&Checked>,
     ) -> Result<FaceMatch, StoreError> {
         let gap = |gap| Ok(FaceMatch::Unavailable { gap });
         let Some(portrait) = portrait else {
@@ -87,8 +91,11 @@ impl Table {
             PortraitStatus::Unusable => return gap(FaceGap::PortraitUnusable),
             PortraitStatus::Usable => {}
         }
+        let Some(checked) = checked else {
+            return gap(FaceGap::NoDescriptor);
+        };
         let (photo, id_card) = futures_util::future::try_join(
-            self.face(FaceOf::Attempt(attempt)),
+            self.face(FaceOf::Attempt(checked.attempt, checked.digest)),
             self.face(FaceOf::Portrait(portrait.id)),
         )
         .await?;

@@ -23,7 +23,7 @@
 //! | payment anomaly     | `ANOMALY#<ulid>`            | `ANOMALY`           | `ANOMALIES`                      |                                 |
 //! | publish batch       | `BATCH#<id>`                | `BATCH`             | `BATCHES#OPEN` until closed      |                                 |
 
-use domain::{BatchId, CollectionId, CollectionStatus, PortraitId, TaskId};
+use domain::{AttemptId, BatchId, CollectionId, CollectionStatus, PortraitId, TaskId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -150,6 +150,11 @@ pub fn student(openid: &str) -> (String, String) {
 
 pub fn portrait(portrait: PortraitId) -> (String, String) {
     (format!("PORTRAIT#{portrait}"), "PORTRAIT".into())
+}
+
+/// The digest of what the verdict on an attempt was made from (see `evidence`).
+pub fn evidence(attempt: AttemptId) -> (String, String) {
+    (format!("EVIDENCE#{attempt}"), "EVIDENCE".into())
 }
 
 /// Attempt and portrait ids are ULIDs, unique across both kinds.

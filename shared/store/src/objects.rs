@@ -7,8 +7,12 @@
 //! |---------|---------------------------------------|------------------------------|
 //! | uploads | `attempts/<collection>/<attempt>`     | a student's original photo   |
 //! | uploads | `portraits/<portrait>`                | an ID-card portrait          |
-//! | photos  | `standardised/<collection>/<attempt>.jpg` | the 480×640 result       |
-//! | photos  | `reports/<collection>/<attempt>.json` | the check report             |
+//! | photos  | `checked/<collection>/<attempt>/<sha256>` | the bytes the engine read |
+//! | photos  | `standardised/<collection>/<attempt>/<sha256>.jpg` | the 480×640 result |
+//! | photos  | `reports/<collection>/<attempt>/<sha256>.json` | the check report     |
+//!
+//! The photos bucket is written only by the photo processor; its keys name the sha256 of
+//! the upload they were made from ([`crate::Checked`]).
 //! | outbox  | `batches/<task>/<batch>.zip`          | one publish batch            |
 
 use std::fmt;
@@ -72,14 +76,6 @@ impl std::str::FromStr for UploadKey {
     }
 }
 
-pub fn standardised_photo_key(collection: CollectionId, attempt: AttemptId) -> String {
-    format!("standardised/{collection}/{attempt}.jpg")
-}
-
-pub fn report_key(collection: CollectionId, attempt: AttemptId) -> String {
-    format!("reports/{collection}/{attempt}.json")
-}
-
 pub fn batch_key(task: TaskId, batch: BatchId) -> String {
     format!("batches/{task}/{batch}.zip")
 }
@@ -96,6 +92,17 @@ impl ImageType {
         match self {
             Self::Jpeg => "image/jpeg",
             Self::Png => "image/png",
+        }
+    }
+
+    /// The type a file's first bytes say it is.
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Self::Jpeg)
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(Self::Png)
+        } else {
+            None
         }
     }
 

@@ -112,7 +112,10 @@ pub async fn submit(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     // the portrait it was decided against is held with the submission, so the reviewer
     // compares the photo with the portrait the match was made with.
     let portrait = table.student(openid).await?.and_then(|s| s.portrait);
-    let face_match = table.face_match(portrait.as_ref(), attempt_id).await?;
+    let checked = table.checked(case.id, attempt_id).await?;
+    let face_match = table
+        .face_match(portrait.as_ref(), checked.as_ref())
+        .await?;
     let hold = Along::HoldPortrait {
         openid,
         portrait: portrait.map(|p| p.id),
