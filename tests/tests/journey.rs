@@ -152,7 +152,10 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
     assert_eq!(portrait.status, domain::PortraitStatus::Usable);
     for face in [
         store::FaceOf::Attempt(attempt, checked.digest),
-        store::FaceOf::Portrait(portrait.id),
+        store::FaceOf::Portrait(
+            portrait.id,
+            portrait.sha256.as_deref().unwrap().parse().unwrap(),
+        ),
     ] {
         assert!(
             env.store.table.face(face).await.unwrap().is_some(),

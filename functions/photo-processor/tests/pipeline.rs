@@ -12,7 +12,7 @@ use localstack::TestEnv;
 use localstack::watch::WatchedFunction;
 use photo::{Engine, Profile};
 use photo_processor::Processor;
-use store::{Digest, FaceOf, ImageType, Store, UploadKey};
+use store::{Digest, FaceOf, ImageType, PortraitChecked, Store, UploadKey};
 use time::OffsetDateTime;
 
 static ENGINE: LazyLock<Arc<Engine>> =
@@ -23,6 +23,17 @@ fn fixture(name: &str) -> Vec<u8> {
         .join("shared/photo/tests/fixtures")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// An object of the photos bucket, if there is one.
+async fn photo_object(env: &TestEnv, key: &str) -> Option<Vec<u8>> {
+    env.store.objects.read_photo_object(key).await.unwrap()
+}
+
+/// Hands `event` to `processor`, which must take every message.
+async fn handled(processor: &Processor, event: SqsEvent) {
+    let response = processor.handle(event).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
 }
 
 fn processor(store: &Store) -> Processor {
@@ -120,6 +131,7 @@ async fn pending_portrait(env: &TestEnv, openid: &str) -> PortraitId {
         portrait: Some(Portrait {
             id: portrait,
             status: PortraitStatus::Pending,
+            sha256: None,
         }),
     };
     env.store.table.put_student(&student).await.unwrap();
@@ -162,7 +174,6 @@ async fn uploads_become_checked_attempts_with_their_files() {
     assert!(response.batch_item_failures.is_empty());
 
     let table = &env.store.table;
-    let objects = &env.store.objects;
     let case = table.collection(case_id).await.unwrap();
     let rejected = |reasons: &[ReasonCode]| AttemptStatus::Rejected {
         reasons: reasons.to_vec(),
@@ -191,23 +202,15 @@ async fn uploads_become_checked_attempts_with_their_files() {
             .unwrap()
             .expect("evidence with every verdict");
         assert_eq!(checked.digest, Digest::of(sent));
-        let copy = objects
-            .read_photo_object(&checked.original_key())
-            .await
-            .unwrap();
+        let copy = photo_object(&env, &checked.original_key()).await;
         assert_eq!(copy.as_deref(), Some(sent.as_slice()));
-        let report = objects
-            .read_photo_object(&checked.report_key())
+        let report = photo_object(&env, &checked.report_key())
             .await
-            .unwrap()
             .expect("a report for every attempt");
         let report: serde_json::Value = serde_json::from_slice(&report).unwrap();
         assert_eq!(report["schema"], "idphoto.report/1");
         assert_eq!(report["passed"], i == 0);
-        let photo = objects
-            .read_photo_object(&checked.standardised_key())
-            .await
-            .unwrap();
+        let photo = photo_object(&env, &checked.standardised_key()).await;
         assert_eq!(photo.is_some(), i == 0, "photo of attempt {i}");
         if let Some(jpeg) = photo {
             let img = image::load_from_memory(&jpeg).unwrap();
@@ -231,7 +234,7 @@ async fn uploads_become_checked_attempts_with_their_files() {
 }
 
 #[tokio::test]
-async fn a_failing_write_is_retried_alone() {
+async fn failing_writes_are_retried_and_decide_nothing_half_way() {
     let env = TestEnv::new().await;
     let (case_id, ids) = paid_case(&env, 1).await;
     let key = UploadKey::Attempt {
@@ -248,8 +251,8 @@ async fn a_failing_write_is_retried_alone() {
     .await;
     let event = queued(&env, 2).await;
 
-    // A photos bucket that does not exist: the attempt's result writes fail like an S3
-    // outage, while the portrait (nothing to write there) goes through.
+    // A photos bucket that does not exist: the copies and results fail to write like an S3
+    // outage. Each message fails on its own, and neither is decided half-way.
     let mut config = localstack::store_config(
         &env.stack.names,
         store::PiiKeys::from_base64(&env.pii_key).unwrap(),
@@ -261,24 +264,25 @@ async fn a_failing_write_is_retried_alone() {
         Profile::blue(),
     );
     let response = broken.handle(event.clone()).await;
-    let attempt_message = event
-        .records
-        .iter()
-        .find(|r| r.body.as_deref().unwrap().contains("attempts"))
-        .and_then(|r| r.message_id.clone())
-        .unwrap();
-    let failed: Vec<_> = response
+    let mut failed: Vec<_> = response
         .batch_item_failures
         .iter()
         .map(|f| f.item_identifier.clone())
         .collect();
-    assert_eq!(failed, [attempt_message]);
+    failed.sort();
+    let mut sent: Vec<_> = event
+        .records
+        .iter()
+        .filter_map(|r| r.message_id.clone())
+        .collect();
+    sent.sort();
+    assert_eq!(failed, sent);
     let table = &env.store.table;
     let case = table.collection(case_id).await.unwrap();
     assert_eq!(status_of(&case, ids[0]), AttemptStatus::Processing);
     assert_eq!(
         portrait_status(&env, "openid-p").await,
-        PortraitStatus::Usable
+        PortraitStatus::Pending
     );
 
     // The retry, once S3 is back, finishes what was begun.
@@ -286,6 +290,10 @@ async fn a_failing_write_is_retried_alone() {
     assert!(response.batch_item_failures.is_empty());
     let case = table.collection(case_id).await.unwrap();
     assert_eq!(status_of(&case, ids[0]), AttemptStatus::Passed);
+    assert_eq!(
+        portrait_status(&env, "openid-p").await,
+        PortraitStatus::Usable
+    );
 }
 
 #[tokio::test]
@@ -299,7 +307,10 @@ async fn portraits_get_a_face_or_are_marked_unusable() {
     ] {
         let portrait = pending_portrait(&env, openid).await;
         upload(&env, UploadKey::Portrait(portrait), fixture(name)).await;
-        portraits.push(portrait);
+        portraits.push(PortraitChecked {
+            portrait,
+            digest: Digest::of(&fixture(name)),
+        });
     }
     let event = queued(&env, 2).await;
     let processor = processor(&env.store);
@@ -314,14 +325,53 @@ async fn portraits_get_a_face_or_are_marked_unusable() {
         portrait_status(&env, "openid-b").await,
         PortraitStatus::Unusable
     );
-    let face = table.face(FaceOf::Portrait(portraits[0])).await.unwrap();
+    // Each decision records the digest of the bytes it was made on, which name the copy the
+    // reviewer is shown and the descriptor.
+    for (openid, checked) in [("openid-a", &portraits[0]), ("openid-b", &portraits[1])] {
+        let decided = table
+            .student(openid)
+            .await
+            .unwrap()
+            .unwrap()
+            .portrait
+            .unwrap();
+        assert_eq!(PortraitChecked::of(&decided).as_ref(), Some(checked));
+        let copy = photo_object(&env, &checked.copy_key()).await;
+        assert!(copy.is_some());
+    }
+    let face_of = |c: &PortraitChecked| FaceOf::Portrait(c.portrait, c.digest);
+    let face = table.face(face_of(&portraits[0])).await.unwrap();
     assert_eq!(face.map(|f| f.len()), Some(128));
-    let face = table.face(FaceOf::Portrait(portraits[1])).await.unwrap();
+    let face = table.face(face_of(&portraits[1])).await.unwrap();
     assert_eq!(face, None);
+
+    // The decided portrait's URL replayed with another face: the event changes nothing, and
+    // the decision still names the bytes first described.
+    upload(
+        &env,
+        UploadKey::Portrait(portraits[0].portrait),
+        fixture("pass_frontal_man_01.jpg"),
+    )
+    .await;
+    let replay = queued(&env, 1).await;
+    handled(&processor, replay).await;
+    let decided = table
+        .student("openid-a")
+        .await
+        .unwrap()
+        .unwrap()
+        .portrait
+        .unwrap();
+    assert_eq!(PortraitChecked::of(&decided).as_ref(), Some(&portraits[0]));
+    let stranger = FaceOf::Portrait(
+        portraits[0].portrait,
+        Digest::of(&fixture("pass_frontal_man_01.jpg")),
+    );
+    assert_eq!(table.face(stranger).await.unwrap(), None);
 
     // A new portrait replaces the old one; a late event for the old one changes nothing.
     pending_portrait(&env, "openid-a").await;
-    assert!(processor.handle(event).await.batch_item_failures.is_empty());
+    handled(&processor, event).await;
     assert_eq!(
         portrait_status(&env, "openid-a").await,
         PortraitStatus::Pending
@@ -364,12 +414,7 @@ async fn the_binary_processes_a_batch_through_cargo_lambda_invoke() {
         .await
         .unwrap()
         .expect("the verdict's evidence");
-    let photo = env
-        .store
-        .objects
-        .read_photo_object(&checked.standardised_key())
-        .await
-        .unwrap();
+    let photo = photo_object(&env, &checked.standardised_key()).await;
     assert!(photo.is_some());
 }
 
@@ -389,7 +434,7 @@ async fn a_replayed_upload_after_the_check_changes_nothing_that_counts() {
     upload(&env, key, checked_bytes.clone()).await;
     let processor = processor(&env.store);
     let first = queued(&env, 1).await;
-    assert!(processor.handle(first).await.batch_item_failures.is_empty());
+    handled(&processor, first).await;
     let table = &env.store.table;
     let case = table.collection(case_id).await.unwrap();
     assert_eq!(status_of(&case, ids[0]), AttemptStatus::Passed);
@@ -398,13 +443,7 @@ async fn a_replayed_upload_after_the_check_changes_nothing_that_counts() {
     let stranger = fixture("pass_frontal_woman_02.jpg");
     upload(&env, key, stranger.clone()).await;
     let replay = queued(&env, 1).await;
-    assert!(
-        processor
-            .handle(replay)
-            .await
-            .batch_item_failures
-            .is_empty()
-    );
+    handled(&processor, replay).await;
     assert_eq!(
         env.store.objects.read_upload(key).await.unwrap().as_deref(),
         Some(stranger.as_slice()),
@@ -414,11 +453,7 @@ async fn a_replayed_upload_after_the_check_changes_nothing_that_counts() {
     assert_eq!(table.collection(case_id).await.unwrap(), case);
     let checked = table.checked(case_id, ids[0]).await.unwrap().unwrap();
     assert_eq!(checked.digest, Digest::of(&checked_bytes));
-    let objects = &env.store.objects;
-    let shown = objects
-        .read_photo_object(&checked.original_key())
-        .await
-        .unwrap();
+    let shown = photo_object(&env, &checked.original_key()).await;
     assert_eq!(shown.as_deref(), Some(checked_bytes.as_slice()));
     // Nothing was made from the stranger's bytes.
     let never = store::Checked {
@@ -430,9 +465,6 @@ async fn a_replayed_upload_after_the_check_changes_nothing_that_counts() {
         never.standardised_key(),
         never.report_key(),
     ] {
-        assert!(
-            objects.read_photo_object(&made).await.unwrap().is_none(),
-            "{made}"
-        );
+        assert!(photo_object(&env, &made).await.is_none(), "{made}");
     }
 }

@@ -105,7 +105,7 @@ async fn approved_case(
         attempt,
         digest: store::Digest::of(PHOTO),
     };
-    live_through(&store.table, case.id, steps, &checked, now()).await;
+    live_through(&store.table, case.id, steps, &checked, None, now()).await;
     if with_photo {
         store
             .objects

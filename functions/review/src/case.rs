@@ -4,7 +4,7 @@
 
 use domain::{Collection, FaceMatch, Lease, PhotoAttempt, ReasonCode, ReviewDecision, mask_name};
 use serde::Serialize;
-use store::{PresignedGet, Shelf, UploadKey};
+use store::{PortraitChecked, PresignedGet, Shelf};
 use time::OffsetDateTime;
 use web::{ApiResult, Ctx, ReasonView, Reply};
 
@@ -113,9 +113,24 @@ pub async fn view(
             .await?
             .and_then(|bytes| serde_json::from_slice(&bytes).ok());
     }
-    if let Some(portrait) = student.and_then(|s| s.portrait) {
-        let key = UploadKey::Portrait(portrait.id).to_string();
-        photos.id_card = Some(objects.presign_get(Shelf::Uploads, &key).await?);
+    // The portrait the face match was computed against (recorded with the submission); a
+    // case without one shows the student's portrait as the processor decided on it.
+    let matched = match attempt {
+        Some(attempt) => table.matched_portrait(attempt.id).await?,
+        None => None,
+    };
+    let id_card = matched.or_else(|| {
+        student
+            .and_then(|s| s.portrait)
+            .as_ref()
+            .and_then(PortraitChecked::of)
+    });
+    if let Some(id_card) = id_card {
+        photos.id_card = Some(
+            objects
+                .presign_get(Shelf::Photos, &id_card.copy_key())
+                .await?,
+        );
     }
     Ok(ReviewCase {
         collection_id: case.id.to_string(),

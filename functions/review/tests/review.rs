@@ -14,7 +14,7 @@ use localstack::{Answer, TestEnv};
 use review::App;
 use review::console::Console;
 use serde_json::{Value, json};
-use store::{Checked, Digest, FaceOf, UploadKey};
+use store::{Checked, Digest, FaceOf, PortraitChecked, UploadKey};
 use time::{Duration, OffsetDateTime};
 use web::{Principal, Role, Tokens};
 
@@ -123,18 +123,34 @@ impl Harness {
             Face::Unusable => Some((PortraitId::new(), PortraitStatus::Unusable)),
             Face::Same | Face::Different => Some((PortraitId::new(), PortraitStatus::Usable)),
         };
-        if let Some((id, status)) = portrait {
+        // As the photo processor leaves a decided portrait: its upload, a copy of the bytes
+        // described, the face under their digest, and the digest on the decision.
+        let matched = portrait.map(|(id, _)| PortraitChecked {
+            portrait: id,
+            digest: Digest::of(ORIGINAL),
+        });
+        if let (Some((id, status)), Some(matched)) = (portrait, &matched) {
             table
-                .put_face(FaceOf::Portrait(id), &descriptor)
+                .put_face(FaceOf::Portrait(id, matched.digest), &descriptor)
                 .await
                 .unwrap();
-            let key = UploadKey::Portrait(id).to_string();
-            self.upload(&key, ORIGINAL).await;
+            self.upload(&UploadKey::Portrait(id).to_string(), ORIGINAL)
+                .await;
+            self.env
+                .store
+                .objects
+                .put_photo_object(&matched.copy_key(), "image/jpeg", ORIGINAL.to_vec())
+                .await
+                .unwrap();
             table
                 .put_student(&Student {
                     openid: openid.clone(),
                     identity: None,
-                    portrait: Some(Portrait { id, status }),
+                    portrait: Some(Portrait {
+                        id,
+                        status,
+                        sha256: Some(matched.digest.to_string()),
+                    }),
                 })
                 .await
                 .unwrap();
@@ -204,7 +220,7 @@ impl Harness {
             ),
         };
         let steps = paid_to_submitted(&openid, submission, at);
-        live_through(table, case.id, steps, &checked, at).await
+        live_through(table, case.id, steps, &checked, matched.as_ref(), at).await
     }
 
     async fn upload(&self, key: &str, bytes: &[u8]) {
@@ -330,6 +346,52 @@ async fn an_expired_lease_returns_the_case_to_the_queue() {
     let released = h.call(Method::DELETE, &claim, &two, None).await;
     assert_eq!(released.ok(200)["released"], true);
     h.call(Method::POST, &claim, &one, None).await.ok(200);
+}
+
+/// The reviewer compares the photo with the ID-card portrait its face match was computed
+/// against, recorded with the submission: not whatever portrait the student has now, nor
+/// whatever was last PUT at its upload key.
+#[tokio::test]
+async fn the_reviewer_sees_the_portrait_the_face_match_was_made_with() {
+    let h = Harness::new().await;
+    let case = h.submitted(1, Face::Same).await;
+    let table = &h.env.store.table;
+    // A replayed upload over the portrait's key, and a newer portrait on the student record
+    // (what the submission's hold refuses through the API).
+    let mut student = table.student(&case.owner).await.unwrap().unwrap();
+    let old = student.portrait.clone().unwrap();
+    h.upload(&UploadKey::Portrait(old.id).to_string(), STANDARDISED)
+        .await;
+    let newer = PortraitChecked {
+        portrait: domain::PortraitId::new(),
+        digest: Digest::of(STANDARDISED),
+    };
+    h.env
+        .store
+        .objects
+        .put_photo_object(&newer.copy_key(), "image/jpeg", STANDARDISED.to_vec())
+        .await
+        .unwrap();
+    student.portrait = Some(Portrait {
+        id: newer.portrait,
+        status: PortraitStatus::Usable,
+        sha256: Some(newer.digest.to_string()),
+    });
+    table.put_student(&student).await.unwrap();
+
+    let one = h.token(Role::Reviewer, "reviewer-1");
+    let view = h
+        .call(
+            Method::GET,
+            &format!("/v1/review/cases/{}", case.id),
+            &one,
+            None,
+        )
+        .await;
+    assert_eq!(
+        fetch(&view.ok(200)["photos"]["id_card"]["url"]).await,
+        ORIGINAL
+    );
 }
 
 #[tokio::test]

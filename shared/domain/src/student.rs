@@ -38,6 +38,9 @@ pub struct VerifiedIdentity {
 pub struct Portrait {
     pub id: PortraitId,
     pub status: PortraitStatus,
+    /// The sha256 (hex) of the bytes the photo processor decided on; `None` while pending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -81,19 +81,29 @@ pub fn paid_to_submitted(
 }
 
 /// Brings the stored case `case` through `steps` ([`store::Table::transition`]), recording
-/// `checked` with the verdict as the photo processor does; the last state.
+/// `checked` with the verdict as the photo processor does, and `matched` (the portrait the
+/// face match was computed against) with the submission as the API does; the last state.
 pub async fn live_through(
     table: &store::Table,
     case: domain::CollectionId,
     steps: Vec<(Command, Actor)>,
     checked: &store::Checked,
+    matched: Option<&store::PortraitChecked>,
     at: OffsetDateTime,
 ) -> domain::Collection {
     let mut last = None;
     for (command, actor) in steps {
         let evidence = [store::Along::Evidence(checked)];
+        let submission: Vec<store::Along<'_>> = matched
+            .map(|portrait| store::Along::MatchedPortrait {
+                attempt: checked.attempt,
+                portrait,
+            })
+            .into_iter()
+            .collect();
         let along: &[store::Along<'_>] = match command {
             Command::RecordCheck { .. } => &evidence,
+            Command::Submit { .. } => &submission,
             _ => &[],
         };
         let t = table

@@ -2,11 +2,11 @@
 //! that neither is ever written without the other.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
-use domain::{CollectionId, OrderStatus, PaymentOrder, PortraitId, RefundRecord};
+use domain::{AttemptId, CollectionId, OrderStatus, PaymentOrder, PortraitId, RefundRecord};
 use time::OffsetDateTime;
 
 use crate::StoreError;
-use crate::evidence::{Checked, EvidenceRecord};
+use crate::evidence::{Checked, EvidenceRecord, MatchedRecord, PortraitChecked};
 use crate::keys;
 use crate::leases::UNTIL;
 use crate::payments::order_status;
@@ -45,6 +45,12 @@ pub enum Along<'a> {
     /// What the verdict recorded with this transition was made from (written once: the
     /// verdict is recorded once).
     Evidence(&'a Checked),
+    /// The portrait a submission's face match was computed against, recorded with the
+    /// submission so the reviewer is shown that portrait.
+    MatchedPortrait {
+        attempt: AttemptId,
+        portrait: &'a PortraitChecked,
+    },
     /// One more decision in the reviewer's count for the day of `at`.
     Tally {
         reviewer: &'a str,
@@ -130,6 +136,17 @@ impl Table {
                     keys::evidence(checked.attempt),
                     &EvidenceRecord {
                         sha256: checked.digest.to_string(),
+                    },
+                )?;
+                self.put(item, ABSENT, &[], &[])
+            }
+            Along::MatchedPortrait { attempt, portrait } => {
+                let item = record(
+                    EvidenceRecord::entity(),
+                    keys::matched_portrait(*attempt),
+                    &MatchedRecord {
+                        portrait: portrait.portrait.to_string(),
+                        sha256: portrait.digest.to_string(),
                     },
                 )?;
                 self.put(item, ABSENT, &[], &[])

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use domain::{AttemptId, CollectionId};
+use domain::{AttemptId, CollectionId, Portrait, PortraitId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -81,6 +81,36 @@ impl Checked {
     }
 }
 
+/// One checked upload of an ID-card portrait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortraitChecked {
+    pub portrait: PortraitId,
+    pub digest: Digest,
+}
+
+impl PortraitChecked {
+    /// The exact bytes the processor described, copied where no presigned URL can reach.
+    pub fn copy_key(&self) -> String {
+        format!("checked-portraits/{}/{}", self.portrait, self.digest)
+    }
+
+    /// What the student's portrait was decided on; `None` while it is pending.
+    pub fn of(portrait: &Portrait) -> Option<Self> {
+        let digest = portrait.sha256.as_deref()?.parse().ok()?;
+        Some(Self {
+            portrait: portrait.id,
+            digest,
+        })
+    }
+}
+
+/// The portrait a submission's face match was computed against.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct MatchedRecord {
+    pub portrait: String,
+    pub sha256: String,
+}
+
 #[derive(Serialize, Deserialize)]
 pub(crate) struct EvidenceRecord {
     pub sha256: String,
@@ -93,6 +123,25 @@ impl EvidenceRecord {
 }
 
 impl Table {
+    /// The portrait the face match of `attempt`'s submission was computed against, written
+    /// with the submission ([`crate::Along::MatchedPortrait`]).
+    pub async fn matched_portrait(
+        &self,
+        attempt: AttemptId,
+    ) -> Result<Option<PortraitChecked>, StoreError> {
+        let Some(item) = self.get(keys::matched_portrait(attempt)).await? else {
+            return Ok(None);
+        };
+        let r: MatchedRecord = from_record(EVIDENCE, item)?;
+        Ok(Some(PortraitChecked {
+            portrait: r
+                .portrait
+                .parse()
+                .map_err(|_| StoreError::corrupt(EVIDENCE, "portrait id"))?,
+            digest: r.sha256.parse()?,
+        }))
+    }
+
     /// What the verdict on record for `attempt` was made from; `None` before a verdict.
     pub async fn checked(
         &self,

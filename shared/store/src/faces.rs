@@ -9,7 +9,7 @@ use domain::{AttemptId, FaceGap, FaceMatch, Portrait, PortraitId, PortraitStatus
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
-use crate::evidence::{Checked, Digest};
+use crate::evidence::{Checked, Digest, PortraitChecked};
 use crate::expiring::update_held;
 use crate::keys;
 use crate::table::{Item, Table, from_record, record, s};
@@ -23,14 +23,15 @@ pub enum FaceOf {
     /// The face on one checked upload of an attempt: a replayed upload read by another
     /// delivery has another digest, so it never replaces the descriptor of the verdict.
     Attempt(AttemptId, Digest),
-    Portrait(PortraitId),
+    /// The face on one checked upload of an ID-card portrait, likewise.
+    Portrait(PortraitId, Digest),
 }
 
 impl FaceOf {
     fn id(self) -> String {
         match self {
             Self::Attempt(id, digest) => format!("{id}#{digest}"),
-            Self::Portrait(id) => id.to_string(),
+            Self::Portrait(id, digest) => format!("{id}#{digest}"),
         }
     }
 }
@@ -91,12 +92,12 @@ impl Table {
             PortraitStatus::Unusable => return gap(FaceGap::PortraitUnusable),
             PortraitStatus::Usable => {}
         }
-        let Some(checked) = checked else {
+        let (Some(checked), Some(decided)) = (checked, PortraitChecked::of(portrait)) else {
             return gap(FaceGap::NoDescriptor);
         };
         let (photo, id_card) = futures_util::future::try_join(
             self.face(FaceOf::Attempt(checked.attempt, checked.digest)),
-            self.face(FaceOf::Portrait(portrait.id)),
+            self.face(FaceOf::Portrait(decided.portrait, decided.digest)),
         )
         .await?;
         match (photo, id_card) {
@@ -147,10 +148,11 @@ impl Table {
     /// Records what the processor found on a pending portrait. Returns false, changing nothing,
     /// when the student's current portrait is another one (a newer upload) or was already
     /// decided, so a late or repeated event never overwrites a newer result.
+    /// `checked` names the bytes decided on; the decision records its digest.
     pub async fn decide_portrait(
         &self,
         openid: &str,
-        portrait: PortraitId,
+        checked: &PortraitChecked,
         status: PortraitStatus,
     ) -> Result<bool, StoreError> {
         let status = serde_json::to_value(status)
@@ -159,12 +161,14 @@ impl Table {
             .ok_or(StoreError::Invalid("portrait status"))?;
         let result = self
             .update(keys::student(openid))
-            .update_expression("SET #p.#status = :status")
+            .update_expression("SET #p.#status = :status, #p.#sha = :sha")
             .condition_expression("#p.#id = :id AND #p.#status = :pending")
             .expression_attribute_names("#p", "portrait")
             .expression_attribute_names("#id", "id")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":id", s(portrait.to_string()))
+            .expression_attribute_names("#sha", "sha256")
+            .expression_attribute_values(":id", s(checked.portrait.to_string()))
+            .expression_attribute_values(":sha", s(checked.digest.to_string()))
             .expression_attribute_values(":status", s(status))
             .expression_attribute_values(":pending", s("pending"))
             .send()

@@ -157,6 +157,11 @@ pub fn evidence(attempt: AttemptId) -> (String, String) {
     (format!("EVIDENCE#{attempt}"), "EVIDENCE".into())
 }
 
+/// The portrait the face match of a submitted attempt was computed against.
+pub fn matched_portrait(attempt: AttemptId) -> (String, String) {
+    (format!("EVIDENCE#{attempt}"), "PORTRAIT".into())
+}
+
 /// Attempt and portrait ids are ULIDs, unique across both kinds.
 pub fn face(owner: impl std::fmt::Display) -> (String, String) {
     (format!("FACE#{owner}"), "FACE".into())

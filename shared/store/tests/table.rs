@@ -963,6 +963,7 @@ async fn a_verified_id_number_belongs_to_one_account() {
         portrait: Some(domain::Portrait {
             id: domain::PortraitId::new(),
             status: domain::PortraitStatus::Pending,
+            sha256: None,
         }),
     };
     let first = student("o-first");

@@ -2,7 +2,7 @@
 
 use domain::{Actor, AttemptId, Collection, Command};
 use serde::{Deserialize, Serialize};
-use store::{Along, PresignedUpload, UploadKey};
+use store::{Along, PortraitChecked, PresignedUpload, UploadKey};
 
 use web::{ApiError, ApiResult, Ctx, JSON_LIMIT, Reply};
 
@@ -116,11 +116,18 @@ pub async fn submit(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let face_match = table
         .face_match(portrait.as_ref(), checked.as_ref())
         .await?;
-    let hold = Along::HoldPortrait {
+    let matched = portrait.as_ref().and_then(PortraitChecked::of);
+    let mut along = vec![Along::HoldPortrait {
         openid,
         portrait: portrait.map(|p| p.id),
         case: case.id,
-    };
+    }];
+    if let Some(matched) = &matched {
+        along.push(Along::MatchedPortrait {
+            attempt: attempt_id,
+            portrait: matched,
+        });
+    }
     let transition = table
         .transition_along(
             case.id,
@@ -130,7 +137,7 @@ pub async fn submit(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
             },
             Actor::Student(openid.to_owned()),
             ctx.now,
-            &[hold],
+            &along,
         )
         .await?;
     Reply::ok(view(app, &transition.next).await?)

@@ -222,6 +222,7 @@ fn pending_portrait() -> Portrait {
     Portrait {
         id: PortraitId::new(),
         status: PortraitStatus::Pending,
+        sha256: None,
     }
 }
 
