@@ -10,6 +10,7 @@ mod decide;
 mod errors;
 mod queue;
 mod report;
+mod staff;
 
 use lambda_http::{Body, Request, Response};
 use store::Store;
@@ -30,6 +31,8 @@ pub enum Action {
     Reject,
     Reasons,
     Report,
+    Revoke,
+    Restore,
 }
 
 const REVIEWER: Option<&[Role]> = Some(&[Role::Reviewer]);
@@ -47,6 +50,8 @@ web::routes! { Action {
     POST "/v1/review/cases/{collection_id}/reject" => Reject, REVIEWER;
     GET "/v1/review/reasons" => Reasons, STAFF;
     GET "/v1/review/report" => Report, OPERATOR;
+    POST "/v1/staff/{subject}/revocation" => Revoke, OPERATOR;
+    DELETE "/v1/staff/{subject}/revocation" => Restore, OPERATOR;
 }}
 
 pub struct App {
@@ -105,6 +110,10 @@ impl web::Service for App {
         &self.store.clock
     }
 
+    fn table(&self) -> &store::Table {
+        &self.store.table
+    }
+
     async fn dispatch(&self, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         match action {
             Action::Queues => queue::queues(self, ctx).await,
@@ -117,6 +126,8 @@ impl web::Service for App {
             Action::Reject => decide::reject(self, ctx).await,
             Action::Reasons => case::reasons(),
             Action::Report => report::report(self, ctx).await,
+            Action::Revoke => staff::revoke(self, ctx).await,
+            Action::Restore => staff::restore(self, ctx).await,
         }
     }
 }

@@ -394,6 +394,39 @@ async fn the_reviewer_sees_the_portrait_the_face_match_was_made_with() {
     );
 }
 
+/// A reviewer's laptop is lost: an operator withdraws their tokens, and the very next request
+/// with one is refused, though it is validly signed and unexpired; restored, it passes again.
+#[tokio::test]
+async fn a_revoked_staff_token_is_refused_at_once() {
+    let h = Harness::new().await;
+    let reviewer = h.token(Role::Reviewer, "reviewer-lost");
+    let operator = h.token(Role::Operator, "ops-1");
+    let queues = "/v1/review/queues";
+    h.call(Method::GET, queues, &reviewer, None).await.ok(200);
+    let revocation = "/v1/staff/reviewer-lost/revocation";
+    h.call(Method::POST, revocation, &operator, None)
+        .await
+        .ok(200);
+    h.call(Method::GET, queues, &reviewer, None)
+        .await
+        .refused(401, "token_revoked");
+    // Another reviewer is untouched; a reviewer cannot revoke anyone; nor can an operator
+    // revoke themselves.
+    let other = h.token(Role::Reviewer, "reviewer-2");
+    h.call(Method::GET, queues, &other, None).await.ok(200);
+    h.call(Method::POST, "/v1/staff/ops-1/revocation", &other, None)
+        .await
+        .refused(403, "forbidden");
+    h.call(Method::POST, "/v1/staff/ops-1/revocation", &operator, None)
+        .await
+        .refused(409, "cannot_revoke_self");
+
+    h.call(Method::DELETE, revocation, &operator, None)
+        .await
+        .ok(200);
+    h.call(Method::GET, queues, &reviewer, None).await.ok(200);
+}
+
 #[tokio::test]
 async fn an_approval_is_audited_with_the_reviewer_and_counted_for_the_report() {
     let h = Harness::new().await;

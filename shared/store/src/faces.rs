@@ -12,7 +12,7 @@ use crate::StoreError;
 use crate::evidence::{Checked, Digest, PortraitChecked};
 use crate::expiring::update_held;
 use crate::keys;
-use crate::table::{Item, Table, from_record, record, s};
+use crate::table::{Table, from_record, record, s};
 
 const FACE: &str = "face";
 const PORTRAIT: &str = "portrait";
@@ -131,18 +131,6 @@ impl Table {
         };
         let r: PortraitRecord = from_record(PORTRAIT, item)?;
         Ok(Some(r.openid))
-    }
-
-    /// Writes an item whose content depends only on its key, so a repeat is harmless.
-    async fn put_unconditional(&self, item: Item) -> Result<(), StoreError> {
-        self.ddb
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamodb("PutItem", e))?;
-        Ok(())
     }
 
     /// Records what the processor found on a pending portrait. Returns false, changing nothing,

@@ -157,6 +157,11 @@ pub fn evidence(attempt: AttemptId) -> (String, String) {
     (format!("EVIDENCE#{attempt}"), "EVIDENCE".into())
 }
 
+/// A staff member whose tokens are withdrawn.
+pub fn revoked(subject: &str) -> (String, String) {
+    (format!("REVOKED#{subject}"), "REVOKED".into())
+}
+
 /// The portrait the face match of a submitted attempt was computed against.
 pub fn matched_portrait(attempt: AttemptId) -> (String, String) {
     (format!("EVIDENCE#{attempt}"), "PORTRAIT".into())

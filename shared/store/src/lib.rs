@@ -19,6 +19,7 @@ mod notices;
 pub mod objects;
 mod payments;
 mod reviews;
+mod staff;
 mod students;
 mod table;
 mod tasks;

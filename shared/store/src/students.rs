@@ -188,14 +188,7 @@ impl Table {
                 expires_at: expires.unix_timestamp(),
             },
         )?;
-        self.ddb
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamodb("PutItem", e))?;
-        Ok(())
+        self.put_unconditional(item).await
     }
 
     /// Whether the provider refuted this pair within [`REFUTED_FOR`].

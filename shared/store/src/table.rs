@@ -218,6 +218,18 @@ impl Table {
         Ok(items)
     }
 
+    /// Writes an item whose content depends only on its key, so a repeat is harmless.
+    pub(crate) async fn put_unconditional(&self, item: Item) -> Result<(), StoreError> {
+        self.ddb
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamodb("PutItem", e))?;
+        Ok(())
+    }
+
     /// An UpdateItem of the item at `key` in this table, to be given its expressions.
     pub(crate) fn update(&self, (pk, sk): (String, String)) -> UpdateItemFluentBuilder {
         self.ddb

@@ -16,6 +16,9 @@ const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 const LEEWAY_SECONDS: i64 = 30;
 /// How long a student stays logged in after `wx.login()`.
 pub const STUDENT_TTL: Duration = Duration::hours(2);
+/// The longest a reviewer's or an operator's token lives: one working day. A token claiming
+/// more is refused, however it was minted.
+pub const STAFF_MAX_TTL: Duration = Duration::hours(12);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -23,6 +26,21 @@ pub enum Role {
     Student,
     Reviewer,
     Operator,
+}
+
+impl Role {
+    /// Who a token is for: students' tokens and staff tokens name different audiences, so
+    /// one can never stand in for the other, whatever its role claim says.
+    fn audience(self) -> &'static str {
+        match self {
+            Self::Student => "students",
+            Self::Reviewer | Self::Operator => "staff",
+        }
+    }
+
+    pub fn is_staff(self) -> bool {
+        self != Self::Student
+    }
 }
 
 impl std::str::FromStr for Role {
@@ -49,6 +67,7 @@ pub struct Principal {
 #[derive(Serialize, Deserialize)]
 struct Claims {
     iss: String,
+    aud: String,
     sub: String,
     role: Role,
     iat: i64,
@@ -91,9 +110,16 @@ impl Tokens {
         Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length")
     }
 
+    /// A token for `principal` valid for `ttl` (for staff, at most [`STAFF_MAX_TTL`]).
     pub fn mint(&self, principal: &Principal, now: OffsetDateTime, ttl: Duration) -> String {
+        let ttl = if principal.role.is_staff() {
+            ttl.min(STAFF_MAX_TTL)
+        } else {
+            ttl
+        };
         let claims = Claims {
             iss: ISSUER.into(),
+            aud: principal.role.audience().into(),
             sub: principal.subject.clone(),
             role: principal.role,
             iat: now.unix_timestamp(),
@@ -130,7 +156,11 @@ impl Tokens {
         }
         let claims = B64.decode(claims).map_err(|_| TokenError::Malformed)?;
         let claims: Claims = serde_json::from_slice(&claims).map_err(|_| TokenError::Malformed)?;
-        if claims.iss != ISSUER || claims.sub.is_empty() {
+        if claims.iss != ISSUER
+            || claims.sub.is_empty()
+            || claims.aud != claims.role.audience()
+            || (claims.role.is_staff() && claims.exp - claims.iat > STAFF_MAX_TTL.whole_seconds())
+        {
             return Err(TokenError::Malformed);
         }
         let now = now.unix_timestamp();
@@ -201,6 +231,58 @@ mod tests {
         assert_eq!(tokens().verify(&token, now), Err(TokenError::BadSignature));
         assert_eq!(tokens().verify("a.b", now), Err(TokenError::Malformed));
         assert_eq!(tokens().verify("", now), Err(TokenError::Malformed));
+    }
+
+    /// A token with these claims, properly signed: what a holder of the secret could mint.
+    fn signed(claims: &str) -> String {
+        let input = format!("{}.{}", B64.encode(HEADER), B64.encode(claims));
+        let mut mac = tokens().mac();
+        mac.update(input.as_bytes());
+        format!("{input}.{}", B64.encode(mac.finalize().into_bytes()))
+    }
+
+    #[test]
+    fn an_audience_that_does_not_fit_the_role_is_refused() {
+        let now = OffsetDateTime::now_utc();
+        let (iat, exp) = (now.unix_timestamp(), now.unix_timestamp() + 600);
+        for (aud, role) in [
+            ("students", "operator"),
+            ("staff", "student"),
+            ("", "reviewer"),
+        ] {
+            let token = signed(&format!(
+                r#"{{"iss":"graduate-photo","aud":"{aud}","sub":"x","role":"{role}","iat":{iat},"exp":{exp}}}"#
+            ));
+            assert_eq!(
+                tokens().verify(&token, now),
+                Err(TokenError::Malformed),
+                "{aud} {role}"
+            );
+        }
+        // The claims a student's token carries pass only as a student.
+        let student = Principal {
+            subject: "o-1".into(),
+            role: Role::Student,
+        };
+        let token = tokens().mint(&student, now, STUDENT_TTL);
+        assert_eq!(tokens().verify(&token, now).unwrap().role, Role::Student);
+    }
+
+    #[test]
+    fn staff_tokens_live_twelve_hours_at_most() {
+        let now = OffsetDateTime::now_utc();
+        let token = tokens().mint(&operator(), now, Duration::hours(24));
+        assert_eq!(tokens().verify(&token, now), Ok(operator()));
+        assert_eq!(
+            tokens().verify(&token, now + Duration::hours(12) + Duration::minutes(1)),
+            Err(TokenError::Expired)
+        );
+        let day = signed(&format!(
+            r#"{{"iss":"graduate-photo","aud":"staff","sub":"ops-1","role":"operator","iat":{},"exp":{}}}"#,
+            now.unix_timestamp(),
+            now.unix_timestamp() + 24 * 3600
+        ));
+        assert_eq!(tokens().verify(&day, now), Err(TokenError::Malformed));
     }
 
     #[test]

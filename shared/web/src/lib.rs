@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod error;
 pub mod request;
+pub mod revocation;
 pub mod router;
 
 use domain::ReasonCode;
@@ -32,6 +33,9 @@ pub trait Service: Sync {
 
     /// The time every request is answered at (tests freeze it).
     fn clock(&self) -> &Clock;
+
+    /// Where staff revocations are kept; every staff request is checked against it.
+    fn table(&self) -> &store::Table;
 
     fn dispatch(
         &self,
@@ -66,6 +70,16 @@ async fn dispatch<S: Service>(
 ) -> ApiResult<Reply> {
     let (route, params) = router::find(service.routes(), request.method(), request.uri().path())?;
     let principal = authenticate(service.tokens(), route.roles, request.headers(), now)?;
+    if let Some(staff) = principal.as_ref().filter(|p| p.role.is_staff())
+        && revocation::is_revoked(service.table(), &staff.subject).await?
+    {
+        return Err(ApiError::new(
+            lambda_http::http::StatusCode::UNAUTHORIZED,
+            "token_revoked",
+            "此工作人员账号已被停用，请联系运营人员",
+            "This staff account's sessions were withdrawn; ask an operator",
+        ));
+    }
     let body: &[u8] = match request.body() {
         Body::Empty => &[],
         Body::Text(text) => text.as_bytes(),

@@ -26,8 +26,8 @@ fn parse(args: &[String]) -> Result<(Role, String, i64), String> {
                 hours = value
                     .parse()
                     .ok()
-                    .filter(|h| (1..=24).contains(h))
-                    .ok_or("--hours must be 1 to 24")?
+                    .filter(|h| (1..=12).contains(h))
+                    .ok_or("--hours must be 1 to 12 (a staff token lives one working day)")?
             }
             other => return Err(format!("unknown option {other}")),
         }

@@ -31,6 +31,10 @@ impl web::Service for App {
         &self.store.clock
     }
 
+    fn table(&self) -> &store::Table {
+        &self.store.table
+    }
+
     async fn dispatch(&self, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         dispatch(self, action, ctx).await
     }
