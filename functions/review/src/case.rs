@@ -2,14 +2,17 @@
 //! ID-card portrait (short-lived presigned GETs), the check report, the engine's review flags
 //! and the face match.
 
-use domain::{Collection, FaceMatch, Lease, PhotoAttempt, ReasonCode, ReviewDecision, mask_name};
+use domain::{
+    Collection, CollectionStatus, FaceMatch, Lease, PhotoAttempt, ReasonCode, ReviewDecision,
+    mask_name,
+};
 use serde::Serialize;
-use store::{PortraitChecked, PresignedGet, Shelf};
+use store::{Access, PortraitChecked, PresignedGet, Shelf};
 use time::OffsetDateTime;
-use web::{ApiResult, Ctx, ReasonView, Reply};
+use web::{ApiResult, Ctx, ReasonView, Reply, Role};
 
-use crate::App;
 use crate::queue::{LeaseView, case_id};
+use crate::{App, errors};
 
 #[derive(Debug, Serialize)]
 pub struct ReviewCase {
@@ -163,24 +166,48 @@ pub async fn view(
     })
 }
 
+/// Shows `case` to the caller, recording first that they were shown it: no look at a
+/// student's photos goes unrecorded.
 pub async fn reply(
     app: &App,
+    ctx: &Ctx<'_>,
     case: &Collection,
     lease: Option<&Lease>,
-    caller: &str,
 ) -> ApiResult<Reply> {
-    Reply::ok(view(app, case, lease, caller).await?)
+    let caller = ctx.principal()?;
+    app.store
+        .table
+        .record_access(&Access {
+            collection_id: case.id,
+            subject: caller.subject.clone(),
+            role: caller.role.as_str().to_owned(),
+            at: ctx.now,
+        })
+        .await?;
+    Reply::ok(view(app, case, lease, &caller.subject).await?)
 }
 
-/// `GET /v1/review/cases/{id}`.
+/// `GET /v1/review/cases/{id}`. Reviewers open only what they may decide: a case in review,
+/// or the one they hold; operators open any.
 pub async fn get(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
-    let caller = &ctx.principal()?.subject;
+    let caller = ctx.principal()?;
     let id = case_id(ctx)?;
     let table = &app.store.table;
     let (case, lease) =
         futures_util::future::try_join(table.collection(id), table.lease(id)).await?;
     let lease = lease.filter(|l| l.is_live(ctx.now));
-    reply(app, &case, lease.as_ref(), caller).await
+    let holds = lease.as_ref().is_some_and(|l| l.reviewer == caller.subject);
+    if caller.role == Role::Reviewer && case.status != CollectionStatus::InReview && !holds {
+        return Err(errors::closed_to_reviewers());
+    }
+    reply(app, ctx, &case, lease.as_ref()).await
+}
+
+/// `GET /v1/review/cases/{id}/accesses`: who opened the case, newest first (operators).
+pub async fn accesses(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let id = case_id(ctx)?;
+    let accesses = app.store.table.accesses_of_case(id).await?;
+    Reply::ok(serde_json::json!({ "accesses": accesses }))
 }
 
 /// `GET /v1/review/reasons`: the codes a reviewer may reject with, in the engine's words.

@@ -120,7 +120,7 @@ async fn decide(app: &App, ctx: &Ctx<'_>, command: Command, approved: bool) -> A
         .transition_along(id, command, actor, ctx.now, &along)
         .await
     {
-        Ok(transition) => case::reply(app, &transition.next, None, reviewer).await,
+        Ok(transition) => case::reply(app, ctx, &transition.next, None).await,
         Err(UpdateError::Refused(TransitionError::NotAllowed { .. })) => {
             Err(errors::not_in_review())
         }

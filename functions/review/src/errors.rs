@@ -35,6 +35,17 @@ pub fn not_in_review() -> ApiError {
     )
 }
 
+/// A reviewer asked for a case that is not in review and that they do not hold: reviewers see
+/// a student's photos only while the case waits for their decision.
+pub fn closed_to_reviewers() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "closed_to_reviewers",
+        "该案件不在审核中，审核员不能查看",
+        "Reviewers open only cases waiting for review; this one is not",
+    )
+}
+
 /// Nothing left to claim in the task.
 pub fn queue_empty() -> ApiError {
     ApiError::new(

@@ -33,6 +33,8 @@ pub enum Action {
     Report,
     Revoke,
     Restore,
+    CaseAccesses,
+    StaffAccesses,
 }
 
 const REVIEWER: Option<&[Role]> = Some(&[Role::Reviewer]);
@@ -48,10 +50,12 @@ web::routes! { Action {
     GET "/v1/review/cases/{collection_id}" => Case, STAFF;
     POST "/v1/review/cases/{collection_id}/approve" => Approve, REVIEWER;
     POST "/v1/review/cases/{collection_id}/reject" => Reject, REVIEWER;
+    GET "/v1/review/cases/{collection_id}/accesses" => CaseAccesses, OPERATOR;
     GET "/v1/review/reasons" => Reasons, STAFF;
     GET "/v1/review/report" => Report, OPERATOR;
     POST "/v1/staff/{subject}/revocation" => Revoke, OPERATOR;
     DELETE "/v1/staff/{subject}/revocation" => Restore, OPERATOR;
+    GET "/v1/staff/{subject}/accesses" => StaffAccesses, OPERATOR;
 }}
 
 pub struct App {
@@ -128,6 +132,8 @@ impl web::Service for App {
             Action::Report => report::report(self, ctx).await,
             Action::Revoke => staff::revoke(self, ctx).await,
             Action::Restore => staff::restore(self, ctx).await,
+            Action::CaseAccesses => case::accesses(self, ctx).await,
+            Action::StaffAccesses => staff::accesses(self, ctx).await,
         }
     }
 }

@@ -227,7 +227,7 @@ pub async fn next(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
                 let case = table.collection(id).await?;
                 // The index lags the table: a case decided a moment ago may still be listed.
                 if case.status == CollectionStatus::InReview {
-                    return case::reply(app, &case, Some(&lease), reviewer).await;
+                    return case::reply(app, ctx, &case, Some(&lease)).await;
                 }
                 table.release_lease(id, reviewer).await?;
             }
@@ -255,7 +255,7 @@ pub async fn claim(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         )
         .await;
     match taken {
-        Ok(lease) => case::reply(app, &case, Some(&lease), reviewer).await,
+        Ok(lease) => case::reply(app, ctx, &case, Some(&lease)).await,
         Err(LeaseError::Held { until }) => Err(errors::lease_held(until)),
         Err(LeaseError::Store(e)) => Err(e.into()),
     }

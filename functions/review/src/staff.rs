@@ -38,3 +38,10 @@ pub async fn restore(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     web::revocation::forget(table, &subject);
     Reply::ok(serde_json::json!({ "subject": subject, "revoked": false }))
 }
+
+/// `GET /v1/staff/{subject}/accesses`: the cases `subject` opened, newest first.
+pub async fn accesses(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let subject = subject(ctx)?;
+    let accesses = app.store.table.accesses_by_staff(&subject).await?;
+    Reply::ok(serde_json::json!({ "subject": subject, "accesses": accesses }))
+}

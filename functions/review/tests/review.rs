@@ -778,3 +778,63 @@ async fn queues_are_counted_not_listed_with_their_age_against_the_promise() {
     .await
     .refused(400, "bad_request");
 }
+
+#[tokio::test]
+async fn reviewers_open_only_cases_in_review_and_every_opening_is_recorded() {
+    let h = Harness::new().await;
+    let case = h.submitted(1, Face::Same).await;
+    let one = h.token(Role::Reviewer, "reviewer-1");
+    let other = h.token(Role::Reviewer, "reviewer-2");
+    let operator = h.token(Role::Operator, "ops-1");
+    let path = format!("/v1/review/cases/{}", case.id);
+    h.call(Method::GET, &path, &one, None).await.ok(200);
+    let claim = format!("{path}/claim");
+    h.call(Method::POST, &claim, &one, None).await.ok(200);
+    h.call(
+        Method::POST,
+        &format!("{path}/approve"),
+        &one,
+        Some(json!({})),
+    )
+    .await
+    .ok(200);
+
+    // Approved: no reviewer opens it any more, whoever decided it; an operator still can.
+    for token in [&one, &other] {
+        h.call(Method::GET, &path, token, None)
+            .await
+            .refused(403, "closed_to_reviewers");
+    }
+    h.env.store.clock.advance(Duration::seconds(1));
+    h.call(Method::GET, &path, &operator, None).await.ok(200);
+
+    // Four openings that showed photos (view, claim, the decision's answer, the operator's);
+    // the refused ones showed nothing and are not openings. Newest first.
+    let listed = h
+        .call(Method::GET, &format!("{path}/accesses"), &operator, None)
+        .await;
+    let listed = listed.ok(200);
+    let who: Vec<String> = listed["accesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["subject"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(who, ["ops-1", "reviewer-1", "reviewer-1", "reviewer-1"]);
+    assert_eq!(listed["accesses"][0]["role"], "operator");
+    let mine = h
+        .call(
+            Method::GET,
+            "/v1/staff/reviewer-1/accesses",
+            &operator,
+            None,
+        )
+        .await;
+    let mine = mine.ok(200);
+    assert_eq!(mine["accesses"].as_array().unwrap().len(), 3);
+    assert_eq!(mine["accesses"][0]["collection_id"], case.id.to_string());
+    // Reviewers cannot read who looked at what.
+    h.call(Method::GET, "/v1/staff/reviewer-1/accesses", &one, None)
+        .await
+        .refused(403, "forbidden");
+}

@@ -65,6 +65,7 @@ impl Table {
             partition: (GSI1_PK, keys::OPEN_BATCHES.to_owned()),
             sort_prefix: None,
             limit: Some(OPEN_BATCHES_LIMIT),
+            newest_first: false,
         })
         .await?
         .into_iter()

@@ -200,6 +200,7 @@ impl Table {
                 partition: (PK, pk),
                 sort_prefix: Some((SK, keys::EVENT_PREFIX)),
                 limit: None,
+                newest_first: false,
             })
             .await?;
         items
@@ -223,6 +224,7 @@ impl Table {
                 partition: (PK, keys::task(task).0),
                 sort_prefix: Some((SK, keys::CASE_PREFIX)),
                 limit: None,
+                newest_first: false,
             })
             .await?;
         let ids = pointers
@@ -288,6 +290,7 @@ impl Table {
             partition: (GSI1_PK, keys::review_queue(task)),
             sort_prefix: None,
             limit: Some(limit),
+            newest_first: false,
         };
         let items = self
             .query_attributes(query, &QueueEntry::ATTRIBUTES)
@@ -328,6 +331,7 @@ impl Table {
                 partition: (key, value),
                 sort_prefix: None,
                 limit,
+                newest_first: false,
             })
             .await?;
         items

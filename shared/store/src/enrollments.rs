@@ -227,6 +227,7 @@ impl Table {
             partition: (GSI2_PK, keys::id_number_index(&index)),
             sort_prefix: Some((GSI2_SK, keys::ENROLLMENT_PREFIX)),
             limit: None,
+            newest_first: false,
         })
         .await
     }
@@ -238,6 +239,7 @@ impl Table {
             partition: (PK, keys::task(task).0),
             sort_prefix: Some((SK, keys::ENROLLMENT_PREFIX)),
             limit: None,
+            newest_first: false,
         })
         .await
     }

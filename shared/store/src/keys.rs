@@ -22,6 +22,9 @@
 //! | refund              | `REFUND#<out_refund_no>`    | `REFUND`            | `REFUNDS#PENDING` until settled  |                                 |
 //! | payment anomaly     | `ANOMALY#<ulid>`            | `ANOMALY`           | `ANOMALIES`                      |                                 |
 //! | publish batch       | `BATCH#<id>`                | `BATCH`             | `BATCHES#OPEN` until closed      |                                 |
+//! | case opened by staff | `ACCESS#COLLECTION#<id>`   | `<ms>#<subject>#…` |                                  |                                 |
+//! | … the same, by staff | `ACCESS#STAFF#<subject>`   | `<ms>#<case>#…`   |                                  |                                 |
+//! | revoked staff       | `REVOKED#<subject>`         | `REVOKED`           |                                  |                                 |
 
 use domain::{AttemptId, BatchId, CollectionId, CollectionStatus, PortraitId, TaskId};
 
@@ -234,3 +237,20 @@ pub fn batch(id: BatchId) -> (String, String) {
 
 /// Publish batches not closed yet (pending, sent or failed), oldest first, for the publisher.
 pub const OPEN_BATCHES: &str = "BATCHES#OPEN";
+
+/// The partition of the openings of case `id` by staff.
+pub fn accesses_of_case(id: CollectionId) -> String {
+    format!("ACCESS#COLLECTION#{id}")
+}
+
+/// The partition of the cases staff member `subject` opened.
+pub fn accesses_by_staff(subject: &str) -> String {
+    format!("ACCESS#STAFF#{subject}")
+}
+
+/// An opening's sort key: zero-padded milliseconds first, so a partition reads in time order,
+/// then who or what, then a ULID, so two openings in one millisecond are two records.
+pub fn access_at(at: time::OffsetDateTime, who_or_what: &str) -> String {
+    let millis = at.unix_timestamp_nanos() / 1_000_000;
+    format!("{millis:015}#{who_or_what}#{}", ulid::Ulid::new())
+}

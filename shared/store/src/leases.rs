@@ -118,6 +118,7 @@ impl Table {
             partition: (GSI1_PK, keys::leases_of_task(task)),
             sort_prefix: None,
             limit: None,
+            newest_first: false,
         })
         .await?
         .into_iter()

@@ -1,6 +1,7 @@
 //! Storage of the service: the single DynamoDB table (DESIGN §3), sealed personal data, the S3
 //! key scheme and presigned uploads. Handlers build one [`Store`] per container and share it.
 
+mod access;
 mod along;
 mod batches;
 #[cfg(feature = "bulk")]
@@ -24,6 +25,7 @@ mod students;
 mod table;
 mod tasks;
 
+pub use access::Access;
 pub use along::Along;
 pub use clock::Clock;
 pub use collections::{Opened, QueueEntry, UpdateError};

@@ -109,6 +109,7 @@ impl Table {
             partition: (PK, pk),
             sort_prefix: Some((SK, keys::NOTICE_PREFIX)),
             limit: None,
+            newest_first: false,
         })
         .await?
         .into_iter()

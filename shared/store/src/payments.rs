@@ -194,6 +194,7 @@ impl Table {
             partition: (GSI1_PK, partition.to_owned()),
             sort_prefix: None,
             limit: Some(limit),
+            newest_first: false,
         })
         .await?
         .into_iter()

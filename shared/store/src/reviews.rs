@@ -65,6 +65,7 @@ impl Table {
             partition: (PK, pk),
             sort_prefix: None,
             limit: None,
+            newest_first: false,
         })
         .await?
         .into_iter()

@@ -96,7 +96,8 @@ impl Table {
             .expression_attribute_names("#pk", pk_name)
             .expression_attribute_values(":pk", s(pk_value))
             // Indexes are eventually consistent by nature; the table can do better.
-            .consistent_read(q.index.is_none());
+            .consistent_read(q.index.is_none())
+            .scan_index_forward(!q.newest_first);
         if let Some((sk_name, prefix)) = q.sort_prefix {
             condition.push_str(" AND begins_with(#sk, :prefix)");
             request = request
@@ -293,6 +294,8 @@ pub(crate) struct Query<'a> {
     /// Sort key attribute and the prefix its values must start with.
     pub sort_prefix: Option<(&'a str, &'a str)>,
     pub limit: Option<usize>,
+    /// Sort keys descending (the latest first, where they start with a time).
+    pub newest_first: bool,
 }
 
 /// Why a transaction did not go through.

@@ -54,6 +54,7 @@ impl Table {
                 partition: (GSI1_PK, keys::TASK_LIST.to_owned()),
                 sort_prefix: None,
                 limit: None,
+                newest_first: false,
             })
             .await?;
         let mut tasks = items

@@ -38,6 +38,14 @@ impl Role {
         }
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Student => "student",
+            Self::Reviewer => "reviewer",
+            Self::Operator => "operator",
+        }
+    }
+
     pub fn is_staff(self) -> bool {
         self != Self::Student
     }
