@@ -139,6 +139,16 @@ pub fn identity_in_use() -> ApiError {
     )
 }
 
+/// A transfer was asked for an identity no account holds: verify it directly.
+pub fn identity_not_in_use() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "identity_not_in_use",
+        "此身份未在其他微信账号上核验，请直接进行实名核验",
+        "No other WeChat account holds this identity; verify it directly",
+    )
+}
+
 // Linking a roster row.
 
 /// A code-based link found no row of the caller's: the code is unknown, the last four or the

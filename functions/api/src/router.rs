@@ -10,9 +10,11 @@ pub enum Action {
     Me,
     VerifyIdentity,
     NewPortrait,
+    RequestTransfer,
     LinkByRoster,
     LinkByChsiCode,
     LinkBySessionCode,
+    AskLinkConfirmation,
     ListCollections,
     GetCollection,
     CollectionEvents,
@@ -37,9 +39,11 @@ web::routes! { Action {
     GET "/v1/me" => Me, STUDENT;
     POST "/v1/identity" => VerifyIdentity, STUDENT;
     POST "/v1/identity/portrait" => NewPortrait, STUDENT;
+    POST "/v1/identity/transfer-requests" => RequestTransfer, STUDENT;
     POST "/v1/links/roster" => LinkByRoster, STUDENT;
     POST "/v1/links/chsi-code" => LinkByChsiCode, STUDENT;
     POST "/v1/links/session-code" => LinkBySessionCode, STUDENT;
+    POST "/v1/links/confirmation-requests" => AskLinkConfirmation, STUDENT;
     GET "/v1/collections" => ListCollections, STUDENT;
     GET "/v1/collections/{collection_id}" => GetCollection, STUDENT_OR_OPERATOR;
     GET "/v1/collections/{collection_id}/events" => CollectionEvents, OPERATOR;

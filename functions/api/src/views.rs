@@ -186,3 +186,33 @@ impl CaseView {
         }
     }
 }
+
+/// A request to the operators as its student sees it: its number to quote to the school or
+/// support, and what happens next. Says nothing of the account or record it names.
+#[derive(Debug, Serialize)]
+pub struct RequestView {
+    pub request_id: String,
+    /// `transfer` or `link`.
+    pub kind: &'static str,
+    pub status: store::RequestStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub message_zh: &'static str,
+    pub message_en: &'static str,
+}
+
+impl RequestView {
+    pub fn of(request: &store::OperatorRequest) -> Self {
+        Self {
+            request_id: request.id.clone(),
+            kind: match request.kind {
+                store::RequestKind::Transfer { .. } => "transfer",
+                store::RequestKind::Link { .. } => "link",
+            },
+            status: request.status,
+            created_at: request.created_at,
+            message_zh: "申请已提交。请联系学校或客服并告知申请编号，工作人员核实您的身份后处理",
+            message_en: "Your request is filed. Contact your school or our support with its number; staff will decide once they have checked who you are",
+        }
+    }
+}

@@ -418,6 +418,64 @@ async fn one_identity_belongs_to_one_account_and_the_conflict_is_no_oracle() {
     assert_eq!(on_held.body, on_free.body);
 }
 
+/// A student who changed WeChat accounts asks for their identity on the new one. Asking
+/// proves nothing by itself: it files a request for an operator (who checks the person), the
+/// new account stays unverified, and a wrong name gets the same answer as any wrong pair.
+#[tokio::test]
+async fn a_new_account_asks_an_operator_for_its_identity_and_gets_nothing_by_asking() {
+    let h = Harness::new().await;
+    h.verified_student("o-zhang", ZHANG, &zhang_id()).await;
+    let new = h.student("o-zhang-new-phone").await;
+    let ask = |name: &str, id: &str| json!({"name": name, "id_number": id});
+    let path = "/v1/identity/transfer-requests";
+
+    h.post(path, Some(&new), ask("王五", &zhang_id()))
+        .await
+        .refused(422, "identity_mismatch");
+    let filed = h.post(path, Some(&new), ask(ZHANG, &zhang_id())).await;
+    let filed = filed.ok(202);
+    assert_eq!(filed["kind"], "transfer");
+    assert_eq!(filed["status"], "pending");
+    let again = h.post(path, Some(&new), ask(ZHANG, &zhang_id())).await;
+    assert_eq!(
+        again.ok(202)["request_id"],
+        filed["request_id"],
+        "one request"
+    );
+
+    let table = &h.env.store.table;
+    let pending = table.pending_requests().await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        pending[0].kind,
+        store::RequestKind::Transfer {
+            from: "o-zhang".into(),
+            to: "o-zhang-new-phone".into()
+        }
+    );
+    // Nothing moved: the new account is not verified, the old one still is.
+    let me = h.get("/v1/me", &new).await;
+    assert_eq!(me.ok(200)["verified"], false);
+    assert!(
+        h.identity.requests().len() == 1,
+        "the provider was asked once, ever"
+    );
+
+    // Nobody holds Li Si's number: there is nothing to ask for. A verified account asks for
+    // nothing either.
+    h.post(
+        path,
+        Some(&new),
+        ask("李四", &id_number("11010520031109246")),
+    )
+    .await
+    .refused(409, "identity_not_in_use");
+    let zhang = h.student("o-zhang").await;
+    h.post(path, Some(&zhang), ask(ZHANG, &zhang_id()))
+        .await
+        .refused(409, "identity_already_verified");
+}
+
 /// Two accounts verifying the same person at the same moment: the provider says "match" to
 /// both, and the owner item, written in one transaction with the student record, lets exactly
 /// one of them have it.
@@ -976,6 +1034,46 @@ async fn a_student_with_the_same_name_cannot_link_the_others_record_by_any_code(
     )
     .await
     .ok(201);
+}
+
+/// The school typed a student's ID number wrong: the student cannot link the row themselves
+/// (it is not theirs by the number), but can ask an operator to confirm it. A namesake's row or
+/// a row of another name gets the code routes' one answer.
+#[tokio::test]
+async fn a_roster_typo_goes_to_an_operator_and_only_a_row_of_the_student_s_name_can() {
+    let h = Harness::new().await;
+    let code = session_code();
+    let task = h.task(&code).await;
+    let typo = id_number("44010620040517124");
+    let csv = roster_csv(&[
+        ("2022001", ZHANG, &typo, ""),
+        ("2022002", "李四", &id_number("11010520031109246"), ""),
+    ]);
+    h.import(task["id"].as_str().unwrap(), &csv).await.ok(200);
+    let token = h.verified_student("o-zhang", ZHANG, &zhang_id()).await;
+    let link = |number: &str| json!({"session_code": code, "student_number": number});
+    h.post("/v1/links/session-code", Some(&token), link("2022001"))
+        .await
+        .refused(404, "no_matching_record");
+
+    let path = "/v1/links/confirmation-requests";
+    for other in ["2022002", "2099999"] {
+        h.post(path, Some(&token), link(other))
+            .await
+            .refused(404, "no_matching_record");
+    }
+    let filed = h.post(path, Some(&token), link("2022001")).await;
+    assert_eq!(filed.ok(202)["kind"], "link");
+    let pending = h.env.store.table.pending_requests().await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert!(matches!(
+        &pending[0].kind,
+        store::RequestKind::Link { openid, student_number, .. }
+            if openid == "o-zhang" && student_number == "2022001"
+    ));
+    // Filing opened nothing.
+    let mine = h.get("/v1/collections", &token).await;
+    assert_eq!(mine.ok(200)["collections"], json!([]));
 }
 
 #[tokio::test]

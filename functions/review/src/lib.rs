@@ -10,6 +10,7 @@ mod decide;
 mod errors;
 mod queue;
 mod report;
+mod requests;
 mod staff;
 
 use lambda_http::{Body, Request, Response};
@@ -35,6 +36,9 @@ pub enum Action {
     Restore,
     CaseAccesses,
     StaffAccesses,
+    Requests,
+    ApproveRequest,
+    RefuseRequest,
 }
 
 const REVIEWER: Option<&[Role]> = Some(&[Role::Reviewer]);
@@ -53,6 +57,9 @@ web::routes! { Action {
     GET "/v1/review/cases/{collection_id}/accesses" => CaseAccesses, OPERATOR;
     GET "/v1/review/reasons" => Reasons, STAFF;
     GET "/v1/review/report" => Report, OPERATOR;
+    GET "/v1/review/requests" => Requests, OPERATOR;
+    POST "/v1/review/requests/{request_id}/approve" => ApproveRequest, OPERATOR;
+    POST "/v1/review/requests/{request_id}/refuse" => RefuseRequest, OPERATOR;
     POST "/v1/staff/{subject}/revocation" => Revoke, OPERATOR;
     DELETE "/v1/staff/{subject}/revocation" => Restore, OPERATOR;
     GET "/v1/staff/{subject}/accesses" => StaffAccesses, OPERATOR;
@@ -134,6 +141,9 @@ impl web::Service for App {
             Action::Restore => staff::restore(self, ctx).await,
             Action::CaseAccesses => case::accesses(self, ctx).await,
             Action::StaffAccesses => staff::accesses(self, ctx).await,
+            Action::Requests => requests::pending(self, ctx).await,
+            Action::ApproveRequest => requests::approve(self, ctx).await,
+            Action::RefuseRequest => requests::refuse(self, ctx).await,
         }
     }
 }

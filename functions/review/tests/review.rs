@@ -5,7 +5,7 @@
 use domain::{
     Actor, AttemptId, Collection, CollectionStatus, CollectionTask, Command, EducationLevel,
     Enrollment, FaceGap, FaceMatch, IdNumber, Lease, Portrait, PortraitId, PortraitStatus,
-    ReasonCode, Student,
+    ReasonCode, Student, VerifiedIdentity,
 };
 use lambda_http::Body;
 use lambda_http::http::{Method, Request};
@@ -22,6 +22,16 @@ const SECRET: &[u8] = b"a test session secret of 32+ bytes, not for production";
 const ORIGINAL: &[u8] =
     include_bytes!("../../../shared/photo/tests/fixtures/pass_frontal_woman_02.jpg");
 const STANDARDISED: &[u8] = b"\xFF\xD8\xFF standardised";
+
+/// Student `n`'s ID number: one person, one number.
+fn student_id_number(n: u32) -> IdNumber {
+    let body = format!("44010620040517{n:03}");
+    IdNumber::parse(
+        &IdNumber::complete(&body).unwrap(),
+        time::macros::date!(2026 - 06 - 01),
+    )
+    .unwrap()
+}
 
 struct Harness {
     env: TestEnv,
@@ -100,16 +110,13 @@ impl Harness {
         let table = &self.env.store.table;
         let number = format!("20221101{n:02}");
         let openid = format!("o-student-{n}-{}", self.task.id);
+        let id_number = student_id_number(n);
         table
             .put_enrollments(&[Enrollment {
                 task_id: self.task.id,
                 student_number: number.clone(),
                 name: "欧阳娜娜".into(),
-                id_number: IdNumber::parse(
-                    &IdNumber::complete("44010620040517123").unwrap(),
-                    time::macros::date!(2026 - 06 - 01),
-                )
-                .unwrap(),
+                id_number: id_number.clone(),
                 school: self.task.school.clone(),
                 education_level: EducationLevel::Bachelor,
                 major: "软件工程".into(),
@@ -129,6 +136,7 @@ impl Harness {
             portrait: id,
             digest: Digest::of(ORIGINAL),
         });
+        let mut student_portrait = None;
         if let (Some((id, status)), Some(matched)) = (portrait, &matched) {
             table
                 .put_face(FaceOf::Portrait(id, matched.digest), &descriptor)
@@ -142,19 +150,24 @@ impl Harness {
                 .put_photo_object(&matched.copy_key(), "image/jpeg", ORIGINAL.to_vec())
                 .await
                 .unwrap();
-            table
-                .put_student(&Student {
-                    openid: openid.clone(),
-                    identity: None,
-                    portrait: Some(Portrait {
-                        id,
-                        status,
-                        sha256: Some(matched.digest.to_string()),
-                    }),
-                })
-                .await
-                .unwrap();
+            student_portrait = Some(Portrait {
+                id,
+                status,
+                sha256: Some(matched.digest.to_string()),
+            });
         }
+        table
+            .put_student(&Student {
+                openid: openid.clone(),
+                identity: Some(VerifiedIdentity {
+                    name: "欧阳娜娜".into(),
+                    id_number,
+                    verified_at: at,
+                }),
+                portrait: student_portrait,
+            })
+            .await
+            .unwrap();
         let (case, created) = Collection::open(
             self.task.id,
             number,
@@ -449,7 +462,8 @@ async fn an_approval_is_audited_with_the_reviewer_and_counted_for_the_report() {
     assert_eq!(view["review_flags"][0]["code"], "uneven_lighting");
     assert_eq!(view["face_match"]["verdict"], "same");
     assert_eq!(view["student"]["name"], "欧***", "the name is masked");
-    assert!(!view.to_string().contains("44010620040517123"));
+    let id_number = student_id_number(1);
+    assert!(!view.to_string().contains(id_number.as_str()));
 
     let approve = format!("/v1/review/cases/{}/approve", older.id);
     h.call(Method::POST, &approve, &one, Some(json!({})))
@@ -837,4 +851,216 @@ async fn reviewers_open_only_cases_in_review_and_every_opening_is_recorded() {
     h.call(Method::GET, "/v1/staff/reviewer-1/accesses", &one, None)
         .await
         .refused(403, "forbidden");
+}
+
+/// A student who changed WeChat accounts: an operator moves the identity, the portrait and the
+/// case to the new account once the case is out of review, with a reason the trail keeps; the
+/// old account keeps nothing, and a second approval changes nothing.
+#[tokio::test]
+async fn an_operator_moves_an_identity_and_its_case_to_the_new_account() {
+    let h = Harness::new().await;
+    let table = &h.env.store.table;
+    let case = h.submitted(1, Face::Same).await;
+    let old = case.owner.clone();
+    let new = format!("o-new-phone-{}", h.task.id);
+    let held = table.student(&old).await.unwrap().unwrap();
+    let request = table
+        .ask_operator(
+            store::RequestKind::Transfer {
+                from: old.clone(),
+                to: new.clone(),
+            },
+            h.now(),
+        )
+        .await
+        .unwrap();
+    let operator = h.token(Role::Operator, "ops-1");
+    let reviewer = h.token(Role::Reviewer, "reviewer-1");
+    let approve = format!("/v1/review/requests/{}/approve", request.id);
+    let because = json!({"reason": "学生持身份证到学院核实，旧手机号已注销"});
+
+    // Listed for operators only, masked, with the case that would move.
+    h.call(Method::GET, "/v1/review/requests", &reviewer, None)
+        .await
+        .refused(403, "forbidden");
+    let listed = h
+        .call(Method::GET, "/v1/review/requests", &operator, None)
+        .await;
+    let listed = listed.ok(200);
+    let entry = &listed["requests"][0];
+    assert_eq!(entry["id"], request.id);
+    assert_eq!(entry["kind"]["type"], "transfer");
+    assert_eq!(entry["identity"]["name"], "欧***");
+    assert_eq!(entry["cases"], 1);
+    assert!(
+        !listed
+            .to_string()
+            .contains(held.identity.as_ref().unwrap().id_number.as_str())
+    );
+
+    // Not while a reviewer decides the case: its evidence is the old account's.
+    h.call(Method::POST, &approve, &operator, Some(because.clone()))
+        .await
+        .refused(409, "in_review");
+    h.call(Method::POST, &approve, &reviewer, Some(because.clone()))
+        .await
+        .refused(403, "forbidden");
+    let path = format!("/v1/review/cases/{}", case.id);
+    h.call(Method::POST, &format!("{path}/claim"), &reviewer, None)
+        .await
+        .ok(200);
+    h.call(
+        Method::POST,
+        &format!("{path}/approve"),
+        &reviewer,
+        Some(json!({})),
+    )
+    .await
+    .ok(200);
+
+    let moved = h
+        .call(Method::POST, &approve, &operator, Some(because.clone()))
+        .await;
+    assert_eq!(moved.ok(200)["moved_cases"], json!([case.id.to_string()]));
+    h.call(Method::POST, &approve, &operator, Some(because))
+        .await
+        .refused(409, "request_decided");
+
+    // The new account holds everything; the old one nothing.
+    let identity = held.identity.unwrap();
+    assert_eq!(
+        table.identity_owner(&identity.id_number).await.unwrap(),
+        Some(new.clone())
+    );
+    let gone = table.student(&old).await.unwrap().unwrap();
+    assert!(gone.identity.is_none() && gone.portrait.is_none());
+    let now_theirs = table.student(&new).await.unwrap().unwrap();
+    assert_eq!(now_theirs.identity.unwrap().name, identity.name);
+    assert_eq!(
+        now_theirs.portrait.map(|p| p.id),
+        held.portrait.map(|p| p.id)
+    );
+    assert!(table.collections_of(&old).await.unwrap().is_empty());
+    let moved = h.case(case.id).await;
+    assert_eq!(moved.owner, new);
+    assert_eq!(moved.status, CollectionStatus::Approved);
+    let last = table.events(case.id).await.unwrap().pop().unwrap();
+    assert_eq!(last.actor, Actor::Operator("ops-1".into()));
+    assert!(matches!(
+        last.command,
+        Some(Command::Transfer { ref reason, .. }) if reason.contains("身份证")
+    ));
+    // The portrait's pointer follows, and the held portrait still cannot be replaced.
+    let portrait = moved_portrait(table, &new).await;
+    assert_eq!(table.portrait_owner(portrait).await.unwrap(), Some(new));
+    let decided = table.operator_request(&request.id).await.unwrap();
+    assert_eq!(decided.status, store::RequestStatus::Approved);
+    assert_eq!(decided.decision.unwrap().by, "ops-1");
+    assert!(table.pending_requests().await.unwrap().is_empty());
+}
+
+async fn moved_portrait(table: &store::Table, openid: &str) -> PortraitId {
+    table
+        .student(openid)
+        .await
+        .unwrap()
+        .and_then(|s| s.portrait)
+        .map(|p| p.id)
+        .expect("a portrait")
+}
+
+/// The school typed a student's ID number wrong: the student asked (see the API's tests), the
+/// operator sees how far the numbers differ, approves, and the row is corrected and linked.
+#[tokio::test]
+async fn an_operator_confirms_a_roster_row_with_a_typo_and_the_case_opens() {
+    let h = Harness::new().await;
+    let table = &h.env.store.table;
+    let real = student_id_number(7);
+    let typo = {
+        let mut body = real.as_str()[..17].to_owned();
+        body.replace_range(16..17, if &body[16..17] == "5" { "6" } else { "5" });
+        IdNumber::parse_stored(&IdNumber::complete(&body).unwrap()).unwrap()
+    };
+    table
+        .put_enrollments(&[Enrollment {
+            task_id: h.task.id,
+            student_number: "2022110107".into(),
+            name: "欧阳娜娜".into(),
+            id_number: typo,
+            school: h.task.school.clone(),
+            education_level: EducationLevel::Bachelor,
+            major: "软件工程".into(),
+            chsi_code: None,
+        }])
+        .await
+        .unwrap();
+    let openid = "o-typo-student";
+    table
+        .put_student(&Student {
+            openid: openid.into(),
+            identity: Some(VerifiedIdentity {
+                name: "欧阳娜娜".into(),
+                id_number: real.clone(),
+                verified_at: h.now(),
+            }),
+            portrait: None,
+        })
+        .await
+        .unwrap();
+    let request = table
+        .ask_operator(
+            store::RequestKind::Link {
+                openid: openid.into(),
+                task_id: h.task.id,
+                student_number: "2022110107".into(),
+            },
+            h.now(),
+        )
+        .await
+        .unwrap();
+    let operator = h.token(Role::Operator, "ops-1");
+    let listed = h
+        .call(Method::GET, "/v1/review/requests", &operator, None)
+        .await;
+    let listed = listed.ok(200);
+    let row = &listed["requests"][0]["row"];
+    assert_eq!(
+        row["differing_characters"], 2,
+        "a digit and the check character"
+    );
+    assert_eq!(row["name"], "欧***");
+
+    let approve = format!("/v1/review/requests/{}/approve", request.id);
+    h.call(
+        Method::POST,
+        &approve,
+        &operator,
+        Some(json!({"reason": ""})),
+    )
+    .await
+    .refused(422, "invalid_field");
+    let done = h
+        .call(
+            Method::POST,
+            &approve,
+            &operator,
+            Some(json!({"reason": "学院教务处确认花名册身份证号录入错误"})),
+        )
+        .await;
+    let id = done.ok(200)["collection_id"].as_str().unwrap().to_owned();
+    let case = h.case(id.parse().unwrap()).await;
+    assert_eq!(case.owner, openid);
+    let row = table.enrollment(h.task.id, "2022110107").await.unwrap();
+    assert_eq!(row.id_number, real, "the typo is corrected");
+    let created = table.events(case.id).await.unwrap().remove(0);
+    assert_eq!(created.actor, Actor::Operator("ops-1".into()));
+    // Refusing it now is too late.
+    h.call(
+        Method::POST,
+        &format!("/v1/review/requests/{}/refuse", request.id),
+        &operator,
+        Some(json!({"reason": "重复"})),
+    )
+    .await
+    .refused(409, "request_decided");
 }

@@ -546,6 +546,8 @@ enum Step {
     Reject,
     Batch(u8),
     Ack(u8),
+    /// To the other of two accounts: `true` from the first to the second.
+    Transfer(bool),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -562,6 +564,7 @@ fn step() -> impl Strategy<Value = Step> {
         Just(Step::Reject),
         (0..2u8).prop_map(Step::Batch),
         (0..2u8).prop_map(Step::Ack),
+        any::<bool>().prop_map(Step::Transfer),
     ]
 }
 
@@ -615,6 +618,18 @@ impl Pool {
             Step::Ack(b) => Command::AcknowledgePublished {
                 batch_id: self.batches[*b as usize],
             },
+            Step::Transfer(forward) => {
+                let (from, to) = if *forward {
+                    ("o-student", "o-new")
+                } else {
+                    ("o-new", "o-student")
+                };
+                Command::Transfer {
+                    from: from.into(),
+                    to: to.into(),
+                    reason: "换了微信号".into(),
+                }
+            }
         }
     }
 }
@@ -664,10 +679,13 @@ proptest! {
             prop_assert_eq!(t.event.command.as_ref(), Some(&command));
 
             // No transition outside the diagram; nothing goes back from approval.
-            prop_assert!(is_edge(before.status, after.status), "{:?} -> {:?}", before.status, after.status);
+            // A transfer changes the owner only, in any state but review.
+            let transfer = matches!(command, Command::Transfer { .. });
+            let edge = is_edge(before.status, after.status) || (transfer && before.status == after.status);
+            prop_assert!(edge, "{:?} -> {:?}", before.status, after.status);
             if before.status.is_locked() {
                 let publishing = matches!(command, Command::Batch { .. } | Command::AcknowledgePublished { .. });
-                prop_assert!(publishing, "{} changed a locked case", command.name());
+                prop_assert!(publishing || transfer, "{} changed a locked case", command.name());
                 prop_assert_eq!(&after.attempts, &before.attempts);
                 prop_assert_eq!(&after.payment, &before.payment);
                 prop_assert_eq!(&after.review, &before.review);
@@ -689,6 +707,19 @@ proptest! {
             }
             if let Some(pending) = &after.pending_refund {
                 prop_assert_eq!(Some(&pending.order_no), after.payment.as_ref().map(|p| &p.order_no));
+            }
+
+            // A case changes hands only by a transfer from its owner, never under review, and
+            // nothing but the owner changes with it.
+            if let Command::Transfer { from, to, .. } = &command {
+                prop_assert_eq!(&before.owner, from);
+                prop_assert_eq!(&after.owner, to);
+                prop_assert!(before.status != InReview);
+                prop_assert_eq!(after.status, before.status);
+                prop_assert_eq!(&after.attempts, &before.attempts);
+                prop_assert_eq!(&after.payment, &before.payment);
+            } else {
+                prop_assert_eq!(&after.owner, &before.owner);
             }
 
             // Only a passed attempt can be submitted.

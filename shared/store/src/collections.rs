@@ -1,6 +1,7 @@
 //! Cases and their audit trail: every change is one transaction that writes the case under a
 //! condition on its version together with the event of that version.
 
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use domain::{
     Actor, AttemptId, Collection, CollectionId, Command, Event, FaceMatch, PhotoAttempt, TaskId,
     Transition, TransitionError,
@@ -135,15 +136,7 @@ impl Table {
         along: &[Along<'_>],
     ) -> Result<(), StoreError> {
         let expected = transition.expected_version();
-        let case = self.put(
-            self.collection_item(&transition.next)?,
-            // `version` is a reserved word in DynamoDB expressions.
-            "#version = :expected",
-            &[("#version", VERSION)],
-            &[(":expected", n(expected))],
-        )?;
-        let event = self.put(self.event_item(&transition.event)?, ABSENT, &[], &[])?;
-        let mut items = vec![case, event];
+        let mut items = self.transition_items(transition)?;
         for record in along {
             items.push(self.along_item(record)?);
         }
@@ -154,6 +147,23 @@ impl Table {
                 expected,
             })
         })
+    }
+
+    /// A transition's writes: the case if it still has the version it was decided on, and
+    /// its audit event.
+    pub(crate) fn transition_items(
+        &self,
+        transition: &Transition,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let case = self.put(
+            self.collection_item(&transition.next)?,
+            // `version` is a reserved word in DynamoDB expressions.
+            "#version = :expected",
+            &[("#version", VERSION)],
+            &[(":expected", n(transition.expected_version()))],
+        )?;
+        let event = self.put(self.event_item(&transition.event)?, ABSENT, &[], &[])?;
+        Ok(vec![case, event])
     }
 
     /// Reads the case, applies `command`, and saves the result; after a lost race it reads

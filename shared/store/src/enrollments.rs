@@ -47,7 +47,7 @@ fn seal_context(task: TaskId, student_number: &str, field: &str) -> String {
 }
 
 impl Table {
-    fn enrollment_item(&self, e: &Enrollment) -> Result<Item, StoreError> {
+    pub(crate) fn enrollment_item(&self, e: &Enrollment) -> Result<Item, StoreError> {
         let sealed = EnrollmentRecord {
             task_id: e.task_id,
             student_number: e.student_number.clone(),

@@ -124,6 +124,25 @@ impl Table {
         )
     }
 
+    /// The portrait's pointer, moved from account `from` to account `to` (an operator's
+    /// transfer), if it still points at `from`.
+    pub(crate) fn portrait_owner_moved(
+        &self,
+        portrait: PortraitId,
+        from: &str,
+        to: &str,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let owner = PortraitRecord {
+            openid: to.to_owned(),
+        };
+        self.put(
+            record(PORTRAIT, keys::portrait(portrait), &owner)?,
+            "#openid = :from",
+            &[("#openid", "openid")],
+            &[(":from", s(from))],
+        )
+    }
+
     /// The openid of the student a portrait upload was issued to.
     pub async fn portrait_owner(&self, portrait: PortraitId) -> Result<Option<String>, StoreError> {
         let Some(item) = self.get(keys::portrait(portrait)).await? else {

@@ -24,6 +24,7 @@
 //! | publish batch       | `BATCH#<id>`                | `BATCH`             | `BATCHES#OPEN` until closed      |                                 |
 //! | case opened by staff | `ACCESS#COLLECTION#<id>`   | `<ms>#<subject>#…` |                                  |                                 |
 //! | … the same, by staff | `ACCESS#STAFF#<subject>`   | `<ms>#<case>#…`   |                                  |                                 |
+//! | request to operators | `REQUEST#<id>`             | `REQUEST`           | `REQUESTS#PENDING` while pending |                                 |
 //! | revoked staff       | `REVOKED#<subject>`         | `REVOKED`           |                                  |                                 |
 
 use domain::{AttemptId, BatchId, CollectionId, CollectionStatus, PortraitId, TaskId};
@@ -254,3 +255,11 @@ pub fn access_at(at: time::OffsetDateTime, who_or_what: &str) -> String {
     let millis = at.unix_timestamp_nanos() / 1_000_000;
     format!("{millis:015}#{who_or_what}#{}", ulid::Ulid::new())
 }
+
+/// A student's request to the operators (`id` derives from what it asks).
+pub fn operator_request(id: &str) -> (String, String) {
+    (format!("REQUEST#{id}"), "REQUEST".into())
+}
+
+/// The `gsi1` partition of requests waiting for an operator.
+pub const PENDING_REQUESTS: &str = "REQUESTS#PENDING";

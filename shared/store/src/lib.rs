@@ -19,6 +19,7 @@ mod leases;
 mod notices;
 pub mod objects;
 mod payments;
+mod requests;
 mod reviews;
 mod staff;
 mod students;
@@ -37,6 +38,7 @@ pub use faces::FaceOf;
 pub use leases::LeaseError;
 pub use notices::{Notice, NoticeKind, NoticeOutcome};
 pub use objects::{Buckets, ImageType, Objects, PresignedGet, PresignedUpload, Shelf, UploadKey};
+pub use requests::{ApproveError, OperatorRequest, RequestDecision, RequestKind, RequestStatus};
 pub use reviews::ReviewTally;
 pub use table::Table;
 

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use crate::StoreError;
 use crate::enrollments::ID_NUMBER_INDEX;
 use crate::keys::{self, GSI2_PK, GSI2_SK};
-use crate::table::{Table, Transact, from_record, n, record, s};
+use crate::table::{Item, Table, Transact, from_record, n, record, s};
 
 const ENTITY: &str = "student";
 const IDENTITY_OWNER: &str = "identity owner";
@@ -67,44 +67,19 @@ impl Table {
     ///   exactly when the record naming the portrait does.
     pub async fn put_student(&self, student: &Student) -> Result<(), StoreError> {
         let openid = &student.openid;
-        let identity = student.identity.as_ref().map(|id| SealedIdentity {
-            name_sealed: self.pii.seal(&seal_context(openid, "name"), &id.name),
-            id_number_sealed: self
-                .pii
-                .seal(&seal_context(openid, "id_number"), id.id_number.as_str()),
-            verified_at: id.verified_at,
-        });
-        let record_ = StudentRecord {
-            openid: openid.clone(),
-            identity,
-            portrait: student.portrait.clone(),
-        };
-        let mut item = record(ENTITY, keys::student(openid), &record_)?;
+        let (item, blind) = self.student_item(student)?;
         let mut items = Vec::new();
-        let blind = student
-            .identity
-            .as_ref()
-            .map(|id| self.id_number_blind(&id.id_number));
         match &blind {
             Some(blind) => {
                 let index = keys::id_number_index(blind);
-                item.insert(GSI2_PK.into(), s(&index));
-                item.insert(GSI2_SK.into(), s(keys::STUDENT_IN_INDEX));
                 items.push(self.put(
                     item,
                     &format!("(attribute_not_exists(#index) OR #index = :index) AND {NOT_HELD}"),
                     &[("#index", GSI2_PK), ("#holds", PORTRAIT_HOLDS)],
                     &[(":index", s(index)), (":zero", n(0))],
                 )?);
-                let owner = record(
-                    IDENTITY_OWNER,
-                    keys::identity_owner(blind),
-                    &OwnerRecord {
-                        openid: openid.clone(),
-                    },
-                )?;
                 items.push(self.put(
-                    owner,
+                    self.identity_owner_item(blind, openid)?,
                     "attribute_not_exists(#pk) OR #openid = :openid",
                     &[("#pk", keys::PK), ("#openid", "openid")],
                     &[(":openid", s(openid))],
@@ -156,6 +131,63 @@ impl Table {
                 id: openid.clone(),
             }
         })
+    }
+
+    /// The student's record as stored (identity sealed, indexed under its ID number's blind
+    /// index), and that blind index.
+    pub(crate) fn student_item(
+        &self,
+        student: &Student,
+    ) -> Result<(Item, Option<String>), StoreError> {
+        let openid = &student.openid;
+        let identity = student.identity.as_ref().map(|id| SealedIdentity {
+            name_sealed: self.pii.seal(&seal_context(openid, "name"), &id.name),
+            id_number_sealed: self
+                .pii
+                .seal(&seal_context(openid, "id_number"), id.id_number.as_str()),
+            verified_at: id.verified_at,
+        });
+        let record_ = StudentRecord {
+            openid: openid.clone(),
+            identity,
+            portrait: student.portrait.clone(),
+        };
+        let mut item = record(ENTITY, keys::student(openid), &record_)?;
+        let blind = student
+            .identity
+            .as_ref()
+            .map(|id| self.id_number_blind(&id.id_number));
+        if let Some(blind) = &blind {
+            item.insert(GSI2_PK.into(), s(keys::id_number_index(blind)));
+            item.insert(GSI2_SK.into(), s(keys::STUDENT_IN_INDEX));
+        }
+        Ok((item, blind))
+    }
+
+    /// The item saying that account `openid` holds the ID number of blind index `blind`.
+    pub(crate) fn identity_owner_item(
+        &self,
+        blind: &str,
+        openid: &str,
+    ) -> Result<Item, StoreError> {
+        record(
+            IDENTITY_OWNER,
+            keys::identity_owner(blind),
+            &OwnerRecord {
+                openid: openid.to_owned(),
+            },
+        )
+    }
+
+    /// The cases holding `openid`'s portrait, as stored (a string set), if any.
+    pub(crate) async fn portrait_holds(
+        &self,
+        openid: &str,
+    ) -> Result<Option<aws_sdk_dynamodb::types::AttributeValue>, StoreError> {
+        Ok(self
+            .get(keys::student(openid))
+            .await?
+            .and_then(|mut item| item.remove(PORTRAIT_HOLDS)))
     }
 
     /// The account that holds the verified identity with this ID number, if any.

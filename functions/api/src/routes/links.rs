@@ -8,13 +8,13 @@ use domain::{
     Actor, Collection, CollectionTask, Enrollment, LastFour, SessionCode, VerifiedIdentity,
 };
 use serde::{Deserialize, Serialize};
-use store::{Opened, StoreError};
+use store::{Opened, RequestKind, StoreError};
 
 use web::{ApiError, ApiResult, Ctx, JSON_LIMIT, Reply};
 
 use crate::routes::guards::{session_open, verified};
 use crate::routes::limits::{self, Budget};
-use crate::views::{CaseView, TaskSummary};
+use crate::views::{CaseView, RequestView, TaskSummary};
 use crate::{App, errors, qr};
 
 /// A QR screenshot, base64 in JSON: 3 MB of image at most.
@@ -140,26 +140,91 @@ struct SessionCodeBody {
     student_number: String,
 }
 
-/// `POST /v1/links/session-code`: the school's 8-digit session code and the student's 学号.
-pub async fn by_session_code(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+/// A guess by session code and 学号 from a verified student, reserved before anything is
+/// looked up: the session's task (if the code names one) and the row of the 学号 in it (if any).
+struct SessionGuess {
+    openid: String,
+    identity: VerifiedIdentity,
+    found: Option<(CollectionTask, Option<Enrollment>)>,
+}
+
+impl SessionGuess {
+    /// The guess's place in the student's budget, to give back when it finds their row.
+    fn budget<'a>(&'a self, app: &'a App, ctx: &Ctx<'_>) -> Budget<'a> {
+        Budget::new(&app.store.table, &limits::LINK, &self.openid, ctx.now)
+    }
+}
+
+async fn session_guess(app: &App, ctx: &Ctx<'_>) -> ApiResult<SessionGuess> {
     let (openid, identity) = verified(app, ctx).await?;
     let body: SessionCodeBody = ctx.json(JSON_LIMIT)?;
     let code = SessionCode::parse(&body.session_code)?;
     let student_number = domain::text::required("student_number", &body.student_number, 32)?;
     let table = &app.store.table;
-    let guesses = Budget::new(table, &limits::LINK, &openid, ctx.now);
-    guesses.reserve().await?;
-    let task = match table.task_by_session_code(&code).await {
-        Ok(task) => task,
-        Err(StoreError::NotFound { .. }) => return Err(errors::session_not_found()),
-        Err(e) => return Err(e.into()),
-    };
-    let row = match table.enrollment(task.id, &student_number).await {
-        Ok(row) => Some(row),
+    Budget::new(table, &limits::LINK, &openid, ctx.now)
+        .reserve()
+        .await?;
+    let found = match table.task_by_session_code(&code).await {
+        Ok(task) => match table.enrollment(task.id, &student_number).await {
+            Ok(row) => Some((task, Some(row))),
+            Err(StoreError::NotFound { .. }) => Some((task, None)),
+            Err(e) => return Err(e.into()),
+        },
         Err(StoreError::NotFound { .. }) => None,
         Err(e) => return Err(e.into()),
     };
-    link_one(app, ctx, &openid, &identity, row, &guesses).await
+    Ok(SessionGuess {
+        openid,
+        identity,
+        found,
+    })
+}
+
+/// `POST /v1/links/session-code`: the school's 8-digit session code and the student's 学号.
+pub async fn by_session_code(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let guess = session_guess(app, ctx).await?;
+    let Some((_, row)) = &guess.found else {
+        return Err(errors::session_not_found());
+    };
+    let guesses = guess.budget(app, ctx);
+    let (openid, identity) = (&guess.openid, &guess.identity);
+    link_one(app, ctx, openid, identity, row.clone(), &guesses).await
+}
+
+/// `POST /v1/links/confirmation-requests`: the row of the session code and 学号 bears the
+/// student's verified name but another ID number (the school's typo): an operator is asked to
+/// confirm it is theirs. A row that is theirs outright is linked at once; any other answer is
+/// the code routes' one. Counts as a guess either way: it says that a row of that name exists.
+pub async fn ask_confirmation(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let guess = session_guess(app, ctx).await?;
+    let (openid, identity) = (&guess.openid, &guess.identity);
+    let row = guess
+        .found
+        .clone()
+        .and_then(|(task, row)| row.map(|row| (task, row)));
+    let Some((task, row)) = row.filter(|(_, row)| row.name == identity.name) else {
+        return Err(errors::no_matching_record());
+    };
+    if row.belongs_to(identity) {
+        let guesses = guess.budget(app, ctx);
+        return link_one(app, ctx, openid, identity, Some(row), &guesses).await;
+    }
+    session_open(&task, ctx.now)?;
+    let table = &app.store.table;
+    if table
+        .case_of_enrollment(task.id, &row.student_number)
+        .await?
+        .is_some()
+    {
+        return Err(errors::already_linked());
+    }
+    let kind = RequestKind::Link {
+        openid: openid.clone(),
+        task_id: task.id,
+        student_number: row.student_number,
+    };
+    let request = table.ask_operator(kind, ctx.now).await?;
+    Reply::accepted(RequestView::of(&request))
 }
 
 /// Links one row found by a code: it must be the verified student's own (name and ID number),

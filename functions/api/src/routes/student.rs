@@ -5,7 +5,7 @@ use domain::{
     IdNumber, Portrait, PortraitId, PortraitStatus, Student, VerifiedIdentity, mask_name,
 };
 use serde::{Deserialize, Serialize};
-use store::{ImageType, PresignedUpload, StoreError, UploadKey};
+use store::{ImageType, PresignedUpload, RequestKind, StoreError, UploadKey};
 use time::OffsetDateTime;
 use wechat::LoginError;
 
@@ -15,6 +15,7 @@ use crate::auth::{Principal, Role, STUDENT_TTL};
 use crate::identity::Verification;
 use crate::routes::guards::UploadRequest;
 use crate::routes::limits::{self, Budget};
+use crate::views::RequestView;
 use crate::{App, errors};
 
 #[derive(Deserialize)]
@@ -161,14 +162,8 @@ async fn check_with_provider(
     Budget::new(table, &limits::IDENTITY, openid, ctx.now)
         .reserve()
         .await?;
-    if let Some(holder) = table.identity_owner(id_number).await? {
-        let held = table.student(&holder).await?.and_then(|s| s.identity);
-        // The right pair learns that it is taken; a wrong one gets the provider's answer.
-        return Err(if held.is_some_and(|h| h.name == name) {
-            errors::identity_in_use()
-        } else {
-            errors::identity_mismatch()
-        });
+    if holder_of(app, name, id_number).await?.is_some() {
+        return Err(errors::identity_in_use());
     }
     // A pair the provider already refuted is not paid for again.
     if table.is_refuted(name, id_number, ctx.now).await? {
@@ -187,6 +182,61 @@ async fn check_with_provider(
         return Err(errors::identity_mismatch());
     }
     Ok(())
+}
+
+/// The account that holds `id_number`, when `name` is the name it was verified with. The
+/// right pair learns that it is taken; a wrong one gets the answer the provider gave.
+async fn holder_of(app: &App, name: &str, id_number: &IdNumber) -> ApiResult<Option<String>> {
+    let table = &app.store.table;
+    let Some(holder) = table.identity_owner(id_number).await? else {
+        return Ok(None);
+    };
+    let held = table.student(&holder).await?.and_then(|s| s.identity);
+    if held.is_some_and(|h| h.name == name) {
+        Ok(Some(holder))
+    } else {
+        Err(errors::identity_mismatch())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransferBody {
+    name: String,
+    id_number: String,
+}
+
+/// `POST /v1/identity/transfer-requests`: a student whose identity another account holds (a
+/// WeChat account they no longer use) asks an operator to move it, with its cases, to this
+/// account. Only an operator, after checking who they are, can approve: knowing a name and a
+/// number is not enough. Each request counts as an identity check.
+pub async fn request_transfer(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let openid = ctx.student()?;
+    let body: TransferBody = ctx.json(JSON_LIMIT)?;
+    let name = domain::text::required("name", &body.name, 50)?;
+    let id_number = IdNumber::parse(&body.id_number, china::date(ctx.now))
+        .map_err(errors::invalid_id_number)?;
+    let table = &app.store.table;
+    if table
+        .student(openid)
+        .await?
+        .and_then(|s| s.identity)
+        .is_some()
+    {
+        return Err(errors::identity_already_verified());
+    }
+    Budget::new(table, &limits::IDENTITY, openid, ctx.now)
+        .reserve()
+        .await?;
+    let Some(holder) = holder_of(app, &name, &id_number).await? else {
+        return Err(errors::identity_not_in_use());
+    };
+    let kind = RequestKind::Transfer {
+        from: holder,
+        to: openid.to_owned(),
+    };
+    let request = table.ask_operator(kind, ctx.now).await?;
+    Reply::accepted(RequestView::of(&request))
 }
 
 /// `POST /v1/identity/portrait`: a new upload URL for the ID-card portrait (a retake, or the

@@ -26,6 +26,7 @@ use crate::ids::{AttemptId, BatchId, CollectionId, TaskId};
 use crate::reason::ReasonCode;
 
 mod attempt;
+mod ownership;
 mod payment;
 mod publication;
 mod review;
@@ -234,6 +235,13 @@ pub enum Command {
     AcknowledgePublished {
         batch_id: BatchId,
     },
+    /// An operator hands the case from one account to another (the student changed WeChat
+    /// accounts and proved who they are); `reason` is the operator's, for the audit trail.
+    Transfer {
+        from: String,
+        to: String,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -251,6 +259,7 @@ impl Command {
             Self::Reject { .. } => "reject",
             Self::Batch { .. } => "batch",
             Self::AcknowledgePublished { .. } => "acknowledge_published",
+            Self::Transfer { .. } => "transfer",
         }
     }
 }
@@ -290,6 +299,8 @@ pub enum TransitionError {
     RefundPending,
     #[error("refund {refund_no} is not the case's pending refund")]
     OtherRefund { refund_no: String },
+    #[error("the case belongs to another account")]
+    OtherOwner,
 }
 
 impl TransitionError {
@@ -455,6 +466,8 @@ impl Collection {
             Command::AcknowledgePublished { batch_id } => {
                 self.acknowledge_published(&mut next, *batch_id, not_allowed)
             }
+            // ownership.rs
+            Command::Transfer { from, to, .. } => self.transfer(&mut next, from, to, not_allowed),
         }?;
 
         next.version = self.version + 1;
