@@ -5,6 +5,7 @@ import { ApiError, call, decodeClaims, session, signIn, signOut } from './api.js
 import { h, show } from './dom.js';
 import { language, setLanguage, t } from './i18n.js';
 import * as operator from './operator.js';
+import * as requests from './requests.js';
 import * as review from './review.js';
 
 const main = document.getElementById('main');
@@ -15,6 +16,7 @@ const ROUTES = [
   [/^#\/queue\/([0-9A-Z]{26})$/, (task) => review.queue(page, task)],
   [/^#\/review\/([0-9A-Z]{26})$/, (task) => review.workspace(page, task)],
   [/^#\/ops$/, () => operator.overview(page)],
+  [/^#\/ops\/requests$/, () => requests.pending(page)],
   [/^#\/ops\/case\/([0-9A-Za-z]{26})$/, (id) => operator.trail(page, id)],
 ];
 
@@ -64,6 +66,7 @@ function drawHeader() {
     document.getElementById('nav'),
     who ? h('a', { href: '#/queues' }, t('queues')) : null,
     who?.role === 'operator' ? h('a', { href: '#/ops' }, t('operations')) : null,
+    who?.role === 'operator' ? h('a', { href: '#/ops/requests' }, t('requests')) : null,
   );
 }
 

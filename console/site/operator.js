@@ -167,9 +167,9 @@ function decisions(report) {
 
 export async function trail(root, id) {
   show(root, h('p', { class: 'loading' }, t('loading')));
-  let answer;
+  let answer, accesses;
   try {
-    answer = await call('GET', `/v1/collections/${id}/events`);
+    [answer, { accesses }] = await Promise.all([call('GET', `/v1/collections/${id}/events`), call('GET', `/v1/review/cases/${id}/accesses`)]);
   } catch (error) {
     return show(root, h('p', { class: 'problem', role: 'alert' }, error.words), h('a', { href: '#/ops' }, t('back')));
   }
@@ -197,6 +197,15 @@ export async function trail(root, id) {
       h('thead', {}, h('tr', {}, ['version', 'at', 'event', 'to', 'actor'].map((k) => h('th', {}, t(k))))),
       h('tbody', {}, rows),
     ),
+    h('h2', {}, t('accesses')),
+    accesses.length === 0
+      ? h('p', {}, t('no_accesses'))
+      : h(
+          'table',
+          { class: 'accesses' },
+          h('thead', {}, h('tr', {}, ['at', 'actor', 'role'].map((k) => h('th', {}, t(k))))),
+          h('tbody', {}, accesses.map((a) => h('tr', {}, h('td', {}, when(a.at)), h('td', { class: 'subject' }, a.subject), h('td', {}, t(`role_${a.role}`))))),
+        ),
     h('p', {}, h('a', { href: '#/ops' }, t('back'))),
   );
 }

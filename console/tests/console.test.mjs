@@ -232,3 +232,68 @@ test('the queue of a task with more waiting cases than one page lists them all, 
   await tab.screenshot({ path: `${ARTIFACTS}queue.png` });
   await closeClean(context);
 });
+
+test('an operator approves a student’s move to a new WeChat account and refuses nothing without a reason', async () => {
+  const { transfer } = stack.requests;
+  const { context, page: tab } = await signedIn(browser, stack, stack.tokens.operator);
+  await tab.click('#nav a[href="#/ops/requests"]');
+  const card = tab.locator(`article.request[data-request="${transfer.request_id}"]`);
+  await card.waitFor();
+  // Masked: the operator matches the person, the page never shows the whole number.
+  assert.match(await card.textContent(), /更换微信号/);
+  assert.doesNotMatch(await card.textContent(), /\d{17}[\dX]/);
+  assert.equal(await card.locator('dd.cases').textContent(), '1');
+  await card.locator('button.approve').click();
+  assert.match(await card.locator('.outcome').textContent(), /请填写理由/);
+  await card.locator('input.reason').fill('学生持身份证到学院核实，旧微信号已停用');
+  await card.locator('button.approve').click();
+  await card.locator('.outcome .done').waitFor();
+  await tab.screenshot({ path: `${ARTIFACTS}operator-requests.png`, fullPage: true });
+
+  // The new account now holds the case; the old one would find nothing.
+  const mine = await api(stack, 'GET', '/v1/collections', transfer.student_token);
+  assert.equal(mine.status, 200);
+  assert.deepEqual(
+    mine.body.collections.map((c) => c.id),
+    [transfer.collection_id],
+  );
+  // The move is in the case's audit trail, with who opened it.
+  await tab.goto(`${page(stack)}#/ops/case/${transfer.collection_id}`);
+  await tab.waitForSelector('table.trail');
+  const kinds = await tab.$$eval('table.trail tr.event td:nth-child(3)', (cells) => cells.map((c) => c.textContent));
+  assert.equal(kinds.at(-1), 'transfer');
+  await closeClean(context);
+});
+
+test('an operator confirms a roster row the school mistyped, seeing how far the numbers differ', async () => {
+  const { link } = stack.requests;
+  const { context, page: tab } = await signedIn(browser, stack, stack.tokens.operator);
+  await tab.goto(`${page(stack)}#/ops/requests`);
+  const card = tab.locator(`article.request[data-request="${link.request_id}"]`);
+  await card.waitFor();
+  assert.equal(await card.locator('dd.differing').textContent(), '2', 'one digit and the check character');
+  await card.locator('input.reason').fill('学院教务处确认花名册录入错误');
+  await card.locator('button.approve').click();
+  await card.locator('.outcome .done').waitFor();
+  const mine = await api(stack, 'GET', '/v1/collections', link.student_token);
+  assert.equal(mine.body.collections.length, 1);
+  assert.equal(mine.body.collections[0].enrollment.student_number, link.student_number);
+  // Decided, it leaves the pending list.
+  await tab.reload();
+  await tab.locator('h1').waitFor();
+  assert.equal(await tab.locator(`article.request[data-request="${link.request_id}"]`).count(), 0, 'no longer pending');
+  await closeClean(context);
+});
+
+test('the audit page lists who opened a case', async () => {
+  // A reviewer opens a case in review (the contention task's stays in review).
+  const id = stack.tasks.contention.cases[0].collection_id;
+  const looked = await api(stack, 'GET', `/v1/review/cases/${id}`, stack.tokens.reviewer_2);
+  assert.equal(looked.status, 200);
+  const { context, page: tab } = await signedIn(browser, stack, stack.tokens.operator);
+  await tab.goto(`${page(stack)}#/ops/case/${id}`);
+  await tab.waitForSelector('table.accesses');
+  const rows = await tab.$$eval('table.accesses tbody tr', (trs) => trs.map((tr) => tr.textContent));
+  assert.ok(rows.some((row) => /reviewer-2/.test(row) && /审核员/.test(row)), rows.join(' | '));
+  await closeClean(context);
+});

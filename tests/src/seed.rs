@@ -12,7 +12,9 @@ use serde::Serialize;
 use store::Store;
 use time::{Duration, OffsetDateTime};
 
-use crate::{Error, Functions, text};
+use serde_json::json;
+
+use crate::{Body, Error, Functions, text};
 
 const SURNAMES: [&str; 10] = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周"];
 const GIVEN: [&str; 10] = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳"];
@@ -198,4 +200,94 @@ fn lived_until_review(
         case = t.next;
     }
     Ok((case, events))
+}
+
+/// Requests waiting for an operator, filed the real way through the API: a student who moved
+/// to a new WeChat account asks for their identity (their case, paid, waits for a photo), and
+/// a student whose row the school mistyped asks for it. People from `first` on.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeededRequests {
+    pub task_id: String,
+    pub transfer: SeededRequest,
+    pub link: SeededRequest,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeededRequest {
+    pub request_id: String,
+    /// The session of the account asking.
+    pub student_token: String,
+    pub student_number: String,
+    /// The case that moves with a transfer.
+    pub collection_id: Option<String>,
+}
+
+pub async fn requests(
+    fns: &Functions,
+    school: &str,
+    first: u32,
+    now: OffsetDateTime,
+) -> Result<SeededRequests, Error> {
+    let api = &fns.api;
+    let code = format!("{:08}", ulid::Ulid::new().random() % 100_000_000);
+    let task = api.create_task(school, &code, now).await?;
+    let task_id = text(&task["id"])?.to_owned();
+    let prefix = &code[..4];
+    let (mover, typo) = (person(prefix, first), person(prefix, first + 1));
+    // The school's file has one digit of the second person's number wrong.
+    let mut mistyped = typo.clone();
+    let body = &typo.id_number[..17];
+    let last = if body.ends_with('9') { '8' } else { '9' };
+    mistyped.id_number = IdNumber::complete(&format!("{}{last}", &body[..16])).expect("17 digits");
+    api.import_roster(&task_id, &roster_csv(&[mover.clone(), mistyped]))
+        .await?;
+
+    let old = api.login(&format!("o-seed-{task_id}-old-phone")).await?;
+    api.verify_identity(&old, &mover.name, &mover.id_number)
+        .await?;
+    fns.photos.process(1).await?;
+    let linked = api.link_by_roster(&old).await?;
+    let case_id: CollectionId = text(&linked["collections"][0]["collection"]["id"])?.parse()?;
+    api.pay_case(&old, case_id).await?;
+    let new = api.login(&format!("o-seed-{task_id}-new-phone")).await?;
+    let asked = api
+        .send(
+            "POST",
+            "/v1/identity/transfer-requests",
+            Some(&new),
+            Body::Json(json!({"name": mover.name, "id_number": mover.id_number})),
+        )
+        .await?
+        .expect(202)?;
+    let transfer = SeededRequest {
+        request_id: text(&asked["request_id"])?.to_owned(),
+        student_token: new,
+        student_number: mover.student_number,
+        collection_id: Some(case_id.to_string()),
+    };
+
+    let student = api.login(&format!("o-seed-{task_id}-typo")).await?;
+    api.verify_identity(&student, &typo.name, &typo.id_number)
+        .await?;
+    fns.photos.process(1).await?;
+    let asked = api
+        .send(
+            "POST",
+            "/v1/links/confirmation-requests",
+            Some(&student),
+            Body::Json(json!({"session_code": code, "student_number": typo.student_number})),
+        )
+        .await?
+        .expect(202)?;
+    let link = SeededRequest {
+        request_id: text(&asked["request_id"])?.to_owned(),
+        student_token: student,
+        student_number: typo.student_number,
+        collection_id: None,
+    };
+    Ok(SeededRequests {
+        task_id,
+        transfer,
+        link,
+    })
 }

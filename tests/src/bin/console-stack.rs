@@ -38,6 +38,7 @@ async fn main() -> Result<(), e2e::Error> {
         let task = seed::task_in_review(&fns, school, first, 1, now).await?;
         tasks.insert(scenario.into(), serde_json::to_value(task)?);
     }
+    let requests = seed::requests(&fns, "华南理工大学", 10, now).await?;
     let large = fns.api.create_task("广州大学", "20261000", now).await?;
     let large_id = large["id"].as_str().ok_or("a task id")?.to_owned();
     seed::large_queue(&env.store, large_id.parse()?, "广州大学", queue, now).await?;
@@ -60,6 +61,7 @@ async fn main() -> Result<(), e2e::Error> {
         },
         "tasks": tasks,
         "large_queue": queue,
+        "requests": requests,
     });
     println!("{ready}");
     // Serve until whoever started us closes our input (or exits).
