@@ -134,9 +134,11 @@ pub fn identity_in_use() -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
         "identity_in_use",
-        "此身份已在另一个微信账号上完成实名核验。如您更换了微信账号，请联系学校或客服，核实身份后可转移到新账号",
-        "This identity is already verified on another WeChat account. If you changed accounts, contact your school or our support: once they have checked who you are, they can move it to this account",
+        "此身份已在另一个微信账号上完成实名核验。如您更换了微信账号，请提交转移申请并联系学校或客服，核实身份后即可转移到新账号",
+        "This identity is already verified on another WeChat account. If you changed accounts, file a transfer request and contact your school or our support: once they have checked who you are, they move it to this account",
     )
+    // Where the student files the request an operator decides.
+    .with_details(serde_json::json!({ "transfer_request": "/v1/identity/transfer-requests" }))
 }
 
 /// A transfer was asked for an identity no account holds: verify it directly.
