@@ -93,10 +93,40 @@ impl Processor {
             outcome,
         };
         let evidence = [Along::Evidence(&checked)];
-        Ok(self
-            .record(collection, record, &evidence)
-            .await?
-            .unwrap_or(if passed { Done::Passed } else { Done::Rejected }))
+        match self.record(collection, record, &evidence).await? {
+            None => Ok(if passed { Done::Passed } else { Done::Rejected }),
+            Some(done) => {
+                self.discard_unless_recorded(&checked).await?;
+                Ok(done)
+            }
+        }
+    }
+
+    /// Another delivery's verdict was recorded first. If it was made from other bytes (a
+    /// replayed upload read in between), what this delivery made is no one's evidence: gone,
+    /// so the objects kept are exactly those of the verdict on record.
+    async fn discard_unless_recorded(&self, mine: &Checked) -> Result<(), Retry> {
+        let recorded = self
+            .store
+            .table
+            .checked(mine.collection, mine.attempt)
+            .await?;
+        if recorded.is_some_and(|r| r.digest == mine.digest) {
+            return Ok(());
+        }
+        let objects = &self.store.objects;
+        for key in [
+            mine.original_key(),
+            mine.standardised_key(),
+            mine.report_key(),
+        ] {
+            objects.delete_photo_object(&key).await?;
+        }
+        self.store
+            .table
+            .delete_face(FaceOf::Attempt(mine.attempt, mine.digest))
+            .await?;
+        Ok(())
     }
 
     /// Applies a command to the case. `Some(done)` when the case refused it in a way that

@@ -468,3 +468,61 @@ async fn a_replayed_upload_after_the_check_changes_nothing_that_counts() {
         assert!(photo_object(&env, &made).await.is_none(), "{made}");
     }
 }
+
+/// Two deliveries of one attempt, the upload replaced between their reads (a presigned PUT
+/// replayed while the first check runs): both run the engine, one verdict is recorded, and the
+/// objects and descriptor kept are exactly those of its bytes, whichever wins.
+#[tokio::test]
+async fn concurrent_deliveries_keep_only_what_the_recorded_verdict_was_made_from() {
+    let env = TestEnv::new().await;
+    let (case_id, ids) = paid_case(&env, 1).await;
+    let key = UploadKey::Attempt {
+        collection: case_id,
+        attempt: ids[0],
+    };
+    let (early, late) = (
+        fixture("pass_frontal_woman_02.jpg"),
+        fixture("pass_frontal_man_01.jpg"),
+    );
+    let made_from = |bytes: &[u8]| store::Checked {
+        collection: case_id,
+        attempt: ids[0],
+        digest: Digest::of(bytes),
+    };
+    let (first, second) = (made_from(&early), made_from(&late));
+    upload(&env, key, early.clone()).await;
+    let processor = processor(&env.store);
+    let delivery = queued(&env, 1).await;
+    let replay = async {
+        // Once the first delivery holds its bytes (its copy is written, the engine runs next),
+        // the upload is replaced and delivered again.
+        while photo_object(&env, &first.original_key()).await.is_none() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        upload(&env, key, late.clone()).await;
+        let again = queued(&env, 1).await;
+        handled(&processor, again).await;
+    };
+    tokio::join!(handled(&processor, delivery), replay);
+
+    let table = &env.store.table;
+    let recorded = table.checked(case_id, ids[0]).await.unwrap().unwrap();
+    let case = table.collection(case_id).await.unwrap();
+    assert_eq!(status_of(&case, ids[0]), AttemptStatus::Passed);
+    for made in [first, second] {
+        let kept = made.digest == recorded.digest;
+        for object in [
+            made.original_key(),
+            made.standardised_key(),
+            made.report_key(),
+        ] {
+            let there = photo_object(&env, &object).await.is_some();
+            assert_eq!(there, kept, "{object} (recorded: {kept})");
+        }
+        let face = table
+            .face(FaceOf::Attempt(ids[0], made.digest))
+            .await
+            .unwrap();
+        assert_eq!(face.is_some(), kept);
+    }
+}

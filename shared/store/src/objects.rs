@@ -267,6 +267,19 @@ impl Objects {
         Ok(())
     }
 
+    /// Deletes a result of the photo processor that is no one's evidence (made by a delivery
+    /// whose verdict another delivery recorded); deleting a missing key is no error.
+    pub async fn delete_photo_object(&self, key: &str) -> Result<(), StoreError> {
+        self.s3
+            .delete_object()
+            .bucket(&self.buckets.photos)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| StoreError::s3("DeleteObject", e))?;
+        Ok(())
+    }
+
     /// An object of the photos bucket, for reviewers and tests.
     pub async fn read_photo_object(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(&self.buckets.photos, key, None).await

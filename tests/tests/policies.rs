@@ -1,0 +1,132 @@
+//! The template's permissions against the keys the code writes and reads: moto does not enforce
+//! IAM, so a key the store names under a prefix no policy grants would pass every local test
+//! and fail in the cloud. The keys come from the store's own functions.
+
+use domain::{AttemptId, CollectionId, PortraitId};
+use serde_json::Value;
+use store::{Checked, Digest, PortraitChecked};
+
+/// The object patterns `function`'s policies allow `action` on in the photos bucket.
+fn photo_patterns(template: &Value, function: &str, action: &str) -> Vec<String> {
+    let statements = template["Resources"][function]["Properties"]["Policies"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{function} has policies"))
+        .iter()
+        .flat_map(|p| p["Statement"].as_array().cloned().unwrap_or_default());
+    let mut patterns = Vec::new();
+    for statement in statements {
+        let actions = match &statement["Action"] {
+            Value::String(one) => vec![one.clone()],
+            Value::Array(many) => many
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !actions.iter().any(|a| a == action) {
+            continue;
+        }
+        let resources = match &statement["Resource"] {
+            Value::Array(many) => many.clone(),
+            one => vec![one.clone()],
+        };
+        for resource in resources {
+            if let Some(sub) = resource["Fn::Sub"].as_str()
+                && let Some(pattern) = sub.strip_prefix("${PhotosBucket.Arn}/")
+            {
+                patterns.push(pattern.to_owned());
+            }
+        }
+    }
+    patterns
+}
+
+/// S3's wildcard: `*` matches any run of characters.
+fn matches(pattern: &str, key: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == key,
+        Some((head, tail)) => {
+            key.starts_with(head)
+                && (0..=key.len() - head.len()).any(|i| matches(tail, &key[head.len() + i..]))
+        }
+    }
+}
+
+fn allowed(patterns: &[String], key: &str) -> bool {
+    patterns.iter().any(|p| matches(p, key))
+}
+
+fn evidence() -> (Checked, PortraitChecked) {
+    let digest = Digest::of(b"some checked bytes");
+    let checked = Checked {
+        collection: CollectionId::new(),
+        attempt: AttemptId::new(),
+        digest,
+    };
+    let portrait = PortraitChecked {
+        portrait: PortraitId::new(),
+        digest,
+    };
+    (checked, portrait)
+}
+
+#[test]
+fn the_processor_may_write_and_discard_every_object_it_makes_and_nothing_else() {
+    let template = localstack::template();
+    let (checked, portrait) = evidence();
+    let made = [
+        checked.original_key(),
+        checked.standardised_key(),
+        checked.report_key(),
+        portrait.copy_key(),
+    ];
+    let writes = photo_patterns(&template, "PhotoProcessorFunction", "s3:PutObject");
+    let deletes = photo_patterns(&template, "PhotoProcessorFunction", "s3:DeleteObject");
+    for key in &made {
+        assert!(
+            allowed(&writes, key),
+            "the processor cannot write {key}: {writes:?}"
+        );
+    }
+    for key in &made[..3] {
+        assert!(
+            allowed(&deletes, key),
+            "the processor cannot discard {key}: {deletes:?}"
+        );
+    }
+    // A portrait's copy is never discarded, and no wildcard covers the whole bucket.
+    assert!(!allowed(&deletes, &portrait.copy_key()));
+    assert!(!writes.iter().chain(&deletes).any(|p| p == "*"));
+}
+
+#[test]
+fn reviewers_links_are_signed_for_the_evidence_copies_only() {
+    let template = localstack::template();
+    let (checked, portrait) = evidence();
+    let reads = photo_patterns(&template, "ReviewFunction", "s3:GetObject");
+    for key in [
+        checked.original_key(),
+        checked.standardised_key(),
+        checked.report_key(),
+        portrait.copy_key(),
+    ] {
+        assert!(
+            allowed(&reads, &key),
+            "the review function cannot read {key}: {reads:?}"
+        );
+    }
+    // The upload keys, which a presigned PUT can replace, are not what a reviewer is shown.
+    let uploads = template["Resources"]["ReviewFunction"].to_string();
+    assert!(
+        !uploads.contains("UploadsBucket.Arn}/attempts"),
+        "{uploads}"
+    );
+}
+
+#[test]
+fn the_wildcard_matcher_is_s3_s() {
+    assert!(matches("checked/*", "checked/a/b/c"));
+    assert!(!matches("checked/*", "checked-portraits/a"));
+    assert!(matches("reports/*.json", "reports/a/b.json"));
+    assert!(!matches("reports/*.json", "reports/a/b.jpg"));
+}
