@@ -17,6 +17,7 @@ const ROUTES = [
   [/^#\/review\/([0-9A-Z]{26})$/, (task) => review.workspace(page, task)],
   [/^#\/ops$/, () => operator.overview(page)],
   [/^#\/ops\/requests$/, () => requests.pending(page)],
+  [/^#\/ops\/staff\/([^/]+)$/, (subject) => operator.staff(page, decodeURIComponent(subject))],
   [/^#\/ops\/case\/([0-9A-Za-z]{26})$/, (id) => operator.trail(page, id)],
 ];
 

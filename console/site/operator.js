@@ -157,7 +157,16 @@ function decisions(report) {
           h(
             'tbody',
             {},
-            report.decisions.map((d) => h('tr', {}, h('td', {}, d.day), h('td', {}, d.reviewer), h('td', { class: 'num' }, d.approved), h('td', { class: 'num' }, d.rejected))),
+            report.decisions.map((d) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, d.day),
+                h('td', {}, h('a', { class: 'staff', href: `#/ops/staff/${encodeURIComponent(d.reviewer)}` }, d.reviewer)),
+                h('td', { class: 'num' }, d.approved),
+                h('td', { class: 'num' }, d.rejected),
+              ),
+            ),
           ),
         ),
   );
@@ -205,6 +214,35 @@ export async function trail(root, id) {
           { class: 'accesses' },
           h('thead', {}, h('tr', {}, ['at', 'actor', 'role'].map((k) => h('th', {}, t(k))))),
           h('tbody', {}, accesses.map((a) => h('tr', {}, h('td', {}, when(a.at)), h('td', { class: 'subject' }, a.subject), h('td', {}, t(`role_${a.role}`))))),
+        ),
+    h('p', {}, h('a', { href: '#/ops' }, t('back'))),
+  );
+}
+
+// ------------------------------------------------------------------ one staff member's openings
+
+export async function staff(root, subject) {
+  show(root, h('p', { class: 'loading' }, t('loading')));
+  let accesses;
+  try {
+    ({ accesses } = await call('GET', `/v1/staff/${encodeURIComponent(subject)}/accesses`));
+  } catch (error) {
+    return show(root, h('p', { class: 'problem', role: 'alert' }, error.words), h('a', { href: '#/ops' }, t('back')));
+  }
+  show(
+    root,
+    h('h1', {}, t('opened_by', { who: subject })),
+    accesses.length === 0
+      ? h('p', {}, t('no_accesses'))
+      : h(
+          'table',
+          { class: 'accesses' },
+          h('thead', {}, h('tr', {}, h('th', {}, t('at')), h('th', {}, t('case_id')))),
+          h(
+            'tbody',
+            {},
+            accesses.map((a) => h('tr', {}, h('td', {}, when(a.at)), h('td', {}, h('a', { href: `#/ops/case/${a.collection_id}` }, a.collection_id)))),
+          ),
         ),
     h('p', {}, h('a', { href: '#/ops' }, t('back'))),
   );

@@ -285,7 +285,7 @@ test('an operator confirms a roster row the school mistyped, seeing how far the 
   await closeClean(context);
 });
 
-test('the audit page lists who opened a case', async () => {
+test('operators see who opened a case, and what a reviewer opened', async () => {
   // A reviewer opens a case in review (the contention task's stays in review).
   const id = stack.tasks.contention.cases[0].collection_id;
   const looked = await api(stack, 'GET', `/v1/review/cases/${id}`, stack.tokens.reviewer_2);
@@ -295,5 +295,10 @@ test('the audit page lists who opened a case', async () => {
   await tab.waitForSelector('table.accesses');
   const rows = await tab.$$eval('table.accesses tbody tr', (trs) => trs.map((tr) => tr.textContent));
   assert.ok(rows.some((row) => /reviewer-2/.test(row) && /审核员/.test(row)), rows.join(' | '));
+  // And from the reviewer's side: the cases reviewer-2 opened, this one among them.
+  await tab.goto(`${page(stack)}#/ops/staff/reviewer-2`);
+  await tab.waitForSelector('table.accesses');
+  const opened = await tab.$$eval('table.accesses tbody a', (links) => links.map((a) => a.textContent));
+  assert.ok(opened.includes(id), opened.join(' | '));
   await closeClean(context);
 });
