@@ -4,6 +4,7 @@
 //! seven steps; `REPORT.md` the report's schema. No AWS here: the
 //! photo-processor function wraps [`Engine`].
 
+pub mod card;
 pub mod checks;
 pub mod coverage;
 pub mod decode;

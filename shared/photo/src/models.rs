@@ -63,6 +63,57 @@ pub const DESCRIPTOR: ModelFile = ModelFile {
     sha256: "f8c0a6079fc9d1aee593f733e4eec75bbb837341f676dc1bb3cd35e90f7a5bfe",
 };
 
+/// PP-OCRv5 mobile text detector (DBNet), compiled for the rectified card's size.
+pub const OCR_DETECT: ModelFile = ModelFile {
+    name: "ppocrv5_det.onnx",
+    bytes: include_bytes!("../models/ppocrv5_det.onnx"),
+    input: [
+        1,
+        3,
+        crate::card::CARD_H as usize,
+        crate::card::CARD_W as usize,
+    ],
+    sha256: "d7fe3ea74652890722c0f4d02458b7261d9f5ae6c92904d05707c9eb155c7924",
+};
+/// PP-OCRv5 mobile text-line recogniser (CTC over 18,385 classes), compiled per line width.
+pub const OCR_RECOGNISE: ModelFile = ModelFile {
+    name: "ppocrv5_rec.onnx",
+    bytes: include_bytes!("../models/ppocrv5_rec.onnx"),
+    input: [1, 3, 48, 0],
+    sha256: "bf66820f48fa99f779974c4df78e5274a9d8e0458c4137e8c5357e40e2c3faf2",
+};
+/// The recogniser's characters, one per line (class k is line k − 1; 0 is the CTC blank).
+pub const OCR_DICTIONARY: ModelFile = ModelFile {
+    name: "ppocrv5_dict.txt",
+    bytes: include_bytes!("../models/ppocrv5_dict.txt"),
+    input: [0; 4],
+    sha256: "d1979e9f794c464c0d2e0b70a7fe14dd978e9dc644c0e71f14158cdf8342af1b",
+};
+
+/// OpenCC's traditional → simplified character table: names on a mainland card are printed in
+/// simplified characters, and the recogniser sometimes prefers a traditional form (傑 for 杰).
+pub const TRADITIONAL_TO_SIMPLIFIED: ModelFile = ModelFile {
+    name: "opencc_TSCharacters.txt",
+    bytes: include_bytes!("../models/opencc_TSCharacters.txt"),
+    input: [0; 4],
+    sha256: "6b5a0a799bea2bb22c001f635eaa3fc2904310f0c08addbff275477a80ecf09a",
+};
+
+/// Every file compiled in: the photo models, then the card reader's.
+pub const FILES: [&ModelFile; 11] = [
+    &SHORT_RANGE,
+    &FULL_RANGE,
+    &FACE_MESH,
+    &IRIS,
+    &SELFIE,
+    &HAIR,
+    &DESCRIPTOR,
+    &OCR_DETECT,
+    &OCR_RECOGNISE,
+    &OCR_DICTIONARY,
+    &TRADITIONAL_TO_SIMPLIFIED,
+];
+
 pub const ALL: [&ModelFile; 7] = [
     &SHORT_RANGE,
     &FULL_RANGE,
@@ -82,7 +133,7 @@ pub struct Model {
 }
 
 impl Model {
-    fn load(file: &ModelFile) -> Result<Self, PhotoError> {
+    pub(crate) fn load(file: &ModelFile) -> Result<Self, PhotoError> {
         let err = |e: TractError| PhotoError::model(file.name, e);
         let plan = tract_onnx::onnx()
             .model_for_read(&mut &file.bytes[..])

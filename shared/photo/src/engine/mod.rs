@@ -5,10 +5,12 @@
 mod compose;
 mod find;
 
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use image::RgbImage;
 
+use crate::card::ocr::Ocr;
 use crate::checks::{self, failed};
 use crate::decode::{self, DecodeLimits};
 use crate::descriptor::{self, Descriptor};
@@ -165,6 +167,8 @@ impl Run {
 pub struct Engine {
     models: Models,
     limits: DecodeLimits,
+    /// The ID-card reader's models, loaded on the first card (most photos are not cards).
+    ocr: Arc<OnceLock<Result<Ocr, String>>>,
 }
 
 impl Engine {
@@ -172,7 +176,16 @@ impl Engine {
         Self {
             models,
             limits: DecodeLimits::default(),
+            ocr: Arc::default(),
         }
+    }
+
+    /// The card reader's models, loaded once.
+    pub(crate) fn ocr(&self) -> Result<&Ocr, PhotoError> {
+        self.ocr
+            .get_or_init(|| Ocr::load().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| PhotoError::model("ocr", e))
     }
 
     pub fn load() -> Result<Self, PhotoError> {
@@ -305,13 +318,17 @@ impl Engine {
         let Ok(decoded) = decode::decode(bytes, &self.limits) else {
             return Ok(None);
         };
-        let src = decoded.image;
+        self.describe_face(&decoded.image)
+    }
+
+    /// The descriptor of the one face in `src`; `None` when there is none or more than one.
+    pub fn describe_face(&self, src: &RgbImage) -> Result<Option<Descriptor>, PhotoError> {
         let k = src
             .width()
             .max(src.height())
             .div_ceil(DETECT_SIDE * 2)
             .max(1);
-        let img = box_shrink(&src, k);
+        let img = box_shrink(src, k);
         let faces =
             Detector::default().detect(&self.models.short_range, &self.models.full_range, &img)?;
         let [face] = faces.as_slice() else {
