@@ -28,6 +28,17 @@ pub const CARD_W: u32 = 864;
 pub const CARD_H: u32 = 544;
 /// The part of the portrait side where the photo is printed (fractions of the card).
 const FACE_REGION: [f32; 4] = [0.58, 0.05, 0.97, 0.85];
+/// The address's lines (right of its label, between the birth row and the number's): not
+/// needed, and the widest lines to read. The emblem side's words lie outside it.
+const ADDRESS_REGION: [f32; 4] = [0.15, 0.47, 0.62, 0.80];
+
+/// Whether a line is worth reading: anything but the address.
+fn wanted(line: &ocr::TextLine) -> bool {
+    let [x0, y0, x1, y1] = ADDRESS_REGION;
+    let x = line.left as f32 / CARD_W as f32;
+    let y = line.centre_y() / CARD_H as f32;
+    !((x0..x1).contains(&x) && (y0..y1).contains(&y))
+}
 
 /// Which side of the card the photo shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -205,7 +216,7 @@ impl crate::engine::Engine {
         let ocr = self.ocr()?;
         // Upside down, the number is not found; the other way round is read then.
         let upright = Pass {
-            fields: fields::read(&ocr.read(&card)?),
+            fields: fields::read(&ocr.read(&card, wanted)?),
             card,
         };
         let pass = if upright.fields.id_number.is_some() || upright.fields.emblem_side {
@@ -213,7 +224,7 @@ impl crate::engine::Engine {
         } else {
             let turned = imageops::rotate180(&upright.card);
             let other = Pass {
-                fields: fields::read(&ocr.read(&turned)?),
+                fields: fields::read(&ocr.read(&turned, wanted)?),
                 card: turned,
             };
             if other.fields.id_number.is_some() {
