@@ -211,8 +211,24 @@ impl RequestView {
             },
             status: request.status,
             created_at: request.created_at,
-            message_zh: "申请已提交。请联系学校或客服并告知申请编号，工作人员核实您的身份后处理",
-            message_en: "Your request is filed. Contact your school or our support with its number; staff will decide once they have checked who you are",
+            message_zh: match request.status {
+                store::RequestStatus::Pending => {
+                    "申请已提交。请联系学校或客服并告知申请编号，工作人员核实您的身份后处理"
+                }
+                store::RequestStatus::Approved => "此申请已获批准",
+                store::RequestStatus::Refused => {
+                    "此申请未获批准。如有疑问，请联系学校或客服并告知申请编号"
+                }
+            },
+            message_en: match request.status {
+                store::RequestStatus::Pending => {
+                    "Your request is filed. Contact your school or our support with its number; staff will decide once they have checked who you are"
+                }
+                store::RequestStatus::Approved => "This request was approved",
+                store::RequestStatus::Refused => {
+                    "This request was refused. If you think that is wrong, contact your school or our support with its number"
+                }
+            },
         }
     }
 }

@@ -1054,6 +1054,13 @@ async fn an_operator_confirms_a_roster_row_with_a_typo_and_the_case_opens() {
     assert_eq!(row.id_number, real, "the typo is corrected");
     let created = table.events(case.id).await.unwrap().remove(0);
     assert_eq!(created.actor, Actor::Operator("ops-1".into()));
+    // Asking again shows the decision; it never overwrites it.
+    let again = table
+        .ask_operator(request.kind.clone(), h.now())
+        .await
+        .unwrap();
+    assert_eq!(again.status, store::RequestStatus::Approved);
+    assert_eq!(again.decision.unwrap().by, "ops-1");
     // Refusing it now is too late.
     h.call(
         Method::POST,

@@ -86,8 +86,9 @@ pub enum ApproveError {
 }
 
 impl Table {
-    /// Files `kind` as a pending request and returns it; a request asking the same that is
-    /// pending already is returned as it is, and one decided before is asked again.
+    /// Files `kind` as a pending request and returns it; a request asking the same that was
+    /// filed before is returned as it stands (pending or decided): a decision is never
+    /// overwritten, so the record of who decided what stays.
     pub async fn ask_operator(
         &self,
         kind: RequestKind,
@@ -102,12 +103,7 @@ impl Table {
             created_at: at,
             decision: None,
         };
-        let put = self.put(
-            self.request_item(&request)?,
-            "attribute_not_exists(#pk) OR #status <> :pending",
-            &[("#pk", keys::PK), ("#status", "status")],
-            &[(":pending", s("pending"))],
-        )?;
+        let put = self.put(self.request_item(&request)?, ABSENT, &[], &[])?;
         match self.transact(vec![put]).await {
             Ok(()) => Ok(request),
             Err(Transact::ConditionFailed(_)) => self.operator_request(&id).await,
