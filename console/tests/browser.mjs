@@ -104,7 +104,7 @@ export async function closeClean(context) {
  * whose module did not load never draws anything. That, and only that, is retried (twice, and
  * logged); a page that loaded every file and still shows no form fails the test as before.
  */
-async function openConsole(page, url) {
+export async function openConsole(page, url) {
   for (let attempt = 1; ; attempt++) {
     const failed = [];
     // The page itself, its modules and its styles; not the favicon the browser asks for.

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { api, closeClean, launch, newContext, signedIn, startStack } from './browser.mjs';
+import { api, closeClean, launch, newContext, openConsole, signedIn, startStack } from './browser.mjs';
 
 /** Screenshots, kept as the run's artifacts. */
 const ARTIFACTS = fileURLToPath(new URL('../../target/console-tests/', import.meta.url));
@@ -120,7 +120,7 @@ test('a reviewer signs in and approves using only the keyboard', async () => {
   const task = stack.tasks.keyboard;
   const context = await newContext(browser);
   const tab = await context.newPage();
-  await tab.goto(stack.console);
+  await openConsole(tab, stack.console);
   await tab.waitForSelector('#token:focus');
   await tab.keyboard.insertText(stack.tokens.reviewer_1);
   await tab.keyboard.press('Enter');
