@@ -496,8 +496,13 @@ async fn concurrent_deliveries_keep_only_what_the_recorded_verdict_was_made_from
     let replay = async {
         // Once the first delivery holds its bytes (its copy is written, the engine runs next),
         // the upload is replaced and delivered again.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
         while photo_object(&env, &first.original_key()).await.is_none() {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the first delivery never wrote its copy"
+            );
+            tokio::task::yield_now().await;
         }
         upload(&env, key, late.clone()).await;
         let again = queued(&env, 1).await;

@@ -63,16 +63,7 @@ impl Table {
 
     /// Deletes a descriptor that is no one's evidence (see [`Table::put_face`]).
     pub async fn delete_face(&self, face: FaceOf) -> Result<(), StoreError> {
-        let (pk, sk) = keys::face(face.id());
-        self.ddb
-            .delete_item()
-            .table_name(&self.name)
-            .key(keys::PK, s(pk))
-            .key(keys::SK, s(sk))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamodb("DeleteItem", e))?;
-        Ok(())
+        self.delete_unconditional(keys::face(face.id())).await
     }
 
     pub async fn face(&self, face: FaceOf) -> Result<Option<Vec<f32>>, StoreError> {

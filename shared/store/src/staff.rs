@@ -40,16 +40,7 @@ impl Table {
 
     /// Lets `subject`'s tokens pass again.
     pub async fn restore_staff(&self, subject: &str) -> Result<(), StoreError> {
-        let (pk, sk) = keys::revoked(subject);
-        self.ddb
-            .delete_item()
-            .table_name(&self.name)
-            .key(keys::PK, crate::table::s(pk))
-            .key(keys::SK, crate::table::s(sk))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamodb("DeleteItem", e))?;
-        Ok(())
+        self.delete_unconditional(keys::revoked(subject)).await
     }
 
     pub async fn is_revoked(&self, subject: &str) -> Result<bool, StoreError> {

@@ -231,6 +231,22 @@ impl Table {
         Ok(())
     }
 
+    /// Deletes the item at `key`, if there is one.
+    pub(crate) async fn delete_unconditional(
+        &self,
+        (pk, sk): (String, String),
+    ) -> Result<(), StoreError> {
+        self.ddb
+            .delete_item()
+            .table_name(&self.name)
+            .key(PK, AttributeValue::S(pk))
+            .key(SK, AttributeValue::S(sk))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamodb("DeleteItem", e))?;
+        Ok(())
+    }
+
     /// An UpdateItem of the item at `key` in this table, to be given its expressions.
     pub(crate) fn update(&self, (pk, sk): (String, String)) -> UpdateItemFluentBuilder {
         self.ddb

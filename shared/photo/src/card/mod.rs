@@ -22,8 +22,8 @@ pub use locate::Quad;
 
 use crate::descriptor::Descriptor;
 
-/// The flattened card's size: 85.6 × 54.0 mm at about 10 px/mm, in multiples of 32 (the
-/// detector's stride).
+/// The flattened card's size: 85.6 × 54.0 mm at about 10 px/mm (the recogniser reads lines
+/// from it; the detector sees it at half size).
 pub const CARD_W: u32 = 864;
 pub const CARD_H: u32 = 544;
 /// The part of the portrait side where the photo is printed (fractions of the card).
@@ -193,7 +193,7 @@ impl crate::engine::Engine {
     pub fn read_id_card(&self, bytes: &[u8]) -> Result<CardReading, crate::error::PhotoError> {
         let mut timings = CardTimings::default();
         let t = Instant::now();
-        let photo = match crate::decode::decode(bytes, &crate::decode::DecodeLimits::default()) {
+        let photo = match crate::decode::decode(bytes, &self.limits) {
             Ok(decoded) => decoded.image,
             Err(e) if e.reason().is_some() => {
                 return Ok(CardReading::refused(CardProblem::NoCard, timings));

@@ -9,9 +9,10 @@
 
 pub use ab_glyph::FontVec;
 
-use ab_glyph::{Font, PxScale, ScaleFont};
+use ab_glyph::{Font, PxScale};
 use domain::IdNumber;
 use image::{Rgb, RgbImage, Rgba, RgbaImage, imageops};
+use imageproc::drawing::draw_text_mut;
 use imageproc::geometric_transformations::{Interpolation, Projection, warp_into};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -173,35 +174,8 @@ const VALUE: Rgb<u8> = Rgb([20, 20, 24]);
 
 /// Draws `text` with its top left at (`x`, `y`) mm, `size` mm tall.
 fn text(card: &mut RgbImage, font: &FontVec, x: f32, y: f32, size: f32, colour: Rgb<u8>, s: &str) {
-    let scale = PxScale::from(size * 10.0);
-    let scaled = font.as_scaled(scale);
-    let mut caret = x * 10.0;
-    let baseline = y * 10.0 + scaled.ascent();
-    for c in s.chars() {
-        let glyph = scaled.scaled_glyph(c);
-        let advance = scaled.h_advance(glyph.id);
-        let glyph = glyph
-            .id
-            .with_scale_and_position(scale, ab_glyph::point(caret, baseline));
-        if let Some(outlined) = font.outline_glyph(glyph) {
-            let bounds = outlined.px_bounds();
-            outlined.draw(|gx, gy, coverage| {
-                let (px, py) = (
-                    bounds.min.x as i32 + gx as i32,
-                    bounds.min.y as i32 + gy as i32,
-                );
-                if px < 0 || py < 0 || px >= card.width() as i32 || py >= card.height() as i32 {
-                    return;
-                }
-                let p = card.get_pixel_mut(px as u32, py as u32);
-                for i in 0..3 {
-                    let under = p.0[i] as f32;
-                    p.0[i] = (under + (colour.0[i] as f32 - under) * coverage).round() as u8;
-                }
-            });
-        }
-        caret += advance;
-    }
+    let (x, y) = ((x * 10.0).round() as i32, (y * 10.0).round() as i32);
+    draw_text_mut(card, colour, x, y, PxScale::from(size * 10.0), font, s);
 }
 
 /// The portrait side, flat, 856 × 540.

@@ -166,7 +166,7 @@ impl Run {
 #[derive(Clone)]
 pub struct Engine {
     models: Models,
-    limits: DecodeLimits,
+    pub(crate) limits: DecodeLimits,
     /// The ID-card reader's models, loaded on the first card (most photos are not cards).
     ocr: Arc<OnceLock<Result<Ocr, String>>>,
 }
