@@ -6,6 +6,7 @@ pub mod collection;
 pub mod enrollment;
 pub mod event;
 pub mod face;
+pub mod id_card;
 pub mod id_number;
 pub mod ids;
 pub mod lease;
@@ -22,6 +23,7 @@ pub use collection::{
 pub use enrollment::{Enrollment, RosterRow, validate_chsi_code};
 pub use event::{Actor, Event};
 pub use face::{FaceGap, FaceMatch};
+pub use id_card::{CardCheck, CardProblem, CardText};
 pub use id_number::{IdNumber, IdNumberError, LastFour, mask_name};
 pub use ids::{AttemptId, BatchId, CollectionId, InvalidId, PortraitId, TaskId};
 pub use lease::{LEASE_TTL, Lease};

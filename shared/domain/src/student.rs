@@ -41,6 +41,10 @@ pub struct Portrait {
     /// The sha256 (hex) of the bytes the photo processor decided on; `None` while pending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// Why the photo cannot serve as the card (unusable), or why its text was not read
+    /// (usable, `id_card_unread`): what the student is told to retake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<crate::CardProblem>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,9 +52,10 @@ pub struct Portrait {
 pub enum PortraitStatus {
     /// Upload URL issued; not processed yet.
     Pending,
-    /// Exactly one face was found and its descriptor stored.
+    /// The portrait side of an ID card with one face: its descriptor and what the card
+    /// says are stored.
     Usable,
-    /// No single face could be found: the reviewer is told, nothing crashes.
+    /// Not the portrait side of a card, or no face on it: the student retakes it.
     Unusable,
 }
 

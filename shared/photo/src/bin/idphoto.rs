@@ -472,13 +472,23 @@ fn bench_card(e: &Engine, files: &[String], runs: usize) -> Res<ExitCode> {
                 ("locate", s.locate_ms),
                 ("rectify", s.rectify_ms),
                 ("ocr", s.ocr_ms),
+                ("  detect", s.detect_ms),
+                ("  recognise", s.recognise_ms),
                 ("face", s.face_ms),
             ] {
                 stages.entry(name).or_default().push(ms);
             }
         }
         println!("{f}: {runs} runs");
-        let order = ["decode", "locate", "rectify", "ocr", "face"];
+        let order = [
+            "decode",
+            "locate",
+            "rectify",
+            "ocr",
+            "  detect",
+            "  recognise",
+            "face",
+        ];
         print_stages(&order, &mut stages, &mut totals);
     }
     println!("peak RSS {} MB", peak_rss_kb() / 1024);

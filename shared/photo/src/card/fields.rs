@@ -27,6 +27,9 @@ pub struct Fields {
     pub id_number: Option<Field>,
     /// Words only the national-emblem side carries were seen.
     pub emblem_side: bool,
+    /// How many of the portrait side's six labels were seen: none, and a bright rectangle
+    /// with a face in it is not known to be a card at all.
+    pub portrait_labels: usize,
 }
 
 /// Reads the fields from `lines` (in reading order).
@@ -42,6 +45,10 @@ pub fn read(lines: &[TextLine]) -> Fields {
         birth_date: after_label(lines, "出生").and_then(date),
         id_number: id_number(lines),
         emblem_side: emblem.iter().any(|w| said(w)) && !said("公民身份号码"),
+        portrait_labels: ["姓名", "性别", "民族", "出生", "住址", "公民身份号码"]
+            .iter()
+            .filter(|w| said(w))
+            .count(),
     }
 }
 

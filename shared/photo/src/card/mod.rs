@@ -12,6 +12,7 @@ pub mod synth;
 
 use std::time::Instant;
 
+pub use domain::CardProblem;
 use domain::IdNumber;
 use image::RgbImage;
 use image::imageops;
@@ -49,62 +50,6 @@ pub enum CardSide {
     Unknown,
 }
 
-/// Why a card photo cannot serve, in words a student can act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CardProblem {
-    /// No card-shaped bright region in the photo.
-    NoCard,
-    /// The national-emblem side was photographed.
-    EmblemSide,
-    /// The card was found but its name or number could not be read.
-    Unreadable,
-    /// 18 characters were read but their check character does not hold.
-    ChecksumFailed,
-    /// The printed sex or birth date disagrees with the number.
-    Inconsistent,
-    /// No single face on the card's photo.
-    NoFace,
-}
-
-impl CardProblem {
-    pub fn message_zh(self) -> &'static str {
-        match self {
-            Self::NoCard => {
-                "未在照片中找到身份证，请将身份证人像面平放在深色桌面上，使其占满大部分画面后重拍"
-            }
-            Self::EmblemSide => "拍摄的是国徽面，请拍摄身份证的人像面（有照片的一面）",
-            Self::Unreadable => "身份证上的文字无法识别，请在光线充足处对焦清晰、避免反光后重拍",
-            Self::ChecksumFailed => "识别出的身份证号码校验不通过，请重拍，确保号码清晰完整",
-            Self::Inconsistent => "识别出的性别或出生日期与身份证号码不一致，请重拍，确保证件清晰",
-            Self::NoFace => "未能识别身份证上的照片，请重拍，避免手指遮挡或反光",
-        }
-    }
-
-    pub fn message_en(self) -> &'static str {
-        match self {
-            Self::NoCard => {
-                "No ID card was found in the photo: lay the portrait side flat on a dark table, filling most of the frame, and retake it"
-            }
-            Self::EmblemSide => {
-                "This is the national-emblem side: photograph the side with the portrait"
-            }
-            Self::Unreadable => {
-                "The card's text could not be read: retake it in good light, in focus, without glare"
-            }
-            Self::ChecksumFailed => {
-                "The ID number read does not pass its checksum: retake the photo with the number sharp and whole"
-            }
-            Self::Inconsistent => {
-                "The sex or birth date read disagrees with the ID number: retake a sharper photo"
-            }
-            Self::NoFace => {
-                "The photo on the card could not be read: retake it without fingers or glare over it"
-            }
-        }
-    }
-}
-
 /// What was read from a card photo.
 #[derive(Debug, Clone, Serialize)]
 pub struct CardReading {
@@ -126,7 +71,10 @@ pub struct CardTimings {
     pub decode_ms: f64,
     pub locate_ms: f64,
     pub rectify_ms: f64,
+    /// Both parts of the OCR, with the second orientation when the first read no number.
     pub ocr_ms: f64,
+    pub detect_ms: f64,
+    pub recognise_ms: f64,
     pub face_ms: f64,
 }
 
@@ -153,7 +101,11 @@ fn judge(fields: &Fields, face: bool) -> (CardSide, Option<CardProblem>) {
         return (CardSide::Emblem, Some(CardProblem::EmblemSide));
     }
     let (Some(_), Some(number)) = (&fields.name, &fields.id_number) else {
-        return (CardSide::Unknown, Some(CardProblem::Unreadable));
+        return if fields.portrait_labels > 0 {
+            (CardSide::Portrait, Some(CardProblem::FieldsUnread))
+        } else {
+            (CardSide::Unknown, Some(CardProblem::Unreadable))
+        };
     };
     let Ok(id) = IdNumber::parse_stored(&number.value) else {
         return (CardSide::Portrait, Some(CardProblem::ChecksumFailed));
@@ -216,7 +168,7 @@ impl crate::engine::Engine {
         let ocr = self.ocr()?;
         // Upside down, the number is not found; the other way round is read then.
         let upright = Pass {
-            fields: fields::read(&ocr.read(&card, wanted)?),
+            fields: fields::read(&ocr.read(&card, wanted, &mut timings)?),
             card,
         };
         let pass = if upright.fields.id_number.is_some() || upright.fields.emblem_side {
@@ -224,7 +176,7 @@ impl crate::engine::Engine {
         } else {
             let turned = imageops::rotate180(&upright.card);
             let other = Pass {
-                fields: fields::read(&ocr.read(&turned, wanted)?),
+                fields: fields::read(&ocr.read(&turned, wanted, &mut timings)?),
                 card: turned,
             };
             if other.fields.id_number.is_some() {

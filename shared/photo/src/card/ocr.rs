@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use image::{RgbImage, imageops};
 use imageproc::region_labelling::{Connectivity, connected_components};
@@ -13,6 +14,8 @@ use crate::models::{
     Model, ModelFile, OCR_DETECT, OCR_DICTIONARY, OCR_RECOGNISE, TRADITIONAL_TO_SIMPLIFIED,
 };
 use crate::raster::box_shrink;
+
+use super::{CardTimings, ms};
 
 /// The detector reads the card shrunk by this factor.
 pub(crate) const DETECT_SCALE: u32 = 2;
@@ -126,12 +129,17 @@ impl Ocr {
     }
 
     /// The lines found on `card` that `wanted` keeps, read; top to bottom, left to right.
+    /// The time each part takes is added to `timings`.
     pub fn read(
         &self,
         card: &RgbImage,
         wanted: impl Fn(&TextLine) -> bool,
+        timings: &mut CardTimings,
     ) -> Result<Vec<TextLine>, PhotoError> {
+        let t = Instant::now();
         let boxes = self.detect(card)?;
+        timings.detect_ms += ms(t);
+        let t = Instant::now();
         let mut lines = Vec::with_capacity(boxes.len());
         for b in boxes.into_iter().filter(|b| wanted(b)) {
             let crop = imageops::crop_imm(card, b.left, b.top, b.width, b.height).to_image();
@@ -145,6 +153,7 @@ impl Ocr {
                 ..b
             });
         }
+        timings.recognise_ms += ms(t);
         Ok(lines)
     }
 

@@ -42,6 +42,21 @@ pub fn font() -> Option<FontVec> {
     FontVec::try_from_vec_and_index(bytes, 0).ok()
 }
 
+/// The font, for a test: a test run on CI must have it (`scripts/setup-console.sh` installs
+/// Debian's fonts-wqy-microhei before the tests run); elsewhere a test without it says so and
+/// is skipped.
+pub fn test_font() -> Option<FontVec> {
+    let found = font();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the card font is missing: {FONT_PATH} (Debian's fonts-wqy-microhei; scripts/setup-console.sh installs it)"
+        );
+        eprintln!("skipped: no card font at {FONT_PATH}");
+    }
+    found
+}
+
 const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
     "何", "林", "罗", "高", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
@@ -167,6 +182,38 @@ pub fn person(rng: &mut StdRng, font: &FontVec) -> Person {
         address,
         id_number,
     }
+}
+
+/// A person with this name and number, sex and birth date taken from the number: for a test
+/// that needs the card of someone the identity provider knows.
+pub fn person_with(name: &str, id_number: &IdNumber) -> Person {
+    let number = id_number.as_str();
+    let birth = id_number.birth_date();
+    let male = (number.as_bytes()[16] - b'0') % 2 == 1;
+    Person {
+        name: name.to_owned(),
+        sex: if male { "男" } else { "女" },
+        nation: "汉",
+        birth: (birth.year(), u8::from(birth.month()), birth.day()),
+        address: "北京市海淀区中关村大街27号".to_owned(),
+        id_number: number.to_owned(),
+    }
+}
+
+/// A careful phone photo of `card` (seeded): the card filling most of the frame, a little
+/// turned and tilted, light blur and glare.
+pub fn careful_photo(card: &RgbImage, seed: u64) -> Vec<u8> {
+    let shot = Shot {
+        width: 1600,
+        height: 1200,
+        fill: 0.7,
+        turn: 3.0,
+        tilt: 0.02,
+        blur: 0.4,
+        glare: 0.1,
+        jpeg_quality: 85,
+    };
+    photograph(card, &shot, &mut rng(seed)).0
 }
 
 const LABEL: Rgb<u8> = Rgb([30, 110, 180]);
