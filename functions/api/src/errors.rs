@@ -22,6 +22,38 @@ pub fn identity_required() -> ApiError {
     )
 }
 
+/// `POST /v1/identity` names the ID-card photo the student confirms from; it must be the
+/// current one.
+pub fn id_card_required() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "id_card_required",
+        "请先上传身份证人像面照片，再确认姓名和身份证号码",
+        "Upload a photo of your ID card's portrait side first, then confirm your name and number",
+    )
+}
+
+/// The card is still being read: the client polls `GET /v1/me`.
+pub fn id_card_pending() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "id_card_pending",
+        "正在识别您的身份证，请稍候",
+        "Your ID card is still being read; try again in a moment",
+    )
+}
+
+/// The photo is not the portrait side of a card with a face: what to retake.
+pub fn id_card_unusable(problem: domain::CardProblem) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "id_card_unusable",
+        problem.message_zh(),
+        problem.message_en(),
+    )
+    .with_details(serde_json::json!({ "problem": problem }))
+}
+
 pub fn invalid_id_number(problem: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,

@@ -5,11 +5,12 @@ use std::sync::{Arc, LazyLock};
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use domain::{
-    Actor, AttemptId, AttemptStatus, CollectionId, Command, Payment, Portrait, PortraitId,
-    PortraitStatus, ReasonCode, Student, TaskId,
+    Actor, AttemptId, AttemptStatus, CardProblem, CardText, CollectionId, Command, IdNumber,
+    Payment, Portrait, PortraitId, PortraitStatus, ReasonCode, Student, TaskId,
 };
 use localstack::TestEnv;
 use localstack::watch::WatchedFunction;
+use photo::card::synth;
 use photo::{Engine, Profile};
 use photo_processor::Processor;
 use store::{Digest, FaceOf, ImageType, PortraitChecked, Store, UploadKey};
@@ -122,6 +123,25 @@ async fn queued(env: &TestEnv, count: usize) -> SqsEvent {
     serde_json::from_value(localstack::sqs_event(&uploads)).unwrap()
 }
 
+/// A photo of the ID card of `name` with `id_number`, the holder's face from `portrait` (a
+/// fixture), when the machine has the font to draw it (see `synth::test_font`).
+fn card_photo(name: &str, id_number: &str, portrait: &str) -> Option<Vec<u8>> {
+    let font = synth::test_font()?;
+    let face = image::load_from_memory(&fixture(portrait))
+        .unwrap()
+        .to_rgb8();
+    let person = synth::person_with(name, &IdNumber::parse_stored(id_number).unwrap());
+    let card = synth::render(
+        &person,
+        &synth::holder_photo(&face),
+        &font,
+        &mut synth::rng(7),
+    );
+    Some(synth::careful_photo(&card, 7))
+}
+
+const ZHANG: (&str, &str) = ("张三丰", "11010520030507123X");
+
 /// A student whose ID-card portrait upload URL was issued.
 async fn pending_portrait(env: &TestEnv, openid: &str) -> PortraitId {
     let portrait = PortraitId::new();
@@ -132,6 +152,7 @@ async fn pending_portrait(env: &TestEnv, openid: &str) -> PortraitId {
             id: portrait,
             status: PortraitStatus::Pending,
             sha256: None,
+            problem: None,
         }),
     };
     env.store.table.put_student(&student).await.unwrap();
@@ -242,13 +263,11 @@ async fn failing_writes_are_retried_and_decide_nothing_half_way() {
         attempt: ids[0],
     };
     upload(&env, key, fixture("pass_frontal_man_01.jpg")).await;
+    let Some(card) = card_photo(ZHANG.0, ZHANG.1, "pass_frontal_woman_02.jpg") else {
+        return;
+    };
     let portrait = pending_portrait(&env, "openid-p").await;
-    upload(
-        &env,
-        UploadKey::Portrait(portrait),
-        fixture("pass_frontal_woman_02.jpg"),
-    )
-    .await;
+    upload(&env, UploadKey::Portrait(portrait), card).await;
     let event = queued(&env, 2).await;
 
     // A photos bucket that does not exist: the copies and results fail to write like an S3
@@ -296,80 +315,129 @@ async fn failing_writes_are_retried_and_decide_nothing_half_way() {
     );
 }
 
+/// The ID card's photo: read, its text sealed and its face described; or unusable, with what
+/// the student must retake.
 #[tokio::test]
-async fn portraits_get_a_face_or_are_marked_unusable() {
+async fn id_cards_are_read_with_their_face_or_marked_unusable_with_what_to_retake() {
     let env = TestEnv::new().await;
     let table = &env.store.table;
+    let Some(card) = card_photo(ZHANG.0, ZHANG.1, "pass_frontal_woman_02.jpg") else {
+        return;
+    };
+    let font = synth::test_font().unwrap();
+    let emblem = synth::render_emblem(&font, &mut synth::rng(3));
+    let emblem = synth::careful_photo(&emblem, 3);
     let mut portraits = Vec::new();
-    for (openid, name) in [
-        ("openid-a", "pass_frontal_woman_02.jpg"),
-        ("openid-b", "fail_not_a_person_cat_01.jpg"),
+    for (openid, bytes) in [
+        ("openid-a", card.clone()),
+        ("openid-b", fixture("fail_not_a_person_cat_01.jpg")),
+        ("openid-c", emblem),
+        // A portrait, however good, is not a card.
+        ("openid-d", fixture("pass_frontal_man_01.jpg")),
     ] {
         let portrait = pending_portrait(&env, openid).await;
-        upload(&env, UploadKey::Portrait(portrait), fixture(name)).await;
         portraits.push(PortraitChecked {
             portrait,
-            digest: Digest::of(&fixture(name)),
+            digest: Digest::of(&bytes),
         });
+        upload(&env, UploadKey::Portrait(portrait), bytes).await;
     }
-    let event = queued(&env, 2).await;
+    let event = queued(&env, 4).await;
     let processor = processor(&env.store);
     let response = processor.handle(event.clone()).await;
     assert!(response.batch_item_failures.is_empty());
 
-    assert_eq!(
-        portrait_status(&env, "openid-a").await,
-        PortraitStatus::Usable
-    );
-    assert_eq!(
-        portrait_status(&env, "openid-b").await,
-        PortraitStatus::Unusable
-    );
-    // Each decision records the digest of the bytes it was made on, which name the copy the
-    // reviewer is shown and the descriptor.
-    for (openid, checked) in [("openid-a", &portraits[0]), ("openid-b", &portraits[1])] {
-        let decided = table
+    let decided = |openid: &'static str| async move {
+        table
             .student(openid)
             .await
             .unwrap()
             .unwrap()
             .portrait
-            .unwrap();
-        assert_eq!(PortraitChecked::of(&decided).as_ref(), Some(checked));
+            .unwrap()
+    };
+    let read = decided("openid-a").await;
+    assert_eq!((read.status, read.problem), (PortraitStatus::Usable, None));
+    let emblem = decided("openid-c").await;
+    assert_eq!(
+        (emblem.status, emblem.problem),
+        (PortraitStatus::Unusable, Some(CardProblem::EmblemSide))
+    );
+    // No card, or a bright rectangle on which nothing of a card's print was read.
+    for openid in ["openid-b", "openid-d"] {
+        let p = decided(openid).await;
+        assert_eq!(p.status, PortraitStatus::Unusable, "{openid}");
+        assert!(
+            matches!(
+                p.problem,
+                Some(CardProblem::NoCard | CardProblem::Unreadable)
+            ),
+            "{openid}: {p:?}"
+        );
+    }
+    // Each decision records the digest of the bytes it was made on, which name the copy the
+    // reviewer is shown, the descriptor and the card's text.
+    for (openid, checked) in ["openid-a", "openid-b", "openid-c", "openid-d"]
+        .into_iter()
+        .zip(&portraits)
+    {
+        assert_eq!(
+            PortraitChecked::of(&decided(openid).await).as_ref(),
+            Some(checked)
+        );
         let copy = photo_object(&env, &checked.copy_key()).await;
         assert!(copy.is_some());
     }
+    let text = table.card_text(&portraits[0]).await.unwrap();
+    let zhang = IdNumber::parse_stored(ZHANG.1).unwrap();
+    assert_eq!(
+        text,
+        Some(CardText::Read {
+            name: ZHANG.0.into(),
+            id_number: zhang.clone()
+        })
+    );
     let face_of = |c: &PortraitChecked| FaceOf::Portrait(c.portrait, c.digest);
     let face = table.face(face_of(&portraits[0])).await.unwrap();
     assert_eq!(face.map(|f| f.len()), Some(128));
-    let face = table.face(face_of(&portraits[1])).await.unwrap();
-    assert_eq!(face, None);
+    for unusable in &portraits[1..] {
+        assert_eq!(table.face(face_of(unusable)).await.unwrap(), None);
+        assert_eq!(table.card_text(unusable).await.unwrap(), None);
+    }
+    // Sealed: neither the name nor the number is stored in plain text.
+    let scan = env
+        .dynamodb()
+        .scan()
+        .table_name(table.name())
+        .send()
+        .await
+        .unwrap();
+    let dump = format!("{:?}", scan.items());
+    assert!(!dump.contains(ZHANG.0) && !dump.contains(ZHANG.1));
 
-    // The decided portrait's URL replayed with another face: the event changes nothing, and
-    // the decision still names the bytes first described.
+    // The decided card's URL replayed with another card: the event changes nothing, and
+    // the decision still names the bytes first read.
+    let other = card_photo("李四", "110105200311092467", "pass_frontal_man_01.jpg").unwrap();
     upload(
         &env,
         UploadKey::Portrait(portraits[0].portrait),
-        fixture("pass_frontal_man_01.jpg"),
+        other.clone(),
     )
     .await;
     let replay = queued(&env, 1).await;
     handled(&processor, replay).await;
-    let decided = table
-        .student("openid-a")
-        .await
-        .unwrap()
-        .unwrap()
-        .portrait
-        .unwrap();
-    assert_eq!(PortraitChecked::of(&decided).as_ref(), Some(&portraits[0]));
-    let stranger = FaceOf::Portrait(
-        portraits[0].portrait,
-        Digest::of(&fixture("pass_frontal_man_01.jpg")),
+    assert_eq!(
+        PortraitChecked::of(&decided("openid-a").await).as_ref(),
+        Some(&portraits[0])
     );
-    assert_eq!(table.face(stranger).await.unwrap(), None);
+    let stranger = PortraitChecked {
+        portrait: portraits[0].portrait,
+        digest: Digest::of(&other),
+    };
+    assert_eq!(table.face(face_of(&stranger)).await.unwrap(), None);
+    assert_eq!(table.card_text(&stranger).await.unwrap(), None);
 
-    // A new portrait replaces the old one; a late event for the old one changes nothing.
+    // A new card replaces the old one; a late event for the old one changes nothing.
     pending_portrait(&env, "openid-a").await;
     handled(&processor, event).await;
     assert_eq!(

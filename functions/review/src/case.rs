@@ -3,8 +3,8 @@
 //! and the face match.
 
 use domain::{
-    Collection, CollectionStatus, FaceMatch, Lease, PhotoAttempt, ReasonCode, ReviewDecision,
-    mask_name,
+    CardCheck, CardText, Collection, CollectionStatus, FaceMatch, Lease, PhotoAttempt, ReasonCode,
+    ReviewDecision, VerifiedIdentity, mask_name,
 };
 use serde::Serialize;
 use store::{Access, PortraitChecked, PresignedGet, Shelf};
@@ -30,6 +30,8 @@ pub struct ReviewCase {
     /// Checks the engine could not decide reliably.
     pub review_flags: Vec<ReasonView>,
     pub face_match: Option<FaceMatch>,
+    /// What the ID card the face was matched against says, against the verified identity.
+    pub id_card: Option<IdCardView>,
     pub lease: Option<LeaseView>,
     pub last_decision: Option<ReviewDecision>,
 }
@@ -42,6 +44,32 @@ pub struct StudentView {
     pub school: String,
     pub education_level_zh: &'static str,
     pub major: String,
+}
+
+/// The card's reading, masked: the reviewer sees whether it is the verified identity.
+#[derive(Debug, Serialize)]
+pub struct IdCardView {
+    /// `matches`, or the flag `id_card_mismatch` / `id_card_unread`.
+    pub check: CardCheck,
+    pub message_zh: &'static str,
+    pub message_en: &'static str,
+    pub name: Option<String>,
+    pub id_number: Option<String>,
+}
+
+impl IdCardView {
+    fn of(text: &CardText, identity: Option<&VerifiedIdentity>) -> Self {
+        // A case exists only for a verified student; without one, nothing matches.
+        let check = identity.map_or(CardCheck::Mismatch, |i| text.check_identity(i));
+        let (name, id_number) = text.masked();
+        Self {
+            check,
+            message_zh: check.message_zh(),
+            message_en: check.message_en(),
+            name,
+            id_number,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -122,18 +150,24 @@ pub async fn view(
         Some(attempt) => table.matched_portrait(attempt.id).await?,
         None => None,
     };
+    let identity = student.as_ref().and_then(|s| s.identity.as_ref());
     let id_card = matched.or_else(|| {
         student
-            .and_then(|s| s.portrait)
             .as_ref()
+            .and_then(|s| s.portrait.as_ref())
             .and_then(PortraitChecked::of)
     });
+    let mut card = None;
     if let Some(id_card) = id_card {
         photos.id_card = Some(
             objects
                 .presign_get(Shelf::Photos, &id_card.copy_key())
                 .await?,
         );
+        card = table
+            .card_text(&id_card)
+            .await?
+            .map(|text| IdCardView::of(&text, identity));
     }
     Ok(ReviewCase {
         collection_id: case.id.to_string(),
@@ -161,6 +195,7 @@ pub async fn view(
             })
             .unwrap_or_default(),
         face_match: case.face_match,
+        id_card: card,
         lease: lease.map(|l| LeaseView::of(l, caller)),
         last_decision: case.review.clone(),
     })

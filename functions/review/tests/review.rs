@@ -3,9 +3,9 @@
 //! the way the API and the photo processor bring them.
 
 use domain::{
-    Actor, AttemptId, Collection, CollectionStatus, CollectionTask, Command, EducationLevel,
-    Enrollment, FaceGap, FaceMatch, IdNumber, Lease, Portrait, PortraitId, PortraitStatus,
-    ReasonCode, Student, VerifiedIdentity,
+    Actor, AttemptId, CardText, Collection, CollectionStatus, CollectionTask, Command,
+    EducationLevel, Enrollment, FaceGap, FaceMatch, IdNumber, Lease, Portrait, PortraitId,
+    PortraitStatus, ReasonCode, Student, VerifiedIdentity,
 };
 use lambda_http::Body;
 use lambda_http::http::{Method, Request};
@@ -150,10 +150,17 @@ impl Harness {
                 .put_photo_object(&matched.copy_key(), "image/jpeg", ORIGINAL.to_vec())
                 .await
                 .unwrap();
+            // The card reads the identity the student confirmed.
+            let text = CardText::Read {
+                name: "欧阳娜娜".into(),
+                id_number: id_number.clone(),
+            };
+            table.put_card_text(matched, &text).await.unwrap();
             student_portrait = Some(Portrait {
                 id,
                 status,
                 sha256: Some(matched.digest.to_string()),
+                problem: None,
             });
         }
         table
@@ -389,6 +396,7 @@ async fn the_reviewer_sees_the_portrait_the_face_match_was_made_with() {
         id: newer.portrait,
         status: PortraitStatus::Usable,
         sha256: Some(newer.digest.to_string()),
+        problem: None,
     });
     table.put_student(&student).await.unwrap();
 
@@ -461,9 +469,12 @@ async fn an_approval_is_audited_with_the_reviewer_and_counted_for_the_report() {
     assert_eq!(view["report"]["checks"][0]["code"], "uneven_lighting");
     assert_eq!(view["review_flags"][0]["code"], "uneven_lighting");
     assert_eq!(view["face_match"]["verdict"], "same");
+    assert_eq!(view["id_card"]["check"], "matches");
+    assert_eq!(view["id_card"]["name"], "欧***");
     assert_eq!(view["student"]["name"], "欧***", "the name is masked");
     let id_number = student_id_number(1);
     assert!(!view.to_string().contains(id_number.as_str()));
+    assert_eq!(view["id_card"]["id_number"], id_number.masked());
 
     let approve = format!("/v1/review/cases/{}/approve", older.id);
     h.call(Method::POST, &approve, &one, Some(json!({})))
@@ -483,10 +494,37 @@ async fn an_approval_is_audited_with_the_reviewer_and_counted_for_the_report() {
         "the decision ends the lease"
     );
 
-    // The next case is the newer one, flagged as a different face.
+    // The next case is the newer one, flagged as a different face, on a card that reads
+    // another name than the one the student confirmed and had verified.
+    let card = h
+        .env
+        .store
+        .table
+        .student(&newer.owner)
+        .await
+        .unwrap()
+        .unwrap();
+    let card = PortraitChecked::of(card.portrait.as_ref().unwrap()).unwrap();
+    let other = CardText::Read {
+        name: "欧阳娜".into(),
+        id_number: student_id_number(2),
+    };
+    h.env
+        .store
+        .table
+        .put_card_text(&card, &other)
+        .await
+        .unwrap();
     let view = h.call(Method::POST, &next, &one, None).await;
     assert_eq!(view.ok(200)["collection_id"], newer.id.to_string());
     assert_eq!(view.body["face_match"]["verdict"], "different");
+    assert_eq!(view.body["id_card"]["check"], "id_card_mismatch");
+    assert!(
+        view.body["id_card"]["message_zh"]
+            .as_str()
+            .unwrap()
+            .contains("不一致")
+    );
     let reject = format!("/v1/review/cases/{}/reject", newer.id);
     h.call(
         Method::POST,

@@ -5,7 +5,7 @@
 //! model. A descriptor is biometric data: it is sealed like a name or an ID number.
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
-use domain::{AttemptId, FaceGap, FaceMatch, Portrait, PortraitId, PortraitStatus};
+use domain::{AttemptId, CardProblem, FaceGap, FaceMatch, Portrait, PortraitId, PortraitStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -160,20 +160,40 @@ impl Table {
     /// Records what the processor found on a pending portrait. Returns false, changing nothing,
     /// when the student's current portrait is another one (a newer upload) or was already
     /// decided, so a late or repeated event never overwrites a newer result.
-    /// `checked` names the bytes decided on; the decision records its digest.
+    /// `checked` names the bytes decided on; the decision records its digest, and `problem`
+    /// why the card cannot serve or was not read.
     pub async fn decide_portrait(
         &self,
         openid: &str,
         checked: &PortraitChecked,
         status: PortraitStatus,
+        problem: Option<CardProblem>,
     ) -> Result<bool, StoreError> {
-        let status = serde_json::to_value(status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .ok_or(StoreError::Invalid("portrait status"))?;
-        let result = self
+        let word = |value: serde_json::Value, what| {
+            value
+                .as_str()
+                .map(str::to_owned)
+                .ok_or(StoreError::Invalid(what))
+        };
+        let status = word(
+            serde_json::to_value(status).map_err(StoreError::request)?,
+            "portrait status",
+        )?;
+        let (set_problem, problem) = match problem {
+            Some(problem) => (
+                ", #p.#problem = :problem",
+                Some(word(
+                    serde_json::to_value(problem).map_err(StoreError::request)?,
+                    "card problem",
+                )?),
+            ),
+            None => ("", None),
+        };
+        let update = self
             .update(keys::student(openid))
-            .update_expression("SET #p.#status = :status, #p.#sha = :sha")
+            .update_expression(format!(
+                "SET #p.#status = :status, #p.#sha = :sha{set_problem}"
+            ))
             .condition_expression("#p.#id = :id AND #p.#status = :pending")
             .expression_attribute_names("#p", "portrait")
             .expression_attribute_names("#id", "id")
@@ -182,9 +202,13 @@ impl Table {
             .expression_attribute_values(":id", s(checked.portrait.to_string()))
             .expression_attribute_values(":sha", s(checked.digest.to_string()))
             .expression_attribute_values(":status", s(status))
-            .expression_attribute_values(":pending", s("pending"))
-            .send()
-            .await;
-        update_held(result)
+            .expression_attribute_values(":pending", s("pending"));
+        let update = match problem {
+            Some(problem) => update
+                .expression_attribute_names("#problem", "problem")
+                .expression_attribute_values(":problem", s(problem)),
+            None => update,
+        };
+        update_held(update.send().await)
     }
 }

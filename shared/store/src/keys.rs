@@ -171,6 +171,11 @@ pub fn matched_portrait(attempt: AttemptId) -> (String, String) {
     (format!("EVIDENCE#{attempt}"), "PORTRAIT".into())
 }
 
+/// What one checked upload of an ID-card portrait says (`<portrait id>#<digest>`).
+pub fn card_text(owner: impl std::fmt::Display) -> (String, String) {
+    (format!("CARD#{owner}"), "CARD".into())
+}
+
 /// Attempt and portrait ids are ULIDs, unique across both kinds.
 pub fn face(owner: impl std::fmt::Display) -> (String, String) {
     (format!("FACE#{owner}"), "FACE".into())

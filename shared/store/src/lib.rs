@@ -6,6 +6,7 @@ mod along;
 mod batches;
 #[cfg(feature = "bulk")]
 mod bulk;
+mod cards;
 pub mod clock;
 mod collections;
 pub mod crypto;

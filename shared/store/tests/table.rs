@@ -964,6 +964,7 @@ async fn a_verified_id_number_belongs_to_one_account() {
             id: domain::PortraitId::new(),
             status: domain::PortraitStatus::Pending,
             sha256: None,
+            problem: None,
         }),
     };
     let first = student("o-first");

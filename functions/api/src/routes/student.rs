@@ -1,11 +1,12 @@
-//! Login, the student's profile and identity verification (实名核验) with the ID-card portrait.
+//! Login, the student's profile, the ID card's photo and identity verification (实名核验).
 
 use domain::china;
 use domain::{
-    IdNumber, Portrait, PortraitId, PortraitStatus, Student, VerifiedIdentity, mask_name,
+    CardCheck, CardProblem, CardText, IdNumber, Portrait, PortraitId, PortraitStatus, Student,
+    VerifiedIdentity, mask_name,
 };
 use serde::{Deserialize, Serialize};
-use store::{ImageType, PresignedUpload, RequestKind, StoreError, UploadKey};
+use store::{ImageType, PortraitChecked, PresignedUpload, RequestKind, StoreError, UploadKey};
 use time::OffsetDateTime;
 use wechat::LoginError;
 
@@ -72,18 +73,76 @@ struct Profile {
     name: Option<String>,
     id_number: Option<String>,
     portrait: Option<PortraitStatus>,
+    id_card: Option<IdCardView>,
 }
 
-/// `GET /v1/me`: whether the student has verified who they are, masked.
+/// The student's current ID-card photo and what it says, for the client to prefill the
+/// identity form. Shown in full: only the card's owner is ever shown it.
+#[derive(Serialize)]
+struct IdCardView {
+    portrait_id: String,
+    status: PortraitStatus,
+    /// Why the photo cannot serve (unusable: retake it) or why its text was not read.
+    problem: Option<ProblemView>,
+    read: Option<ReadView>,
+}
+
+#[derive(Serialize)]
+struct ProblemView {
+    code: CardProblem,
+    message_zh: &'static str,
+    message_en: &'static str,
+}
+
+#[derive(Serialize)]
+struct ReadView {
+    name: String,
+    id_number: String,
+}
+
+/// `GET /v1/me`: whether the student has verified who they are (masked), and what their
+/// ID card says.
 pub async fn me(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
-    let student = app.store.table.student(ctx.student()?).await?;
+    let table = &app.store.table;
+    let student = table.student(ctx.student()?).await?;
     let identity = student.as_ref().and_then(|s| s.identity.as_ref());
+    let portrait = student.as_ref().and_then(|s| s.portrait.clone());
+    let id_card = match &portrait {
+        Some(portrait) => Some(IdCardView {
+            portrait_id: portrait.id.to_string(),
+            status: portrait.status,
+            problem: portrait.problem.map(|code| ProblemView {
+                code,
+                message_zh: code.message_zh(),
+                message_en: code.message_en(),
+            }),
+            read: match card_text(app, portrait).await? {
+                Some(CardText::Read { name, id_number }) => Some(ReadView {
+                    name,
+                    id_number: id_number.as_str().to_owned(),
+                }),
+                _ => None,
+            },
+        }),
+        None => None,
+    };
     Reply::ok(Profile {
         verified: identity.is_some(),
         name: identity.map(|i| mask_name(&i.name)),
         id_number: identity.map(|i| i.id_number.masked()),
-        portrait: student.and_then(|s| s.portrait).map(|p| p.status),
+        portrait: portrait.map(|p| p.status),
+        id_card,
     })
+}
+
+/// What a usable card says, as the processor read it.
+async fn card_text(app: &App, portrait: &Portrait) -> ApiResult<Option<CardText>> {
+    match PortraitChecked::of(portrait) {
+        Some(checked) if portrait.status == PortraitStatus::Usable => {
+            Ok(app.store.table.card_text(&checked).await?)
+        }
+        _ => Ok(None),
+    }
 }
 
 #[derive(Deserialize)]
@@ -91,37 +150,63 @@ pub async fn me(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
 struct IdentityBody {
     name: String,
     id_number: String,
-    /// The ID-card portrait (身份证人像面) the client will upload.
-    portrait: UploadRequest,
+    /// The ID-card photo (身份证人像面) the student confirmed name and number from.
+    portrait_id: String,
 }
 
 #[derive(Serialize)]
 struct IdentityReply {
     name: String,
     id_number: String,
-    portrait_id: String,
-    upload: PresignedUpload,
+    /// Whether the card reads what was confirmed (`matches`), or the reviewer will be told
+    /// (`id_card_mismatch`, `id_card_unread`).
+    id_card: CardCheck,
 }
 
-/// `POST /v1/identity`: checks name and ID number with the provider, stores both sealed, and
-/// returns where to upload the ID-card portrait. One account is one person, and one person
-/// has one account; the provider is paid once per person, never for a pair whose answer is
-/// already known here.
+/// `POST /v1/identity`: the student confirms the name and number read from their ID card
+/// (corrected where the reading was wrong); they are checked with the provider and stored
+/// sealed. The card must have been read: its face is what the photo is matched against. A
+/// confirmation that differs from the card, or a card whose text was not read, goes on and
+/// is shown to the reviewer. One account is one person, and one person has one account; the
+/// provider is paid once per person, never for a pair whose answer is already known here.
 pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let openid = ctx.student()?;
     let body: IdentityBody = ctx.json(JSON_LIMIT)?;
     let name = domain::text::required("name", &body.name, 50)?;
     let id_number = IdNumber::parse(&body.id_number, china::date(ctx.now))
         .map_err(errors::invalid_id_number)?;
-    let image_type = body.portrait.validate()?;
     let table = &app.store.table;
-    match table.student(openid).await?.and_then(|s| s.identity) {
-        // A repeat (a new portrait URL): nothing to check.
-        Some(held) if held.name == name && held.id_number == id_number => {}
+    let student = table.student(openid).await?;
+    let portrait = student
+        .as_ref()
+        .and_then(|s| s.portrait.clone())
+        .filter(|p| p.id.to_string() == body.portrait_id)
+        .ok_or_else(errors::id_card_required)?;
+    match (portrait.status, portrait.problem) {
+        (PortraitStatus::Pending, _) => return Err(errors::id_card_pending()),
+        (PortraitStatus::Unusable, problem) => {
+            return Err(errors::id_card_unusable(
+                problem.unwrap_or(CardProblem::NoFace),
+            ));
+        }
+        (PortraitStatus::Usable, _) => {}
+    }
+    let check = card_text(app, &portrait)
+        .await?
+        .map_or(CardCheck::Unread, |text| text.check(&name, &id_number));
+    let reply = IdentityReply {
+        name: mask_name(&name),
+        id_number: id_number.masked(),
+        id_card: check,
+    };
+    match student.and_then(|s| s.identity) {
+        // A repeat (or a confirmation after a retaken card): nothing to check or write.
+        Some(held) if held.name == name && held.id_number == id_number => {
+            return Reply::ok(reply);
+        }
         Some(_) => return Err(errors::identity_already_verified()),
         None => check_with_provider(app, ctx, openid, &name, &id_number).await?,
     }
-    let portrait = pending_portrait();
     let student = Student {
         openid: openid.to_owned(),
         identity: Some(VerifiedIdentity {
@@ -129,7 +214,7 @@ pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
             id_number: id_number.clone(),
             verified_at: ctx.now,
         }),
-        portrait: Some(portrait.clone()),
+        portrait: Some(portrait),
     };
     table.put_student(&student).await.map_err(|e| match e {
         StoreError::AlreadyExists { .. } => errors::identity_already_verified(),
@@ -137,13 +222,7 @@ pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         StoreError::PortraitHeld => errors::portrait_locked(),
         other => other.into(),
     })?;
-    let upload = presign_portrait(app, &portrait, image_type, &body.portrait).await?;
-    Reply::ok(IdentityReply {
-        name: mask_name(&name),
-        id_number: id_number.masked(),
-        portrait_id: portrait.id.to_string(),
-        upload,
-    })
+    Reply::ok(reply)
 }
 
 /// Whether `name` holds `id_number`, for an account not yet verified. Every check counts
@@ -239,20 +318,19 @@ pub async fn request_transfer(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     Reply::accepted(RequestView::of(&request))
 }
 
-/// `POST /v1/identity/portrait`: a new upload URL for the ID-card portrait (a retake, or the
-/// first URL expired).
+/// `POST /v1/identity/portrait`: where to upload a photo of the ID card's portrait side, the
+/// first step of identity verification (and a retake). The photo processor reads it; the
+/// student then confirms what it says with `POST /v1/identity`.
 pub async fn new_portrait(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let openid = ctx.student()?;
     let body: UploadRequest = ctx.json(JSON_LIMIT)?;
     let image_type = body.validate()?;
     let table = &app.store.table;
-    let Some(mut student) = table
-        .student(openid)
-        .await?
-        .filter(|s| s.identity.is_some())
-    else {
-        return Err(errors::identity_required());
-    };
+    let mut student = table.student(openid).await?.unwrap_or_else(|| Student {
+        openid: openid.to_owned(),
+        identity: None,
+        portrait: None,
+    });
     let portrait = pending_portrait();
     student.portrait = Some(portrait.clone());
     table.put_student(&student).await.map_err(|e| match e {
@@ -273,6 +351,7 @@ fn pending_portrait() -> Portrait {
         id: PortraitId::new(),
         status: PortraitStatus::Pending,
         sha256: None,
+        problem: None,
     }
 }
 

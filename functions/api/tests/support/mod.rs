@@ -179,23 +179,88 @@ impl Harness {
         .await
     }
 
-    /// Logs in, verifies the identity (registered with the provider) and returns the token.
+    /// Logs in, has the ID card read as (`name`, `id_number`), confirms it (registered with
+    /// the provider) and returns the token.
     pub async fn verified_student(&self, openid: &str, name: &str, id_number: &str) -> String {
         self.identity.register(name, id_number);
         let token = self.student(openid).await;
+        let card = self
+            .card(&token, openid, Card::Reads(name, id_number))
+            .await;
         self.post(
             "/v1/identity",
             Some(&token),
-            json!({
-                "name": name,
-                "id_number": id_number,
-                "portrait": {"content_type": "image/jpeg", "content_length": 1000},
-            }),
+            confirm(name, id_number, &card),
         )
         .await
         .ok(200);
         token
     }
+
+    /// Asks where to upload the ID card's photo and records what the photo processor
+    /// decided on it, as the processor records it (the processor's own tests read real
+    /// cards). Returns the portrait id.
+    pub async fn card(&self, token: &str, openid: &str, card: Card<'_>) -> String {
+        let reply = self
+            .post(
+                "/v1/identity/portrait",
+                Some(token),
+                json!({"content_type": "image/jpeg", "content_length": 300_000}),
+            )
+            .await;
+        let portrait: domain::PortraitId = reply.ok(200)["portrait_id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let checked = store::PortraitChecked {
+            portrait,
+            digest: store::Digest::of(format!("card of {openid}").as_bytes()),
+        };
+        let table = &self.env.store.table;
+        let (status, problem) = match card {
+            Card::Reads(name, number) => {
+                let text = domain::CardText::Read {
+                    name: name.to_owned(),
+                    id_number: IdNumber::parse_stored(number).unwrap(),
+                };
+                table.put_card_text(&checked, &text).await.unwrap();
+                (domain::PortraitStatus::Usable, None)
+            }
+            Card::Unread(problem) => {
+                let text = domain::CardText::Unread(problem);
+                table.put_card_text(&checked, &text).await.unwrap();
+                (domain::PortraitStatus::Usable, Some(problem))
+            }
+            Card::Unusable(problem) => (domain::PortraitStatus::Unusable, Some(problem)),
+            Card::Pending => return portrait.to_string(),
+        };
+        assert!(
+            table
+                .decide_portrait(openid, &checked, status, problem)
+                .await
+                .unwrap()
+        );
+        portrait.to_string()
+    }
+}
+
+/// What the photo processor made of an ID card's photo.
+#[derive(Debug, Clone, Copy)]
+pub enum Card<'a> {
+    /// Name and number read.
+    Reads(&'a str, &'a str),
+    /// The card and its face found, its text not read.
+    Unread(domain::CardProblem),
+    /// Not a card's portrait side with a face.
+    Unusable(domain::CardProblem),
+    /// Not processed yet.
+    Pending,
+}
+
+/// The body of `POST /v1/identity`: the name and number confirmed from `portrait_id`.
+pub fn confirm(name: &str, id_number: &str, portrait_id: &str) -> Value {
+    json!({"name": name, "id_number": id_number, "portrait_id": portrait_id})
 }
 
 /// A valid, made-up ID number from its first 17 characters.
