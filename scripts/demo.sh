@@ -7,6 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$GP_ROOT"
 "$GP_ROOT/scripts/prereqs.sh"
+"$GP_ROOT/scripts/setup-font.sh"
 
 say "standardising the sample photos (shared/photo/tests/fixtures)"
 out="$GP_ROOT/target/demo/standardised"

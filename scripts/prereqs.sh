@@ -10,6 +10,11 @@ command -v cargo >/dev/null || problems+=("Rust (cargo) is required: https://rus
 command -v gcc >/dev/null || problems+=("gcc is required (Debian: apt-get install gcc)")
 python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
   || problems+=("Python 3.11+ with venv and pip is required (Debian: apt-get install python3-venv)")
+# The synthetic ID cards' font comes from Debian's apt (scripts/setup-font.sh).
+if [[ ! -f "${GP_CARD_FONT:-/usr/share/fonts/truetype/wqy/wqy-microhei.ttc}" && $(id -u) -ne 0 ]] \
+  && ! sudo -n true 2>/dev/null; then
+  problems+=("the font fonts-wqy-microhei is missing and installing it needs root or password-less sudo")
+fi
 if [[ "${1:-}" == --console ]]; then
   node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
   ((node_major >= 20)) || problems+=("Node.js 20 or later is required for the console's tests")

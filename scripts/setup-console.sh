@@ -5,15 +5,14 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-missing=()
-[[ -x "${CHROMIUM:-/usr/bin/chromium}" ]] || missing+=(chromium)
-fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-microhei)
-if ((${#missing[@]})); then
-  say "installing ${missing[*]} from Debian"
+# The Chinese font is the synthetic ID cards' too.
+"$GP_ROOT/scripts/setup-font.sh"
+if [[ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]]; then
+  say "installing chromium from Debian"
   if [[ $(id -u) -eq 0 ]]; then
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null
   else
-    sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
   fi
 fi
 

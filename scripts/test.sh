@@ -22,6 +22,7 @@ lint_in_build=""
 # Only a whole run needs the browser's prerequisites.
 "$GP_ROOT/scripts/prereqs.sh" $([[ $# -eq 0 ]] && echo --console)
 "$GP_ROOT/scripts/setup.sh"
+"$GP_ROOT/scripts/setup-font.sh"
 if [[ -n "$lint_in_build" ]]; then
   # After prereqs.sh, which adds the clippy component when it is missing. An empty wrapper
   # would build without a single lint, so its absence stops the run.

@@ -338,7 +338,7 @@ function render() {
         desk.flash ? h('p', { class: desk.flash.kind, role: 'status' }, desk.flash.text) : null,
       ),
       h('section', { class: 'photos' }, photo('original', c.photos.original), photo('standardised', c.photos.standardised), photo('id_card', c.photos.id_card)),
-      h('section', { class: 'facts' }, face(c.face_match), flags(c.review_flags), report(c.report), previous(c.last_decision)),
+      h('section', { class: 'facts' }, face(c.face_match), idCard(c.id_card), flags(c.review_flags), report(c.report), previous(c.last_decision)),
       decision(),
     ),
   );
@@ -369,6 +369,22 @@ function face(match) {
     verdict === 'unavailable'
       ? t(`gap_${match.gap}`)
       : t('face_distance', { d: Number(match.distance).toFixed(3), t: Number(match.threshold).toFixed(2) }),
+  );
+}
+
+// What the ID card the face was matched against says, masked, against the verified identity:
+// a mismatch or an unread card is a flag the reviewer weighs with the face match.
+function idCard(card) {
+  if (!card) return h('div', { class: 'id-card' }, h('h2', {}, t('card_reading')), t('id_card_none'));
+  const ok = card.check === 'matches';
+  return h(
+    'div',
+    { class: 'id-card' },
+    h('h2', {}, t('card_reading')),
+    h('span', { class: `face ${ok ? 'same' : 'uncertain'}`, id: 'id-card-check' }, t(`card_${card.check}`)),
+    ' ',
+    card.name ? `${card.name} ${card.id_number}` : '',
+    ok ? null : h('p', { class: 'flag' }, pick(card, 'message')),
   );
 }
 

@@ -70,6 +70,9 @@ test('a reviewer claims a case, sees the three photos and the report, and reject
   // The check report, the face match and the lease countdown.
   assert.ok((await tab.locator('.report tr.check').count()) > 10);
   assert.equal(await tab.getAttribute('#face-verdict', 'class'), 'face same');
+  // The ID card the face was matched against reads the verified identity, shown masked.
+  assert.equal(await tab.textContent('#id-card-check'), '与核验身份一致');
+  assert.match(await tab.textContent('.id-card'), /\*/);
   assert.match(await tab.textContent('#lease'), /锁定剩余 \d+:\d\d/);
   await tab.screenshot({ path: `${ARTIFACTS}reviewer-view.png`, fullPage: true });
 

@@ -12,6 +12,8 @@ mod local_publisher;
 pub mod seed;
 mod steps;
 
+pub use steps::{PHOTO, id_card, id_card_of};
+
 pub use local_api::LocalApi;
 pub use local_notifier::LocalNotifier;
 pub use local_processor::LocalProcessor;
@@ -140,23 +142,34 @@ pub async fn walk(
         "student   POST /v1/auth/wechat → session for {openid} (2 h)"
     ));
 
-    let (identity, status) = api.verify_identity(&token, name, id_number).await?;
+    api.identity.register(name, id_number);
+    let (portrait, status) = api
+        .upload_id_card(&token, &steps::id_card(name, id_number)?)
+        .await?;
     say(format!(
-        "student   POST /v1/identity → verified as {} {} (stored sealed; shown masked)",
-        text(&identity["name"])?,
-        text(&identity["id_number"])?
-    ));
-    say(format!(
-        "student   PUT ID-card portrait to the presigned URL → HTTP {status}"
+        "student   POST /v1/identity/portrait; PUT a photo of the ID card (人像面) → HTTP {status}"
     ));
     photos.process(1).await?;
     let me = api
         .send("GET", "/v1/me", Some(&token), Body::None)
         .await?
         .expect(200)?;
+    // The student's client shows the reading in full to prefill the form; the demo masks it.
+    let read = &me["id_card"]["read"];
     say(format!(
-        "processor  S3 → SQS → photo-processor: ID-card portrait {}",
-        text(&me["portrait"])?
+        "processor  S3 → SQS → photo-processor: the card is {}; GET /v1/me → it reads {} {}",
+        text(&me["id_card"]["status"])?,
+        domain::mask_name(text(&read["name"])?),
+        IdNumber::parse_stored(text(&read["id_number"])?)?.masked(),
+    ));
+    let identity = api
+        .confirm_identity(&token, name, id_number, &portrait)
+        .await?;
+    say(format!(
+        "student   POST /v1/identity → confirmed and verified as {} {}, the card {} (stored sealed; shown masked)",
+        text(&identity["name"])?,
+        text(&identity["id_number"])?,
+        text(&identity["id_card"])?
     ));
 
     let linked = api.link_by_roster(&token).await?;
@@ -270,6 +283,13 @@ async fn review(
         text(&face["verdict"])?,
         face["distance"].as_f64().unwrap_or(f64::NAN),
         face["threshold"].as_f64().unwrap_or(f64::NAN)
+    ));
+    let card = &claimed["id_card"];
+    say(format!(
+        "          the ID card against the verified identity: {} ({} {})",
+        text(&card["check"])?,
+        text(&card["name"])?,
+        text(&card["id_number"])?
     ));
     let http = localstack::http_client();
     for which in ["original", "standardised", "id_card"] {

@@ -98,8 +98,8 @@ pub async fn task_in_review(
     for p in &people {
         let openid = format!("o-seed-{task_id}-{}", p.student_number);
         let token = api.login(&openid).await?;
-        api.verify_identity(&token, &p.name, &p.id_number).await?;
-        fns.photos.process(1).await?;
+        api.verify_identity(&fns.photos, &token, &p.name, &p.id_number)
+            .await?;
         let linked = api.link_by_roster(&token).await?;
         let case_id: CollectionId = text(&linked["collections"][0]["collection"]["id"])?.parse()?;
         api.pay_case(&token, case_id).await?;
@@ -243,9 +243,8 @@ pub async fn requests(
         .await?;
 
     let old = api.login(&format!("o-seed-{task_id}-old-phone")).await?;
-    api.verify_identity(&old, &mover.name, &mover.id_number)
+    api.verify_identity(&fns.photos, &old, &mover.name, &mover.id_number)
         .await?;
-    fns.photos.process(1).await?;
     let linked = api.link_by_roster(&old).await?;
     let case_id: CollectionId = text(&linked["collections"][0]["collection"]["id"])?.parse()?;
     api.pay_case(&old, case_id).await?;
@@ -267,9 +266,8 @@ pub async fn requests(
     };
 
     let student = api.login(&format!("o-seed-{task_id}-typo")).await?;
-    api.verify_identity(&student, &typo.name, &typo.id_number)
+    api.verify_identity(&fns.photos, &student, &typo.name, &typo.id_number)
         .await?;
-    fns.photos.process(1).await?;
     let asked = api
         .send(
             "POST",

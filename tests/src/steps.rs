@@ -1,16 +1,45 @@
 //! The API calls the journey is made of, as the mini program and the operators' tools make
 //! them: shared by the printed journey and by the seeding of local stacks.
 
-use domain::{AttemptId, CollectionId};
+use domain::{AttemptId, CollectionId, IdNumber};
+use photo::card::synth;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::{Body, Error, LocalApi, put, text};
+use crate::{Body, Error, LocalApi, LocalProcessor, put, text};
 
-/// The student's phone photo and ID-card portrait: a real photo of the engine's test set
-/// (CC BY 4.0, see shared/photo/tests/fixtures/ATTRIBUTION.md).
+/// The student's phone photo, and the face on their ID card: a real photo of the engine's
+/// test set (CC BY 4.0, see shared/photo/tests/fixtures/ATTRIBUTION.md).
 pub const PHOTO: &[u8] =
     include_bytes!("../../shared/photo/tests/fixtures/pass_frontal_woman_02.jpg");
+
+/// A photo of the ID card of `name` with `id_number`, with [`PHOTO`]'s face: synthetic (no
+/// real card may be used), drawn with the font `photo::card::synth` names and photographed
+/// on a table, seeded by the number so a person's card is the same on every run.
+pub fn id_card(name: &str, id_number: &str) -> Result<Vec<u8>, Error> {
+    id_card_of(&synth::person_with(
+        name,
+        &IdNumber::parse_stored(id_number)?,
+    ))
+}
+
+/// A photo of `person`'s ID card, as [`id_card`]; the person may carry a number whose
+/// checksum fails, as a misprinted or forged card would.
+pub fn id_card_of(person: &synth::Person) -> Result<Vec<u8>, Error> {
+    let font = synth::font().ok_or_else(|| {
+        format!(
+            "the card font is missing: {} (scripts/setup-font.sh installs it)",
+            synth::FONT_PATH
+        )
+    })?;
+    let face = synth::holder_photo(&image::load_from_memory(PHOTO)?.to_rgb8());
+    let seed = person
+        .id_number
+        .bytes()
+        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let card = synth::render(person, &face, &font, &mut synth::rng(seed));
+    Ok(synth::careful_photo(&card, seed))
+}
 
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
@@ -57,26 +86,55 @@ impl LocalApi {
         .expect(200)
     }
 
-    /// `POST /v1/identity` for a person the identity provider knows, then the ID-card
-    /// portrait's upload; returns the answer and the upload's status.
-    pub async fn verify_identity(
+    /// `POST /v1/identity/portrait` and the ID card's photo PUT to the presigned URL; returns
+    /// the portrait id and the upload's status.
+    pub async fn upload_id_card(&self, token: &str, card: &[u8]) -> Result<(String, u16), Error> {
+        let body = json!({"content_type": "image/jpeg", "content_length": card.len()});
+        let issued = self
+            .send(
+                "POST",
+                "/v1/identity/portrait",
+                Some(token),
+                Body::Json(body),
+            )
+            .await?
+            .expect(200)?;
+        let status = put(&issued["upload"], card).await?;
+        Ok((text(&issued["portrait_id"])?.to_owned(), status))
+    }
+
+    /// `POST /v1/identity`: the student confirms `name` and `id_number` from the card
+    /// `portrait_id`.
+    pub async fn confirm_identity(
         &self,
         token: &str,
         name: &str,
         id_number: &str,
-    ) -> Result<(Value, u16), Error> {
-        self.identity.register(name, id_number);
-        let body = json!({
-            "name": name,
-            "id_number": id_number,
-            "portrait": {"content_type": "image/jpeg", "content_length": PHOTO.len()},
-        });
-        let identity = self
-            .send("POST", "/v1/identity", Some(token), Body::Json(body))
+        portrait_id: &str,
+    ) -> Result<Value, Error> {
+        let body = json!({"name": name, "id_number": id_number, "portrait_id": portrait_id});
+        self.send("POST", "/v1/identity", Some(token), Body::Json(body))
             .await?
-            .expect(200)?;
-        let status = put(&identity["upload"], PHOTO).await?;
-        Ok((identity, status))
+            .expect(200)
+    }
+
+    /// The whole identity step for a person the identity provider knows: a photo of their ID
+    /// card uploaded, read by the photo processor, and what it says confirmed. Returns the
+    /// confirmation's answer.
+    pub async fn verify_identity(
+        &self,
+        photos: &LocalProcessor,
+        token: &str,
+        name: &str,
+        id_number: &str,
+    ) -> Result<Value, Error> {
+        self.identity.register(name, id_number);
+        let (portrait, _) = self
+            .upload_id_card(token, &id_card(name, id_number)?)
+            .await?;
+        photos.process(1).await?;
+        self.confirm_identity(token, name, id_number, &portrait)
+            .await
     }
 
     /// `POST /v1/links/roster`: the student's case, found by their verified identity.

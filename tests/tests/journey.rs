@@ -1,8 +1,9 @@
 //! The demo's journey, over HTTP through `cargo lambda watch`, on a stack of its own.
 
-use domain::{Actor, CollectionStatus, Command, FaceMatch};
-use e2e::Functions;
+use domain::{Actor, CollectionStatus, Command, FaceMatch, IdNumber};
+use e2e::{Body, Functions};
 use localstack::TestEnv;
+use serde_json::{Value, json};
 use store::{NoticeKind, NoticeOutcome};
 use time::OffsetDateTime;
 
@@ -56,6 +57,13 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
         other => panic!("submit without a same-person match: {other:?}"),
     }
     assert!(matches!(case.face_match, Some(FaceMatch::Same { .. })));
+    // The face it was matched against is the one printed on the student's ID card, read from
+    // the card's photo, and the card reads the identity that was confirmed and verified.
+    let printed = lines.join("\n");
+    assert!(
+        printed.contains("the ID card against the verified identity: matches (张* "),
+        "{printed}"
+    );
     // Decided by the reviewer who held the lease (the other was refused), which went with the
     // decision; published by the publisher.
     assert_eq!(events[6].actor, Actor::Reviewer("reviewer-1".into()));
@@ -195,8 +203,102 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
         .unwrap();
     assert_eq!(trail.status(), 200);
     // What the demo prints never carries a full ID number or an unmasked name.
-    let printed = lines.join("\n");
     assert!(!printed.contains("张三"), "{printed}");
     assert!(!printed.contains("20040517"), "{printed}");
     assert!(printed.contains("张*"));
+}
+
+/// What stops a student at the card and what only flags it, through the API over HTTP and the
+/// photo processor: the emblem side is refused with what to retake; a card that reads another
+/// name than the one confirmed, and a card whose number was not read, go on to the provider and
+/// are flagged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emblem_side_a_different_name_and_an_unread_card_on_the_local_stack() {
+    let env = TestEnv::new().await;
+    let stack = env.stack_names();
+    let fns = Functions::start(&env.store, &stack).await.unwrap();
+    let api = &fns.api;
+    let font = photo::card::synth::font().expect("the card font (scripts/setup-font.sh)");
+
+    // The emblem side: unusable, and the student is told to photograph the other side.
+    let token = api.login("o-emblem").await.unwrap();
+    let emblem = photo::card::synth::render_emblem(&font, &mut photo::card::synth::rng(5));
+    let emblem = photo::card::synth::careful_photo(&emblem, 5);
+    let (portrait, status) = api.upload_id_card(&token, &emblem).await.unwrap();
+    assert_eq!(status, 200);
+    fns.photos.process(1).await.unwrap();
+    let me = api
+        .send("GET", "/v1/me", Some(&token), Body::None)
+        .await
+        .unwrap();
+    let me = me.expect(200).unwrap();
+    assert_eq!(me["id_card"]["status"], "unusable");
+    assert_eq!(me["id_card"]["problem"]["code"], "emblem_side");
+    let zhao = IdNumber::complete("44010620040517555").unwrap();
+    api.identity.register("赵六", &zhao);
+    let body = json!({"name": "赵六", "id_number": zhao, "portrait_id": portrait});
+    let refused = api
+        .send("POST", "/v1/identity", Some(&token), Body::Json(body))
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 422);
+    let refused = refused.body.to_string();
+    assert!(
+        refused.contains("id_card_unusable") && refused.contains("国徽面"),
+        "{refused}"
+    );
+    assert!(
+        api.identity.requests().is_empty(),
+        "the provider was not asked"
+    );
+
+    // The card reads 李四; the student confirms 李思, which the provider knows with that
+    // number: verified, and flagged for the reviewer.
+    let token = api.login("o-other-name").await.unwrap();
+    let li = IdNumber::complete("11010520031109246").unwrap();
+    api.identity.register("李思", &li);
+    let card = e2e::id_card("李四", &li).unwrap();
+    let (portrait, _) = api.upload_id_card(&token, &card).await.unwrap();
+    fns.photos.process(1).await.unwrap();
+    let me = api
+        .send("GET", "/v1/me", Some(&token), Body::None)
+        .await
+        .unwrap();
+    let me = me.expect(200).unwrap();
+    assert_eq!(
+        me["id_card"]["read"],
+        json!({"name": "李四", "id_number": li})
+    );
+    let confirmed = api
+        .confirm_identity(&token, "李思", &li, &portrait)
+        .await
+        .unwrap();
+    assert_eq!(confirmed["id_card"], "id_card_mismatch");
+
+    // A card whose number fails its checksum (misprinted, or misread): usable for its face,
+    // its text unread.
+    let token = api.login("o-unread").await.unwrap();
+    let wang = IdNumber::complete("31011520040229008").unwrap();
+    api.identity.register("王五", &wang);
+    let mut person =
+        photo::card::synth::person_with("王五", &IdNumber::parse_stored(&wang).unwrap());
+    let last = person.id_number.pop().unwrap();
+    person.id_number.push(if last == '1' { '2' } else { '1' });
+    let card = e2e::id_card_of(&person).unwrap();
+    let (portrait, _) = api.upload_id_card(&token, &card).await.unwrap();
+    fns.photos.process(1).await.unwrap();
+    let me = api
+        .send("GET", "/v1/me", Some(&token), Body::None)
+        .await
+        .unwrap();
+    let me = me.expect(200).unwrap();
+    assert_eq!(me["id_card"]["status"], "usable");
+    assert_eq!(me["id_card"]["problem"]["code"], "checksum_failed");
+    assert_eq!(me["id_card"]["read"], Value::Null);
+    let confirmed = api
+        .confirm_identity(&token, "王五", &wang, &portrait)
+        .await
+        .unwrap();
+    assert_eq!(confirmed["id_card"], "id_card_unread");
+    assert_eq!(api.identity.requests().len(), 2);
 }
