@@ -61,6 +61,10 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
     // the card's photo, and the card reads the identity that was confirmed and verified.
     let printed = lines.join("\n");
     assert!(
+        printed.contains("GET /v1/me → it reads 张* 440106"),
+        "{printed}"
+    );
+    assert!(
         printed.contains("the ID card against the verified identity: matches (张* "),
         "{printed}"
     );

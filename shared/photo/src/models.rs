@@ -64,8 +64,8 @@ pub const DESCRIPTOR: ModelFile = ModelFile {
 };
 
 /// PP-OCRv5 mobile text detector (DBNet), compiled for the rectified card at the size the
-/// detector reads it, padded to its stride of 32 (432 × 272 → 448 × 288). Compiled for the
-/// whole card, it spent three quarters of its 316 ms on white padding.
+/// detector reads it, padded to its stride of 32 (288 × 181 → 288 × 192). Compiled for the
+/// whole card, it spent most of its 316 ms on white padding.
 pub const OCR_DETECT: ModelFile = ModelFile {
     name: "ppocrv5_det.onnx",
     bytes: include_bytes!("../models/ppocrv5_det.onnx"),
