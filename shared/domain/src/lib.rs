@@ -30,7 +30,7 @@ pub use lease::{LEASE_TTL, Lease};
 pub use payment::{
     AnomalyKind, OrderStatus, PaymentAnomaly, PaymentOrder, RefundRecord, RefundStatus,
 };
-pub use reason::ReasonCode;
+pub use reason::{ReasonCode, Region};
 pub use student::{BatchStatus, Portrait, PortraitStatus, PublishBatch, Student, VerifiedIdentity};
 pub use task::{
     Background, CollectionTask, EducationLevel, NewTask, PhotoProfile, Session, SessionCode,

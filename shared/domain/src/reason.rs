@@ -70,6 +70,16 @@ pub enum ReasonCode {
     NotTheStudent,
 }
 
+/// The part of the face or head a reason is about, for a client to point at on the photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Region {
+    Eyes,
+    Mouth,
+    Ears,
+    TopOfHead,
+}
+
 /// A string that is not one of the [`ReasonCode`] names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown reason code {0:?}")]
@@ -118,6 +128,19 @@ impl ReasonCode {
     ];
 
     /// The stable snake_case name, identical to the serde representation.
+    /// Where on the photo the problem is, for the reasons that sit in one place.
+    pub const fn region(&self) -> Option<Region> {
+        match self {
+            Self::EyesClosed | Self::TintedGlasses | Self::GlassesGlare | Self::HairCoversFace => {
+                Some(Region::Eyes)
+            }
+            Self::MouthOpen => Some(Region::Mouth),
+            Self::Earrings => Some(Region::Ears),
+            Self::Headwear => Some(Region::TopOfHead),
+            _ => None,
+        }
+    }
+
     pub const fn code(&self) -> &'static str {
         match self {
             Self::UnsupportedFormat => "unsupported_format",

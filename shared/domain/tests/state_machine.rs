@@ -308,6 +308,38 @@ fn an_approved_photo_is_locked() {
 }
 
 #[test]
+fn a_withdrawn_photo_returns_the_case_to_taking_photos_paid_and_audited() {
+    let a = AttemptId::new();
+    let case = in_review(a);
+    let t = case.apply(Command::Withdraw, student(), NOW).unwrap();
+    assert_eq!(t.next.status, AwaitingPhoto);
+    assert_eq!(t.next.submitted_attempt, None);
+    assert_eq!(t.next.face_match, None);
+    assert!(t.next.payment.is_some(), "no payment is asked again");
+    assert_eq!(t.next.attempt(a).unwrap().status, AttemptStatus::Passed);
+    assert_eq!(t.event.command, Some(Command::Withdraw));
+    assert_eq!(t.event.actor, student());
+    // The same photo again, or a new one; nothing to withdraw outside review.
+    let back = run(
+        t.next.clone(),
+        [Command::Submit {
+            attempt_id: a,
+            face_match: None,
+        }],
+    );
+    assert_eq!(back.status, InReview);
+    assert!(matches!(
+        try_apply(&t.next, Command::Withdraw),
+        Err(TransitionError::NotAllowed {
+            command: "withdraw",
+            status: AwaitingPhoto
+        })
+    ));
+    let approved = run(in_review(a), [approve()]);
+    assert!(try_apply(&approved, Command::Withdraw).is_err());
+}
+
+#[test]
 fn a_photo_the_reviewer_rejected_cannot_be_submitted_again() {
     let a = AttemptId::new();
     let case = run(in_review(a), [reject()]);
@@ -542,6 +574,7 @@ enum Step {
     Begin(u8),
     Check(u8, bool),
     Submit(u8),
+    Withdraw,
     Approve,
     Reject,
     Batch(u8),
@@ -560,6 +593,7 @@ fn step() -> impl Strategy<Value = Step> {
         (0..4u8).prop_map(Step::Begin),
         (0..4u8, any::<bool>()).prop_map(|(a, ok)| Step::Check(a, ok)),
         (0..4u8).prop_map(Step::Submit),
+        Just(Step::Withdraw),
         Just(Step::Approve),
         Just(Step::Reject),
         (0..2u8).prop_map(Step::Batch),
@@ -610,6 +644,7 @@ impl Pool {
                 attempt_id: a(i),
                 face_match: None,
             },
+            Step::Withdraw => Command::Withdraw,
             Step::Approve => approve(),
             Step::Reject => reject(),
             Step::Batch(b) => Command::Batch {
@@ -727,6 +762,21 @@ proptest! {
                 prop_assert_eq!(&before.attempt(*attempt_id).unwrap().status, &AttemptStatus::Passed);
             }
 
+            // A withdrawal is from review only, back to taking photos, paid, and the photo it
+            // took back may be submitted again as it is.
+            if matches!(command, Command::Withdraw) {
+                prop_assert_eq!(before.status, InReview);
+                prop_assert_eq!(after.status, AwaitingPhoto);
+                prop_assert_eq!(&after.payment, &before.payment);
+                prop_assert_eq!(&after.attempts, &before.attempts);
+                prop_assert_eq!(after.submitted_attempt, None);
+                let taken_back = before.submitted_attempt.unwrap();
+                if after.pending_refund.is_none() {
+                    let again = after.apply(Command::Submit { attempt_id: taken_back, face_match: None }, student(), NOW);
+                    prop_assert!(again.is_ok(), "resubmission refused: {:?}", again.err());
+                }
+            }
+
             // After any rejection a retake is possible without paying again.
             let auto_rejected = matches!(&command, Command::RecordCheck { outcome: CheckOutcome::Rejected { .. }, .. });
             if matches!(command, Command::Reject { .. }) || (auto_rejected && after.status == AwaitingPhoto) {
@@ -738,10 +788,11 @@ proptest! {
             }
 
             // The same message delivered again never changes anything, and at-least-once
-            // consumers can tell it was a redelivery (reviewer decisions are not messages).
+            // consumers can tell it was a redelivery (reviewer decisions and withdrawals are
+            // people's requests, not messages).
             let again = after.apply(command.clone(), student(), NOW);
             prop_assert!(again.is_err());
-            if !matches!(command, Command::Approve { .. } | Command::Reject { .. }) {
+            if !matches!(command, Command::Approve { .. } | Command::Reject { .. } | Command::Withdraw) {
                 let err = again.unwrap_err();
                 prop_assert!(err.is_duplicate(), "{} again: {:?}", command.name(), err);
             }

@@ -1,7 +1,7 @@
 //! Records written in the same transaction as a case's transition ([`Table::save_along`]), so
 //! that neither is ever written without the other.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem};
 use domain::{AttemptId, CollectionId, OrderStatus, PaymentOrder, PortraitId, RefundRecord};
 use time::OffsetDateTime;
 
@@ -31,6 +31,13 @@ pub enum Along<'a> {
         reviewer: &'a str,
         now: OffsetDateTime,
     },
+    /// No reviewer holds `case` at `now` (no lease, or one that ran out): the student may take
+    /// a submitted photo back only then. A reviewer's claim is a write of its own, so whichever
+    /// of the two comes first wins, and a claim after a withdrawal finds no case in review.
+    NoLiveLease {
+        case: CollectionId,
+        now: OffsetDateTime,
+    },
     /// The student's ID-card portrait becomes evidence of `case` (it is submitted for review):
     /// written only if `portrait` is still the student's current one (the face match was
     /// computed against it), and from then on the student cannot replace it
@@ -46,7 +53,8 @@ pub enum Along<'a> {
     /// verdict is recorded once).
     Evidence(&'a Checked),
     /// The portrait a submission's face match was computed against, recorded with the
-    /// submission so the reviewer is shown that portrait.
+    /// submission so the reviewer is shown that portrait (again when a withdrawn photo is
+    /// submitted anew, against the portrait of that moment).
     MatchedPortrait {
         attempt: AttemptId,
         portrait: &'a PortraitChecked,
@@ -87,6 +95,20 @@ impl Table {
                     .build()
                     .map_err(StoreError::request)?;
                 Ok(TransactWriteItem::builder().delete(delete).build())
+            }
+            Along::NoLiveLease { case, now } => {
+                let (pk, sk) = keys::lease(*case);
+                let check = ConditionCheck::builder()
+                    .table_name(&self.name)
+                    .key(keys::PK, s(pk))
+                    .key(keys::SK, s(sk))
+                    .condition_expression("attribute_not_exists(#pk) OR #until <= :now")
+                    .expression_attribute_names("#pk", keys::PK)
+                    .expression_attribute_names("#until", UNTIL)
+                    .expression_attribute_values(":now", n(now.unix_timestamp()))
+                    .build()
+                    .map_err(StoreError::request)?;
+                Ok(TransactWriteItem::builder().condition_check(check).build())
             }
             Along::HoldPortrait {
                 openid,
@@ -149,7 +171,7 @@ impl Table {
                         sha256: portrait.digest.to_string(),
                     },
                 )?;
-                self.put(item, ABSENT, &[], &[])
+                self.put_any(item)
             }
             Along::Tally {
                 reviewer,

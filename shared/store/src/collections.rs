@@ -1,7 +1,7 @@
 //! Cases and their audit trail: every change is one transaction that writes the case under a
 //! condition on its version together with the event of that version.
 
-use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sdk_dynamodb::types::{Select, TransactWriteItem};
 use domain::{
     Actor, AttemptId, Collection, CollectionId, Command, Event, FaceMatch, PhotoAttempt, TaskId,
     Transition, TransitionError,
@@ -50,17 +50,19 @@ pub enum Opened {
     },
 }
 
+/// A case's place in its queue: oldest submission first (for review; the last change for
+/// publishing), then the ULID as a tie-break.
+fn queue_order(c: &Collection) -> String {
+    let since = c.submitted_at.unwrap_or(c.updated_at);
+    format!("{}#{}", since.unix_timestamp(), c.id)
+}
+
 impl Table {
     pub(crate) fn collection_item(&self, c: &Collection) -> Result<Item, StoreError> {
         let mut item = record(ENTITY, keys::collection(c.id), c)?;
         if let Some(queue) = keys::queue(c.task_id, c.status) {
-            // Oldest first: submission time for review, then ULID as a tie-break.
-            let since = c.submitted_at.unwrap_or(c.updated_at);
             item.insert(GSI1_PK.into(), s(queue));
-            item.insert(
-                GSI1_SK.into(),
-                s(format!("{}#{}", since.unix_timestamp(), c.id)),
-            );
+            item.insert(GSI1_SK.into(), s(queue_order(c)));
         }
         item.insert(GSI2_PK.into(), s(keys::owner(&c.owner)));
         item.insert(GSI2_SK.into(), s(keys::owned_collection(c.id)));
@@ -286,6 +288,36 @@ impl Table {
                     })
             })
             .collect()
+    }
+
+    /// How many cases of its task wait for review ahead of `case` (submitted before it), for
+    /// the student to see where they stand; counted on the index, reading no case.
+    pub async fn review_queue_ahead(&self, case: &Collection) -> Result<u64, StoreError> {
+        let request = self
+            .ddb
+            .query()
+            .table_name(&self.name)
+            .index_name(GSI1)
+            .key_condition_expression("#pk = :pk AND #sk < :mine")
+            .expression_attribute_names("#pk", GSI1_PK)
+            .expression_attribute_names("#sk", GSI1_SK)
+            .expression_attribute_values(":pk", s(keys::review_queue(case.task_id)))
+            .expression_attribute_values(":mine", s(queue_order(case)))
+            .select(Select::Count);
+        let (mut ahead, mut start) = (0u64, None);
+        loop {
+            let page = request
+                .clone()
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamodb("Query", e))?;
+            ahead += u64::try_from(page.count).unwrap_or_default();
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(ahead);
+            }
+        }
     }
 
     /// Up to `limit` entries of `task`'s review queue, oldest first: what a listing shows of

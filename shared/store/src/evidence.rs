@@ -73,6 +73,14 @@ impl Checked {
         )
     }
 
+    /// The upload as the student took it, small, for them to see.
+    pub fn preview_key(&self) -> String {
+        format!(
+            "previews/{}/{}/{}.jpg",
+            self.collection, self.attempt, self.digest
+        )
+    }
+
     pub fn report_key(&self) -> String {
         format!(
             "reports/{}/{}/{}.json",

@@ -286,6 +286,16 @@ impl Table {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// An unconditional put, as one item of a transaction whose other items decide.
+    pub(crate) fn put_any(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .build()
+            .map_err(StoreError::request)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
     /// Writes all items or none. Returns, for a cancelled transaction, which items' conditions
     /// failed (by position), so callers can say what the conflict was.
     pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), Transact> {

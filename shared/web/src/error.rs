@@ -175,6 +175,14 @@ impl From<TransitionError> for ApiError {
                 "请先完成缴费再上传照片",
                 "Pay for the collection before uploading a photo",
             ),
+            TransitionError::NotAllowed {
+                command: "withdraw",
+                status,
+            } if !status.is_locked() => conflict(
+                "not_in_review",
+                "照片不在审核中，无需撤回",
+                "The photo is not in review: there is nothing to withdraw",
+            ),
             TransitionError::NotAllowed { status, .. } if status.is_locked() => conflict(
                 "case_locked",
                 "照片已审核通过并锁定，不能再修改",

@@ -118,4 +118,23 @@ impl Collection {
         next.status = InReview;
         Ok(())
     }
+
+    /// The student changes their mind about a submitted photo: the case awaits a photo again,
+    /// the payment stays (no new payment is asked), and the photo stays passed, so the same
+    /// one may be submitted again. Whether a reviewer holds the case is the store's to check,
+    /// in the same write as this transition.
+    pub(super) fn withdraw(
+        &self,
+        next: &mut Collection,
+        not_allowed: impl Fn() -> TransitionError,
+    ) -> Result<(), TransitionError> {
+        if self.status != InReview {
+            return Err(not_allowed());
+        }
+        next.submitted_attempt = None;
+        next.submitted_at = None;
+        next.face_match = None;
+        next.status = AwaitingPhoto;
+        Ok(())
+    }
 }

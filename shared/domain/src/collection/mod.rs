@@ -3,7 +3,7 @@
 //! ```text
 //! AwaitingPayment ──pay──▶ AwaitingPhoto ──submit(passed attempt)──▶ InReview ──approve──▶ Approved
 //!       ▲ refund (before approval)  ▲                                   │
-//!       └───────────────────────────┴──────── reviewer rejects ◀────────┘
+//!       └───────────────────────────┴── reviewer rejects, student withdraws ◀──┘
 //! Approved ──batched──▶ Publishing ──acknowledged──▶ Published
 //! ```
 //!
@@ -34,6 +34,9 @@ mod review;
 /// A case holds at most this many attempts: enough for any honest retake, and a bound on the
 /// item size (DynamoDB items stop at 400 KB) and on abuse of paid processing.
 pub const MAX_ATTEMPTS: usize = 30;
+
+/// The service promises a reviewer's decision within this long of submission.
+pub const REVIEW_PROMISE: time::Duration = time::Duration::hours(48);
 
 /// A reviewer's note is shown to the student in a WeChat message and the mini program.
 pub const MAX_NOTE_CHARS: usize = 200;
@@ -221,6 +224,9 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         face_match: Option<FaceMatch>,
     },
+    /// The student takes a submitted photo back before a reviewer holds the case (the store
+    /// checks the lease in the same write): the case awaits a photo again, paid.
+    Withdraw,
     Approve {
         reviewer: String,
     },
@@ -255,6 +261,7 @@ impl Command {
             Self::BeginProcessing { .. } => "begin_processing",
             Self::RecordCheck { .. } => "record_check",
             Self::Submit { .. } => "submit",
+            Self::Withdraw => "withdraw",
             Self::Approve { .. } => "approve",
             Self::Reject { .. } => "reject",
             Self::Batch { .. } => "batch",
@@ -454,6 +461,7 @@ impl Collection {
                 attempt_id,
                 face_match,
             } => self.submit(&mut next, *attempt_id, *face_match, at, not_allowed),
+            Command::Withdraw => self.withdraw(&mut next, not_allowed),
             // review.rs
             Command::Approve { reviewer } => self.approve(&mut next, reviewer, at, not_allowed),
             Command::Reject {
