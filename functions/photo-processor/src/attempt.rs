@@ -70,6 +70,11 @@ impl Processor {
                 .put_photo_object(&checked.standardised_key(), "image/jpeg", jpeg)
                 .await?;
         }
+        if let Some(preview) = outcome.preview {
+            objects
+                .put_photo_object(&checked.preview_key(), "image/jpeg", preview)
+                .await?;
+        }
         if let (true, Some(descriptor)) = (passed, &outcome.descriptor) {
             table
                 .put_face(FaceOf::Attempt(attempt, checked.digest), &descriptor.0)
@@ -118,6 +123,7 @@ impl Processor {
         for key in [
             mine.original_key(),
             mine.standardised_key(),
+            mine.preview_key(),
             mine.report_key(),
         ] {
             objects.delete_photo_object(&key).await?;

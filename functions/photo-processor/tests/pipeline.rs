@@ -237,6 +237,15 @@ async fn uploads_become_checked_attempts_with_their_files() {
             let img = image::load_from_memory(&jpeg).unwrap();
             assert_eq!((img.width(), img.height()), (480, 640));
         }
+        // A small preview of what was uploaded wherever a face was found (the passed photo
+        // and the open mouth), with the regions a refusal points at.
+        let preview = photo_object(&env, &checked.preview_key()).await;
+        assert_eq!(preview.is_some(), i < 2, "preview of attempt {i}");
+        if let Some(jpeg) = preview {
+            let img = image::load_from_memory(&jpeg).unwrap();
+            assert!(img.width().max(img.height()) <= 320, "{}", img.width());
+            assert!(report["regions"]["mouth"][0]["w"].as_f64().unwrap() > 0.0);
+        }
         let face = table
             .face(FaceOf::Attempt(*attempt, checked.digest))
             .await

@@ -25,6 +25,7 @@ pub mod place;
 pub mod profile;
 pub mod qa;
 pub mod raster;
+pub mod regions;
 pub mod report;
 pub mod segment;
 pub mod sheet;

@@ -100,6 +100,9 @@ pub struct Report {
     pub input: InputInfo,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measurements: Option<Measurements>,
+    /// Where the eyes, mouth, ears and top of the head are on the upload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regions: Option<crate::regions::Regions>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,6 +137,7 @@ impl Report {
             checks,
             input,
             measurements: None,
+            regions: None,
             placement: None,
             output: None,
         }

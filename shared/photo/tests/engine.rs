@@ -208,3 +208,45 @@ fn a_small_face_in_a_sharp_photo_is_not_blurry() {
         o.report.measurements.as_ref().unwrap().face_width_px
     );
 }
+
+/// A refused photo says where its problem is: the smile's mouth box lies on the lips, under
+/// the eyes, between the ears, and the top of the head above them all — in fractions of the
+/// upload, so a client can draw it on the photo the student took.
+#[test]
+fn a_refused_photo_points_at_where_its_problem_is() {
+    let bytes = read(&repo_fixtures(), "fail_mouth_open_smile_01.jpg");
+    let o = engine().standardize(&bytes, &Profile::default()).unwrap();
+    assert_eq!(o.report.reason_codes(), vec![ReasonCode::MouthOpen]);
+    let regions = o.report.regions.as_ref().expect("regions of a found face");
+    let region = ReasonCode::MouthOpen.region().unwrap();
+    let [mouth] = regions.get(region) else {
+        panic!("one mouth: {regions:?}")
+    };
+    let [eyes] = regions.eyes.as_slice() else {
+        panic!("{regions:?}")
+    };
+    let [top] = regions.top_of_head.as_slice() else {
+        panic!("{regions:?}")
+    };
+    let centre = |a: &photo::regions::Area| (a.x + a.w / 2.0, a.y + a.h / 2.0);
+    let within = |v: f32| (0.0..=1.0).contains(&v);
+    for a in [mouth, eyes, top].into_iter().chain(&regions.ears) {
+        assert!(within(a.x) && within(a.y) && within(a.x + a.w) && within(a.y + a.h));
+        assert!(a.w > 0.0 && a.h > 0.0, "{a:?}");
+    }
+    assert!(
+        centre(mouth).1 > eyes.y + eyes.h,
+        "the mouth under the eyes"
+    );
+    assert!(
+        top.y + top.h <= eyes.y + 0.01,
+        "the top of the head above the eyes"
+    );
+    let [left, right] = regions.ears.as_slice() else {
+        panic!("two ears: {regions:?}")
+    };
+    assert!(left.x + left.w < centre(mouth).0 && centre(mouth).0 < right.x);
+    // The mouth box sits where the photo's face is: within the middle of its width.
+    assert!((0.25..0.75).contains(&centre(mouth).0), "{mouth:?}");
+    assert!(mouth.w < 0.5 && eyes.w < 0.7);
+}

@@ -15,6 +15,7 @@ use crate::checks::{self, failed};
 use crate::decode::{self, DecodeLimits};
 use crate::descriptor::{self, Descriptor};
 use crate::detect::Detector;
+use crate::encode;
 use crate::error::PhotoError;
 use crate::framing;
 use crate::landmarks::{self, Eye, Mesh};
@@ -23,12 +24,16 @@ use crate::models::Models;
 use crate::place::{OUT_H, OUT_W};
 use crate::profile::Profile;
 use crate::raster::{Frame, Pyramid, box_shrink, sparse_shrink};
+use crate::regions::Regions;
 use crate::report::{Check, InputInfo, Report};
 use crate::segment::{HairMask, PersonMask};
 
 /// The detector sees the photo at most this many pixels on its long side:
 /// its own inputs are 128² and 192².
 const DETECT_SIDE: u32 = 640;
+/// The preview of the upload: its long side at most this, JPEG at this quality (about 15 KB).
+pub const PREVIEW_SIDE: u32 = 320;
+const PREVIEW_QUALITY: u8 = 80;
 /// Mesh face-presence below this: what the detector found is not a face
 /// (a cat, a pattern).
 const MIN_PRESENCE: f32 = 0.9;
@@ -57,6 +62,10 @@ impl Timings {
 pub struct Outcome {
     /// The standardised JPEG when the photo passed.
     pub jpeg: Option<Vec<u8>>,
+    /// The upload as the student took it, small ([`PREVIEW_SIDE`] px at most), for them to
+    /// see beside the standardised photo, or with a refusal's regions drawn on it; whenever a
+    /// face was found.
+    pub preview: Option<Vec<u8>>,
     pub report: Report,
     /// The student's face descriptor, whenever one face was found.
     pub descriptor: Option<Descriptor>,
@@ -145,6 +154,7 @@ impl Run {
     fn refused(self, checks: Vec<Check>) -> Outcome {
         Outcome {
             jpeg: None,
+            preview: None,
             report: Report::new(checks, self.input),
             descriptor: None,
             sampling: None,
@@ -160,6 +170,18 @@ impl Run {
         };
         Ok(self.refused(vec![failed("file", code, None, None, "", &e.to_string())]))
     }
+}
+
+/// The upload small, from the detector's copy (at most [`DETECT_SIDE`] px already).
+fn preview(det_img: &RgbImage) -> RgbImage {
+    let (w, h) = det_img.dimensions();
+    let long = w.max(h);
+    if long <= PREVIEW_SIDE {
+        return det_img.clone();
+    }
+    let scale = PREVIEW_SIDE as f32 / long as f32;
+    let size = |side: u32| ((side as f32 * scale).round() as u32).max(1);
+    image::imageops::thumbnail(det_img, size(w), size(h))
 }
 
 /// The photo engine: models loaded once, shared by every call.
@@ -224,6 +246,7 @@ impl Engine {
         let det_img = sparse_shrink(src, k_det);
         let faces = self.detect(&det_img)?;
         run.lap("detect");
+        let preview = encode::jpeg(&preview(&det_img), PREVIEW_QUALITY)?;
         let k_work = find::work_factor(&faces[0], k_det);
         let work = find::working_copy(src, &det_img, k_work, k_det);
         let pyr = Pyramid::new(&work);
@@ -273,6 +296,7 @@ impl Engine {
         let frame = compose::compose(&pyr, &mask, placement.as_ref(), profile, run);
         let mut report = Report::new(std::mem::take(&mut run.checks), run.input.clone());
         report.measurements = Some(m);
+        report.regions = Some(Regions::of(&face.mesh, [work.width(), work.height()]));
         let jpeg = compose::encode_passed(frame, &mut report, profile, run)?;
         let sampling = placement.as_ref().map(|p| Sampling {
             k_det,
@@ -282,6 +306,7 @@ impl Engine {
         report.placement = placement;
         Ok(Outcome {
             jpeg,
+            preview: Some(preview),
             report,
             descriptor: Some(descriptor),
             sampling,
