@@ -219,9 +219,16 @@ pub async fn walk(
 
     let submitted = api.submit(&token, case_id, attempt).await?;
     say(format!(
-        "student   POST /v1/collections/{case_id}/submit → {}, next step: {}",
+        "student   GET the standardised photo (5-minute link), POST /v1/collections/{case_id}/submit \
+         confirming its sha256 → {}, next step: {}",
         text(&submitted["status"])?,
         text(&submitted["next_step"])?
+    ));
+    let standing = fns.api.case(&token, case_id).await?;
+    say(format!(
+        "student   GET /v1/collections/{case_id} → {} ahead in review, decision due {}",
+        standing["in_review"]["queue_ahead"],
+        text(&standing["in_review"]["decision_due"])?
     ));
 
     review(fns, task_id, case_id, say).await?;
@@ -232,6 +239,15 @@ pub async fn walk(
         "student   GET /v1/collections/{case_id} → {}, published: {}",
         text(&case["status"])?,
         case["publishing"]["published"]
+    ));
+    let kept = localstack::http_client()
+        .get(text(&case["approved_photo"]["url"])?)
+        .send()
+        .await?;
+    say(format!(
+        "student   downloads the approved photo (5-minute link) → HTTP {}, {} KB",
+        kept.status().as_u16(),
+        kept.bytes().await?.len() / 1024
     ));
     audit_trail(&fns.api, case_id, say).await?;
     Ok(Journey {

@@ -188,15 +188,29 @@ impl LocalApi {
         Ok((attempt, put(&started["upload"], PHOTO).await?))
     }
 
-    /// `POST …/submit`.
+    /// The standardised photo of `attempt` as the student is shown it (`GET` the case, then
+    /// its presigned link), and `POST …/submit` confirming it by its sha256.
     pub async fn submit(
         &self,
         token: &str,
         case_id: CollectionId,
         attempt: AttemptId,
     ) -> Result<Value, Error> {
+        let case = self.case(token, case_id).await?;
+        let shown = case["attempts"]
+            .as_array()
+            .and_then(|all| all.iter().find(|a| a["id"] == attempt.to_string()))
+            .ok_or("the case does not list the attempt")?;
+        let url = text(&shown["standardised"]["url"])?;
+        let photo = localstack::http_client()
+            .get(url)
+            .send()
+            .await?
+            .bytes()
+            .await?;
+        let sha256 = store::Digest::of(&photo).to_string();
         let path = format!("/v1/collections/{case_id}/submit");
-        let body = json!({ "attempt_id": attempt.to_string() });
+        let body = json!({ "attempt_id": attempt.to_string(), "standardised_sha256": sha256 });
         self.send("POST", &path, Some(token), Body::Json(body))
             .await?
             .expect(200)

@@ -206,6 +206,16 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
         .await
         .unwrap();
     assert_eq!(trail.status(), 200);
+    // The student saw the photo they confirmed, where they stood in review, and kept the
+    // approved photo.
+    assert!(
+        printed.contains("0 ahead in review, decision due"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("downloads the approved photo (5-minute link) → HTTP 200"),
+        "{printed}"
+    );
     // What the demo prints never carries a full ID number or an unmasked name.
     assert!(!printed.contains("张三"), "{printed}");
     assert!(!printed.contains("20040517"), "{printed}");

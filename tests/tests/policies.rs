@@ -77,6 +77,7 @@ fn the_processor_may_write_and_discard_every_object_it_makes_and_nothing_else() 
     let made = [
         checked.original_key(),
         checked.standardised_key(),
+        checked.preview_key(),
         checked.report_key(),
         portrait.copy_key(),
     ];
@@ -88,7 +89,7 @@ fn the_processor_may_write_and_discard_every_object_it_makes_and_nothing_else() 
             "the processor cannot write {key}: {writes:?}"
         );
     }
-    for key in &made[..3] {
+    for key in &made[..4] {
         assert!(
             allowed(&deletes, key),
             "the processor cannot discard {key}: {deletes:?}"
@@ -121,6 +122,29 @@ fn reviewers_links_are_signed_for_the_evidence_copies_only() {
         !uploads.contains("UploadsBucket.Arn}/attempts"),
         "{uploads}"
     );
+}
+
+#[test]
+fn the_api_reads_a_student_s_own_photos_and_no_evidence_copy() {
+    let template = localstack::template();
+    let (checked, portrait) = evidence();
+    let reads = photo_patterns(&template, "ApiFunction", "s3:GetObject");
+    for key in [
+        checked.standardised_key(),
+        checked.preview_key(),
+        checked.report_key(),
+    ] {
+        assert!(
+            allowed(&reads, &key),
+            "the API cannot read {key}: {reads:?}"
+        );
+    }
+    // The exact bytes checked and the ID card's copy are for reviewers only.
+    for key in [checked.original_key(), portrait.copy_key()] {
+        assert!(!allowed(&reads, &key), "the API can read {key}");
+    }
+    let writes = photo_patterns(&template, "ApiFunction", "s3:PutObject");
+    assert!(writes.is_empty(), "{writes:?}");
 }
 
 #[test]

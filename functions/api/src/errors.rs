@@ -151,6 +151,30 @@ fn try_again_at(code: &'static str, [zh, en]: [&str; 2], resets_at: OffsetDateTi
 
 /// A case of the student's is in review or later: the ID-card portrait the reviewer compares
 /// the photo with cannot change under them.
+/// The submission names a standardised photo other than the one on record: the student
+/// confirms what they saw.
+pub fn photo_not_confirmed() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "photo_not_confirmed",
+        "您确认的照片与处理后的照片不一致，请重新查看处理后的照片再确认",
+        "The photo you confirmed is not the standardised photo on record: view it again and confirm",
+    )
+}
+
+/// A reviewer holds the case: the photo can no longer be taken back.
+pub fn held_by_reviewer(until: time::OffsetDateTime) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "held_by_reviewer",
+        "审核员正在审核您的照片，现在不能撤回；如审核不通过，可重新上传",
+        "A reviewer is reviewing your photo, so it cannot be withdrawn now; if it is not approved you can upload another",
+    )
+    .with_details(serde_json::json!({
+        "lease_until": until.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+    }))
+}
+
 pub fn portrait_locked() -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,

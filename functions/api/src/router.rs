@@ -20,6 +20,7 @@ pub enum Action {
     CollectionEvents,
     StartAttempt,
     Submit,
+    Withdraw,
     Pay,
     RequestRefund,
     PaymentAnomalies,
@@ -49,6 +50,7 @@ web::routes! { Action {
     GET "/v1/collections/{collection_id}/events" => CollectionEvents, OPERATOR;
     POST "/v1/collections/{collection_id}/attempts" => StartAttempt, STUDENT;
     POST "/v1/collections/{collection_id}/submit" => Submit, STUDENT;
+    POST "/v1/collections/{collection_id}/withdraw" => Withdraw, STUDENT;
     POST "/v1/collections/{collection_id}/payment" => Pay, STUDENT;
     POST "/v1/collections/{collection_id}/refund" => RequestRefund, STUDENT_OR_OPERATOR;
     GET "/v1/payments/anomalies" => PaymentAnomalies, OPERATOR;

@@ -4,9 +4,10 @@
 
 use domain::{
     AttemptStatus, Collection, CollectionStatus, CollectionTask, Enrollment, PhotoAttempt,
-    ReasonCode, Verdict, mask_name,
+    ReasonCode, Region, Verdict, mask_name,
 };
 use serde::Serialize;
+use store::PresignedGet;
 use time::OffsetDateTime;
 
 pub use web::ReasonView;
@@ -68,6 +69,18 @@ pub struct AttemptView {
     pub status: &'static str,
     /// Why it was refused, with what to do about it (empty unless rejected).
     pub reasons: Vec<ReasonView>,
+    /// A passed photo as standardised, for its owner to see before confirming it (a
+    /// presigned GET of five minutes; only in the owner's view of one case).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standardised: Option<PresignedGet>,
+    /// The upload as the student took it, small: beside the standardised photo, or under the
+    /// regions of `point_at` (a presigned GET of five minutes; only in the owner's view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<PresignedGet>,
+    /// For a refused photo, where on it each reason that sits in one place is (only in the
+    /// owner's view of one case), for the client to draw.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub point_at: Vec<PointAt>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -84,6 +97,9 @@ impl From<&PhotoAttempt> for AttemptView {
             id: a.id.to_string(),
             status,
             reasons: reasons(codes),
+            standardised: None,
+            preview: None,
+            point_at: Vec::new(),
             created_at: a.created_at,
         }
     }
@@ -115,6 +131,23 @@ pub struct PublishingView {
     pub published: bool,
 }
 
+/// Where a reason's problem is on the photo: boxes `{x, y, w, h}` in fractions of the upload's
+/// width and height, as the engine's report gives them.
+#[derive(Debug, Serialize)]
+pub struct PointAt {
+    pub code: ReasonCode,
+    pub region: Region,
+    pub areas: serde_json::Value,
+}
+
+/// How many cases of the task wait ahead in review, and when the decision is promised.
+#[derive(Debug, Serialize)]
+pub struct InReviewView {
+    pub queue_ahead: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub decision_due: OffsetDateTime,
+}
+
 #[derive(Debug, Serialize)]
 pub struct CaseView {
     pub id: String,
@@ -129,6 +162,12 @@ pub struct CaseView {
     pub submitted_attempt: Option<String>,
     pub review: Option<ReviewView>,
     pub publishing: PublishingView,
+    /// Where a case in review stands, for its owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_review: Option<InReviewView>,
+    /// The approved photo, for its owner to download (a presigned GET of five minutes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_photo: Option<PresignedGet>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -181,6 +220,8 @@ impl CaseView {
                 batch_id: case.batch_id.map(|b| b.to_string()),
                 published: case.status == CollectionStatus::Published,
             },
+            in_review: None,
+            approved_photo: None,
             created_at: case.created_at,
             updated_at: case.updated_at,
         }

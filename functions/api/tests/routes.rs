@@ -96,8 +96,58 @@ async fn check(h: &Harness, collection: &str, attempt: &str, outcome: CheckOutco
         )
         .await
         .unwrap();
+    // As the processor leaves it: what it made from the upload, named by the upload's digest
+    // and recorded with the verdict.
+    let checked = store::Checked {
+        collection: id,
+        attempt: attempt_id,
+        digest: store::Digest::of(attempt.as_bytes()),
+    };
+    // The report, with where the face's parts are (as the engine writes it).
+    let area = |x: f64, y: f64| json!({"x": x, "y": y, "w": 0.1, "h": 0.05});
+    let report = json!({
+        "schema": "idphoto.report/1",
+        "regions": {
+            "eyes": [area(0.4, 0.3)],
+            "mouth": [area(0.45, 0.5)],
+            "ears": [area(0.25, 0.35), area(0.65, 0.35)],
+            "top_of_head": [area(0.35, 0.05)],
+        },
+    });
+    h.env
+        .store
+        .objects
+        .put_photo_object(
+            &checked.report_key(),
+            "application/json",
+            report.to_string().into_bytes(),
+        )
+        .await
+        .unwrap();
+    h.env
+        .store
+        .objects
+        .put_photo_object(
+            &checked.preview_key(),
+            "image/jpeg",
+            format!("preview of {attempt}").into_bytes(),
+        )
+        .await
+        .unwrap();
+    if matches!(outcome, CheckOutcome::Passed { .. }) {
+        h.env
+            .store
+            .objects
+            .put_photo_object(
+                &checked.standardised_key(),
+                "image/jpeg",
+                standardised(attempt),
+            )
+            .await
+            .unwrap();
+    }
     table
-        .transition(
+        .transition_along(
             id,
             Command::RecordCheck {
                 attempt_id,
@@ -105,9 +155,62 @@ async fn check(h: &Harness, collection: &str, attempt: &str, outcome: CheckOutco
             },
             system,
             now,
+            &[store::Along::Evidence(&checked)],
         )
         .await
         .unwrap();
+}
+
+/// The standardised photo the fake processor leaves for `attempt`.
+fn standardised(attempt: &str) -> Vec<u8> {
+    format!("\u{FFFD}JPEG standardised {attempt}").into_bytes()
+}
+
+/// The case as stored.
+async fn stored(h: &Harness, collection: &str) -> domain::Collection {
+    let id = collection.parse().unwrap();
+    h.env.store.table.collection(id).await.unwrap()
+}
+
+/// A photo attempt started and passed by the (fake) processor; its id.
+async fn passed_attempt(h: &Harness, token: &str, collection: &str) -> String {
+    let attempt = start_attempt(h, token, collection).await;
+    let attempt = attempt["attempt_id"].as_str().unwrap().to_owned();
+    let passed = CheckOutcome::Passed {
+        review_flags: vec![],
+    };
+    check(h, collection, &attempt, passed).await;
+    attempt
+}
+
+/// What a presigned GET (`{url, expires_at}`) gives.
+async fn fetched(link: &Value) -> Vec<u8> {
+    let url = link["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no link: {link}"));
+    let response = localstack::http_client().get(url).send().await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    response.bytes().await.unwrap().to_vec()
+}
+
+/// The student's client: fetches the standardised photo of `attempt` from the case view, as
+/// the student sees it, and confirms it with its sha256.
+async fn confirm_and_submit(h: &Harness, token: &str, collection: &str, attempt: &str) -> Answer {
+    let case = h.get(&format!("/v1/collections/{collection}"), token).await;
+    let shown = case.ok(200)["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == attempt)
+        .map(|a| a["standardised"].clone())
+        .unwrap_or_default();
+    let sha256 = store::Digest::of(&fetched(&shown).await).to_string();
+    h.post(
+        &format!("/v1/collections/{collection}/submit"),
+        Some(token),
+        json!({"attempt_id": attempt, "standardised_sha256": sha256}),
+    )
+    .await
 }
 
 async fn start_attempt(h: &Harness, token: &str, collection: &str) -> Value {
@@ -738,21 +841,12 @@ async fn the_id_card_portrait_cannot_change_while_a_case_is_in_review() {
     let h = Harness::new().await;
     let (token, id) = linked_student(&h).await;
     pay(&h, &token, &id).await;
-    let attempt = start_attempt(&h, &token, &id).await;
-    let attempt_id = attempt["attempt_id"].as_str().unwrap().to_owned();
-    let passed = CheckOutcome::Passed {
-        review_flags: vec![],
-    };
-    check(&h, &id, &attempt_id, passed).await;
+    let attempt_id = passed_attempt(&h, &token, &id).await;
     let table = &h.env.store.table;
     let held = table.student("o-zhang").await.unwrap().unwrap().portrait;
-    h.post(
-        &format!("/v1/collections/{id}/submit"),
-        Some(&token),
-        json!({"attempt_id": attempt_id}),
-    )
-    .await
-    .ok(200);
+    confirm_and_submit(&h, &token, &id, &attempt_id)
+        .await
+        .ok(200);
 
     let new_portrait = json!({"content_type": "image/jpeg", "content_length": 1000});
     h.post("/v1/identity/portrait", Some(&token), new_portrait.clone())
@@ -799,6 +893,190 @@ async fn the_id_card_portrait_cannot_change_while_a_case_is_in_review() {
     h.post("/v1/identity/portrait", Some(&token), new_portrait)
         .await
         .ok(200);
+}
+
+/// The review function, called as the console calls it.
+async fn review_call(h: &Harness, method: Method, token: &str, path: &str) -> (u16, Value) {
+    let review = review::App {
+        store: h.env.store.clone(),
+        tokens: h.tokens.clone(),
+        console: None,
+    };
+    let request = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::Text("{}".into()))
+        .unwrap();
+    let response = web::handle(&review, request).await;
+    let status = response.status().as_u16();
+    let body = match response.body() {
+        Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    (status, body)
+}
+
+/// A paid case with a passed photo, submitted; returns token, case and attempt.
+async fn submitted_case(h: &Harness) -> (String, String, String) {
+    let (token, id) = linked_student(h).await;
+    pay(h, &token, &id).await;
+    let attempt = passed_attempt(h, &token, &id).await;
+    confirm_and_submit(h, &token, &id, &attempt).await.ok(200);
+    (token, id, attempt)
+}
+
+/// A student changes their mind before review: the case awaits a photo again, paid, audited;
+/// the same photo may go back; nobody else may take it back, and there must be something to
+/// take back.
+#[tokio::test]
+async fn a_student_withdraws_a_submitted_photo_before_review_and_may_submit_it_again() {
+    let h = Harness::new().await;
+    let (token, id, attempt) = submitted_case(&h).await;
+    // Li Si submits too, behind Zhang San: each sees where they stand, and when the
+    // decision is promised.
+    let li = h
+        .verified_student("o-li", "李四", &id_number("11010520031109246"))
+        .await;
+    let linked = h.post("/v1/links/roster", Some(&li), json!({})).await;
+    let li_case = linked.ok(200)["collections"][0]["collection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    pay(&h, &li, &li_case).await;
+    let li_attempt = passed_attempt(&h, &li, &li_case).await;
+    confirm_and_submit(&h, &li, &li_case, &li_attempt)
+        .await
+        .ok(200);
+    let due = (h.now() + Duration::hours(48))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    for (who, case, ahead) in [(&token, &id, 0), (&li, &li_case, 1)] {
+        let standing = h.get(&format!("/v1/collections/{case}"), who).await;
+        let standing = &standing.ok(200)["in_review"];
+        assert_eq!(standing["queue_ahead"], ahead);
+        assert_eq!(standing["decision_due"], due.as_str());
+    }
+
+    let withdraw = format!("/v1/collections/{id}/withdraw");
+    let stranger = h.student("o-stranger").await;
+    h.post(&withdraw, Some(&stranger), json!({}))
+        .await
+        .refused(403, "forbidden");
+
+    let back = h.post(&withdraw, Some(&token), json!({})).await;
+    let back = back.ok(200);
+    assert_eq!(back["status"], "awaiting_photo");
+    // Li Si moves up.
+    let standing = h.get(&format!("/v1/collections/{li_case}"), &li).await;
+    assert_eq!(standing.ok(200)["in_review"]["queue_ahead"], 0);
+    let table = &h.env.store.table;
+    let case = table.collection(id.parse().unwrap()).await.unwrap();
+    assert!(case.payment.is_some(), "no payment is asked again");
+    let events = table.events(case.id).await.unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last.kind(), &last.actor),
+        ("withdraw", &Actor::Student("o-zhang".into()))
+    );
+    h.post(&withdraw, Some(&token), json!({}))
+        .await
+        .refused(409, "not_in_review");
+    // The ID card is the student's to replace again.
+    h.post(
+        "/v1/identity/portrait",
+        Some(&token),
+        json!({"content_type": "image/jpeg", "content_length": 1000}),
+    )
+    .await
+    .ok(200);
+
+    // The same photo goes back to review.
+    let again = confirm_and_submit(&h, &token, &id, &attempt).await;
+    assert_eq!(again.ok(200)["status"], "in_review");
+}
+
+/// Once a reviewer holds the case, the photo stays: the answer says so and until when. A claim
+/// and a withdrawal racing each other never both take effect: either the case went back and
+/// the reviewer cannot decide it, or the reviewer holds it and the withdrawal was refused.
+#[tokio::test]
+async fn a_photo_a_reviewer_holds_cannot_be_withdrawn_and_a_race_has_one_winner() {
+    let h = Harness::new().await;
+    let (token, id, _) = submitted_case(&h).await;
+    let reviewer = h.staff(Role::Reviewer, "reviewer-1");
+    let claim = format!("/v1/review/cases/{id}/claim");
+    let (status, _) = review_call(&h, Method::POST, &reviewer, &claim).await;
+    assert_eq!(status, 200);
+    let withdraw = format!("/v1/collections/{id}/withdraw");
+    let held = h.post(&withdraw, Some(&token), json!({})).await;
+    held.refused(409, "held_by_reviewer");
+    assert!(held.body["details"]["lease_until"].is_string());
+    assert_eq!(
+        stored(&h, &id).await.status,
+        domain::CollectionStatus::InReview
+    );
+    // The reviewer lets go; now the student may.
+    let (status, _) = review_call(&h, Method::DELETE, &reviewer, &claim).await;
+    assert_eq!(status, 200);
+    h.post(&withdraw, Some(&token), json!({})).await.ok(200);
+
+    // The race, from a fresh submission each round.
+    for round in 0..4 {
+        let attempt = passed_attempt(&h, &token, &id).await;
+        confirm_and_submit(&h, &token, &id, &attempt).await.ok(200);
+        let reviewer = h.staff(Role::Reviewer, &format!("reviewer-race-{round}"));
+        let (withdrawn, (claimed, _)) = tokio::join!(
+            h.post(&withdraw, Some(&token), json!({})),
+            review_call(&h, Method::POST, &reviewer, &claim),
+        );
+        let approve = format!("/v1/review/cases/{id}/approve");
+        let (approved, _) = review_call(&h, Method::POST, &reviewer, &approve).await;
+        let case = stored(&h, &id).await;
+        if withdrawn.status == 200 {
+            assert_ne!(
+                approved, 200,
+                "round {round}: a withdrawn photo was approved"
+            );
+            assert_eq!(case.status, domain::CollectionStatus::AwaitingPhoto);
+            // A claim that landed after the withdrawal holds nothing worth keeping.
+            review_call(&h, Method::DELETE, &reviewer, &claim).await;
+        } else {
+            withdrawn.refused(409, "held_by_reviewer");
+            assert_eq!((claimed, approved), (200, 200), "round {round}");
+            assert_eq!(case.status, domain::CollectionStatus::Approved);
+            break;
+        }
+    }
+}
+
+/// After approval the student downloads the approved photo: exactly the one approved, and
+/// nobody else is given the link.
+#[tokio::test]
+async fn the_approved_photo_is_the_student_s_to_download() {
+    let h = Harness::new().await;
+    let (token, id, attempt) = submitted_case(&h).await;
+    let view = h.get(&format!("/v1/collections/{id}"), &token).await;
+    assert_eq!(
+        view.ok(200).get("approved_photo"),
+        None,
+        "not before approval"
+    );
+    let reviewer = h.staff(Role::Reviewer, "reviewer-1");
+    for path in ["claim", "approve"] {
+        let path = format!("/v1/review/cases/{id}/{path}");
+        let (status, body) = review_call(&h, Method::POST, &reviewer, &path).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let view = h.get(&format!("/v1/collections/{id}"), &token).await;
+    let kept = fetched(&view.ok(200)["approved_photo"]).await;
+    assert_eq!(kept, standardised(&attempt));
+    assert_eq!(view.body.get("in_review"), None);
+    let ops = h.get(&format!("/v1/collections/{id}"), &h.operator()).await;
+    assert_eq!(ops.ok(200).get("approved_photo"), None);
+    let stranger = h.student("o-stranger").await;
+    h.get(&format!("/v1/collections/{id}"), &stranger)
+        .await
+        .refused(403, "forbidden");
 }
 
 #[tokio::test]
@@ -1395,7 +1673,8 @@ async fn attempts_need_payment_and_only_a_passed_attempt_can_be_submitted() {
     assert!(put.status().is_success(), "{}", put.status());
 
     let submit = format!("/v1/collections/{id}/submit");
-    h.post(&submit, Some(&token), json!({"attempt_id": rejected_id}))
+    let unseen = json!({"attempt_id": rejected_id, "standardised_sha256": ""});
+    h.post(&submit, Some(&token), unseen)
         .await
         .refused(409, "attempt_not_passed");
     check(
@@ -1408,7 +1687,8 @@ async fn attempts_need_payment_and_only_a_passed_attempt_can_be_submitted() {
         },
     )
     .await;
-    h.post(&submit, Some(&token), json!({"attempt_id": rejected_id}))
+    let rejected = json!({"attempt_id": rejected_id, "standardised_sha256": ""});
+    h.post(&submit, Some(&token), rejected)
         .await
         .refused(409, "attempt_not_passed");
     let case = h.get(&format!("/v1/collections/{id}"), &token).await;
@@ -1421,6 +1701,21 @@ async fn attempts_need_payment_and_only_a_passed_attempt_can_be_submitted() {
             .unwrap()
             .contains("耳")
     );
+    // Where the problem is, for the client to draw on the photo: both ears; to the owner only.
+    assert_eq!(
+        attempt["point_at"],
+        json!([{"code": "earrings", "region": "ears", "areas": [
+            {"x": 0.25, "y": 0.35, "w": 0.1, "h": 0.05},
+            {"x": 0.65, "y": 0.35, "w": 0.1, "h": 0.05},
+        ]}])
+    );
+    assert_eq!(
+        fetched(&attempt["preview"]).await,
+        format!("preview of {rejected_id}").into_bytes()
+    );
+    let ops = h.get(&format!("/v1/collections/{id}"), &h.operator()).await;
+    assert_eq!(ops.ok(200)["attempts"][0].get("point_at"), None);
+    assert_eq!(ops.body["attempts"][0].get("preview"), None);
     assert_eq!(case.body["next_step"], "upload");
 
     // A retake that passes: submitted, and the case is in review and locked for uploads.
@@ -1435,20 +1730,60 @@ async fn attempts_need_payment_and_only_a_passed_attempt_can_be_submitted() {
         },
     )
     .await;
+    let case = h.get(&format!("/v1/collections/{id}"), &token).await;
+    assert_eq!(case.ok(200)["next_step"], "submit");
+    // The student is shown the standardised photo they are about to confirm, for five
+    // minutes; an operator's view of the case carries no link to it.
+    let shown = &case.body["attempts"][1]["standardised"];
+    let expires: OffsetDateTime = time::OffsetDateTime::parse(
+        shown["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert!(expires - h.now() <= Duration::minutes(5));
     assert_eq!(
-        h.get(&format!("/v1/collections/{id}"), &token).await.body["next_step"],
-        "submit"
+        case.body["attempts"][0].get("standardised"),
+        None,
+        "rejected"
     );
+    assert_eq!(
+        fetched(&case.body["attempts"][1]["preview"]).await,
+        format!("preview of {passed_id}").into_bytes()
+    );
+    let ops = h.get(&format!("/v1/collections/{id}"), &h.operator()).await;
+    assert_eq!(ops.ok(200)["attempts"][1].get("standardised"), None);
+    assert_eq!(ops.body["attempts"][1].get("preview"), None);
     h.post(
         &submit,
         Some(&token),
-        json!({"attempt_id": AttemptId::new().to_string()}),
+        json!({"attempt_id": AttemptId::new().to_string(), "standardised_sha256": ""}),
     )
     .await
     .refused(404, "not_found");
-    let submitted = h
-        .post(&submit, Some(&token), json!({"attempt_id": passed_id}))
-        .await;
+    // Confirming without having seen it, or something else than what is on record: refused.
+    h.post(&submit, Some(&token), json!({"attempt_id": passed_id}))
+        .await
+        .refused(400, "bad_request");
+    let other = store::Digest::of(b"another photo").to_string();
+    h.post(
+        &submit,
+        Some(&token),
+        json!({"attempt_id": passed_id, "standardised_sha256": other}),
+    )
+    .await
+    .refused(409, "photo_not_confirmed");
+    assert_eq!(
+        h.env
+            .store
+            .table
+            .collection(id.parse().unwrap())
+            .await
+            .unwrap()
+            .status,
+        domain::CollectionStatus::AwaitingPhoto,
+        "nothing was submitted"
+    );
+    let submitted = confirm_and_submit(&h, &token, &id, &passed_id).await;
     let submitted = submitted.ok(200);
     assert_eq!(submitted["status"], "in_review");
     assert_eq!(submitted["submitted_attempt"], passed_id.as_str());

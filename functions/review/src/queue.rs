@@ -13,7 +13,7 @@ use crate::case::{self, hours_between};
 use crate::errors;
 
 /// The service promises a decision within this many hours of submission.
-pub const PROMISE_HOURS: f64 = 48.0;
+pub const PROMISE_HOURS: f64 = domain::collection::REVIEW_PROMISE.whole_hours() as f64;
 /// The most cases one listing returns: a day's work for a large school.
 const MAX_LISTED: u32 = 2000;
 /// How deep `next` looks past cases others hold.

@@ -1,14 +1,19 @@
-//! A student's cases: reading them, starting photo attempts and submitting one for review.
+//! A student's cases: reading them, starting photo attempts, submitting one for review and
+//! taking it back.
 
-use domain::{Actor, AttemptId, Collection, Command};
+use domain::collection::REVIEW_PROMISE;
+use domain::{Actor, AttemptId, AttemptStatus, Collection, CollectionStatus, Command, ReasonCode};
 use serde::{Deserialize, Serialize};
-use store::{Along, PortraitChecked, PresignedUpload, UploadKey};
+use store::{
+    Along, Checked, Digest, PortraitChecked, PresignedUpload, Shelf, StoreError, UpdateError,
+    UploadKey,
+};
 
 use web::{ApiError, ApiResult, Ctx, JSON_LIMIT, Reply};
 
-use crate::App;
 use crate::routes::guards::{UploadRequest, session_open, visible_case};
-use crate::views::CaseView;
+use crate::views::{CaseView, InReviewView, PointAt};
+use crate::{App, errors};
 
 async fn view(app: &App, case: &Collection) -> ApiResult<CaseView> {
     let table = &app.store.table;
@@ -31,10 +36,56 @@ pub async fn list(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     Reply::ok(serde_json::json!({ "collections": views }))
 }
 
-/// `GET /v1/collections/{id}`.
+/// `GET /v1/collections/{id}`. Its owner also sees each passed photo as standardised (to see
+/// what they confirm), where a case in review stands, and the approved photo to keep.
 pub async fn get(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let case = visible_case(app, ctx).await?;
-    Reply::ok(view(app, &case).await?)
+    let mut shown = view(app, &case).await?;
+    if ctx.principal()?.subject == case.owner {
+        owners_view(app, &case, &mut shown).await?;
+    }
+    Reply::ok(shown)
+}
+
+/// What only the case's owner is shown: links to their own photos, and their place in review.
+async fn owners_view(app: &App, case: &Collection, shown: &mut CaseView) -> ApiResult<()> {
+    let table = &app.store.table;
+    let link = |key: String| async move {
+        ApiResult::Ok(app.store.objects.presign_get(Shelf::Photos, &key).await?)
+    };
+    for (attempt, view) in case.attempts.iter().zip(&mut shown.attempts) {
+        let Some(checked) = (match &attempt.status {
+            AttemptStatus::Passed | AttemptStatus::Rejected { .. } => {
+                table.checked(case.id, attempt.id).await?
+            }
+            _ => None,
+        }) else {
+            continue;
+        };
+        if let AttemptStatus::Rejected { reasons } = &attempt.status {
+            view.point_at = point_at(app, &checked, reasons).await?;
+            // The engine made a preview wherever it found a face, as it must have to
+            // point at a part of it.
+            if view.point_at.is_empty() {
+                continue;
+            }
+        } else {
+            view.standardised = Some(link(checked.standardised_key()).await?);
+        }
+        view.preview = Some(link(checked.preview_key()).await?);
+    }
+    if let (CollectionStatus::InReview, Some(submitted)) = (case.status, case.submitted_at) {
+        shown.in_review = Some(InReviewView {
+            queue_ahead: table.review_queue_ahead(case).await?,
+            decision_due: submitted + REVIEW_PROMISE,
+        });
+    }
+    if let (true, Some(review)) = (case.status.is_locked(), &case.review)
+        && let Some(checked) = table.checked(case.id, review.attempt_id).await?
+    {
+        shown.approved_photo = Some(link(checked.standardised_key()).await?);
+    }
+    Ok(())
 }
 
 /// `GET /v1/collections/{id}/events`: the audit trail, for operators, with the WeChat notices
@@ -95,6 +146,8 @@ pub async fn start_attempt(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
 #[serde(deny_unknown_fields)]
 struct SubmitBody {
     attempt_id: String,
+    /// The sha256 (hex) of the standardised photo the student was shown and confirms.
+    standardised_sha256: String,
 }
 
 /// `POST /v1/collections/{id}/submit`: the student confirms a passed, standardised photo and
@@ -113,6 +166,13 @@ pub async fn submit(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     // compares the photo with the portrait the match was made with.
     let portrait = table.student(openid).await?.and_then(|s| s.portrait);
     let checked = table.checked(case.id, attempt_id).await?;
+    // Only a passed photo has a standardised one to confirm; the state machine refuses others.
+    if case
+        .attempt(attempt_id)
+        .is_some_and(|a| a.status == AttemptStatus::Passed)
+    {
+        confirmed(app, checked.as_ref(), &body.standardised_sha256).await?;
+    }
     let face_match = table
         .face_match(portrait.as_ref(), checked.as_ref())
         .await?;
@@ -141,4 +201,99 @@ pub async fn submit(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         )
         .await?;
     Reply::ok(view(app, &transition.next).await?)
+}
+
+/// `POST /v1/collections/{id}/withdraw`: the student takes a submitted photo back while no
+/// reviewer holds the case. The case awaits a photo again, paid; the photo stays passed and
+/// may be submitted again; the ID card is the student's to replace again. The lease is checked
+/// in the same write as the change, so a reviewer's claim and a withdrawal never both win.
+pub async fn withdraw(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let openid = ctx.student()?;
+    let case = visible_case(app, ctx).await?;
+    let table = &app.store.table;
+    let held = || async {
+        let lease = table.lease(case.id).await?;
+        ApiResult::Ok(lease.filter(|l| l.is_live(ctx.now)))
+    };
+    if let Some(lease) = held().await? {
+        return Err(errors::held_by_reviewer(lease.until));
+    }
+    let along = [
+        Along::NoLiveLease {
+            case: case.id,
+            now: ctx.now,
+        },
+        Along::ReleasePortrait {
+            openid,
+            case: case.id,
+        },
+    ];
+    let withdrawn = table
+        .transition_along(
+            case.id,
+            Command::Withdraw,
+            Actor::Student(openid.to_owned()),
+            ctx.now,
+            &along,
+        )
+        .await;
+    match withdrawn {
+        Ok(transition) => Reply::ok(view(app, &transition.next).await?),
+        // Claimed between the look and the write.
+        Err(UpdateError::Store(StoreError::Conflict { .. })) if held().await?.is_some() => {
+            let lease = held().await?.map_or(ctx.now, |l| l.until);
+            Err(errors::held_by_reviewer(lease))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether `sha256` is the digest of the standardised photo of `checked`, a passed photo's
+/// evidence: the student confirms what they saw, and a photo they did not fetch (or other
+/// bytes than those on record) is not confirmed.
+async fn confirmed(app: &App, checked: Option<&Checked>, sha256: &str) -> ApiResult<()> {
+    let shown = match checked {
+        Some(checked) => app
+            .store
+            .objects
+            .read_photo_object(&checked.standardised_key())
+            .await?
+            .map(|bytes| Digest::of(&bytes).to_string()),
+        None => None,
+    };
+    if shown.as_deref() == Some(sha256.trim().to_ascii_lowercase().as_str()) {
+        Ok(())
+    } else {
+        Err(errors::photo_not_confirmed())
+    }
+}
+
+/// Where on a refused photo its reasons are, from the regions in the engine's report (a
+/// reviewer's reason on a photo the engine passed points too: the report has the face).
+async fn point_at(app: &App, checked: &Checked, reasons: &[ReasonCode]) -> ApiResult<Vec<PointAt>> {
+    if reasons.iter().all(|r| r.region().is_none()) {
+        return Ok(Vec::new());
+    }
+    let report: Option<serde_json::Value> = app
+        .store
+        .objects
+        .read_photo_object(&checked.report_key())
+        .await?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let Some(regions) = report.as_ref().map(|r| &r["regions"]) else {
+        return Ok(Vec::new());
+    };
+    Ok(reasons
+        .iter()
+        .filter_map(|&code| {
+            let region = code.region()?;
+            let name = serde_json::to_value(region).ok()?;
+            let areas = regions.get(name.as_str()?)?.clone();
+            Some(PointAt {
+                code,
+                region,
+                areas,
+            })
+        })
+        .collect())
 }

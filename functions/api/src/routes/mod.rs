@@ -56,6 +56,7 @@ async fn dispatch(app: &App, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> 
         Action::CollectionEvents => cases::events(app, ctx).await,
         Action::StartAttempt => cases::start_attempt(app, ctx).await,
         Action::Submit => cases::submit(app, ctx).await,
+        Action::Withdraw => cases::withdraw(app, ctx).await,
         Action::Pay => payments::pay(app, ctx).await,
         Action::RequestRefund => payments::request_refund(app, ctx).await,
         Action::PaymentAnomalies => payments::anomalies(app, ctx).await,
