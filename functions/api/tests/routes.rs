@@ -474,6 +474,30 @@ async fn identity_is_confirmed_from_the_card_checked_with_the_provider_and_shown
     assert!(!dump.contains(&id) && !dump.contains(ZHANG));
 }
 
+/// Every card photo is read by the processor, and an account need not be verified to send
+/// one: ten a day per account, then the student is told when to come back.
+#[tokio::test]
+async fn card_photos_are_budgeted_per_account() {
+    let h = Harness::new().await;
+    let token = h.student("o-many-cards").await;
+    let card = json!({"content_type": "image/jpeg", "content_length": 300_000});
+    for _ in 0..10 {
+        h.post("/v1/identity/portrait", Some(&token), card.clone())
+            .await
+            .ok(200);
+    }
+    let refused = h
+        .post("/v1/identity/portrait", Some(&token), card.clone())
+        .await;
+    refused.refused(429, "too_many_attempts");
+    assert!(refused.body["details"]["retry_at"].is_string());
+    // Another account is not held back by this one.
+    let other = h.student("o-one-card").await;
+    h.post("/v1/identity/portrait", Some(&other), card)
+        .await
+        .ok(200);
+}
+
 /// The card is what the reviewer's face match rests on, so a photo that is not a card's
 /// portrait side stops the student with what to retake; a card that reads otherwise than the
 /// student confirms, or whose text was not read, does not stop them (OCR misreads rare

@@ -34,6 +34,15 @@ pub const IDENTITY: Limit = Limit {
     window: Duration::from_secs(3600),
 };
 
+/// Photos of the ID card per account and day: each is read by the photo processor (a third
+/// of a second of OCR and a face), and since the card comes before the identity check, an
+/// account need not be verified to upload one. A student retaking a blurred card has plenty.
+pub const CARD_PHOTOS: Limit = Limit {
+    scope: "card-photo",
+    uses: 10,
+    window: Duration::from_secs(24 * 3600),
+};
+
 /// Identity checks of the whole service per China day; the number is the deployment's
 /// (`IdentityChecksPerDay` in the template).
 pub fn identity_daily(uses: u32) -> Limit {

@@ -326,6 +326,9 @@ pub async fn new_portrait(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let body: UploadRequest = ctx.json(JSON_LIMIT)?;
     let image_type = body.validate()?;
     let table = &app.store.table;
+    Budget::new(table, &limits::CARD_PHOTOS, openid, ctx.now)
+        .reserve()
+        .await?;
     let mut student = table.student(openid).await?.unwrap_or_else(|| Student {
         openid: openid.to_owned(),
         identity: None,
