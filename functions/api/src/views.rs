@@ -153,7 +153,7 @@ pub struct CaseView {
     pub id: String,
     pub status: CollectionStatus,
     /// What the student should do now: `pay`, `upload`, `submit`, `wait_for_review`,
-    /// `wait_for_publishing` or `done`.
+    /// `wait_for_retouch`, `wait_for_publishing` or `done`.
     pub next_step: &'static str,
     pub task: TaskSummary,
     pub enrollment: EnrollmentView,
@@ -188,6 +188,7 @@ impl CaseView {
             }
             CollectionStatus::AwaitingPhoto => "upload",
             CollectionStatus::InReview => "wait_for_review",
+            CollectionStatus::Retouching => "wait_for_retouch",
             CollectionStatus::Approved | CollectionStatus::Publishing => "wait_for_publishing",
             CollectionStatus::Published => "done",
         };

@@ -20,6 +20,8 @@ use wechat::{MiniProgramState, SubscribeMessage};
 const RETAKE: &str = "请按要求重新拍摄上传";
 const APPROVED: &str = "审核通过，照片将上报学信网";
 const PUBLISHED: &str = "照片已上报学信网，可登录学信网核对";
+const RETOUCHING: &str = "修图师正在修整照片，无需重拍";
+const RETOUCHED: &str = "修图完成，照片已重新进入审核";
 
 /// What one event tells the student.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +36,7 @@ pub struct Notification {
 }
 
 /// The notification `event` calls for, if any: refusals (automatic or by a reviewer),
-/// approval and publication. Everything else the student caused or does not need to hear.
+/// retouching and its return, approval and publication. Everything else the student caused or does not need to hear.
 pub fn notification(event: &Event) -> Option<Notification> {
     let (kind, explanation) = match event.command.as_ref()? {
         Command::RecordCheck {
@@ -48,6 +50,8 @@ pub fn notification(event: &Event) -> Option<Notification> {
             (NoticeKind::Rejected, explanation)
         }
         Command::AcknowledgePublished { .. } => (NoticeKind::Published, PUBLISHED.to_owned()),
+        Command::SendToRetouch { .. } => (NoticeKind::Retouching, RETOUCHING.to_owned()),
+        Command::Retouched { .. } => (NoticeKind::Retouched, RETOUCHED.to_owned()),
         _ => return None,
     };
     Some(Notification {
@@ -81,6 +85,8 @@ impl Notification {
             NoticeKind::AutoRejected | NoticeKind::Rejected => "未通过",
             NoticeKind::Approved => "已通过",
             NoticeKind::Published => "已上报",
+            NoticeKind::Retouching => "修图中",
+            NoticeKind::Retouched => "修图完成",
         }
     }
 

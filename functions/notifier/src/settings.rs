@@ -30,6 +30,8 @@ pub fn template_var(kind: NoticeKind) -> &'static str {
         NoticeKind::Approved => "NOTIFY_TEMPLATE_APPROVED",
         NoticeKind::Rejected => "NOTIFY_TEMPLATE_REJECTED",
         NoticeKind::Published => "NOTIFY_TEMPLATE_PUBLISHED",
+        NoticeKind::Retouching => "NOTIFY_TEMPLATE_RETOUCHING",
+        NoticeKind::Retouched => "NOTIFY_TEMPLATE_RETOUCHED",
     }
 }
 
@@ -48,6 +50,8 @@ impl Settings {
             NoticeKind::Approved,
             NoticeKind::Rejected,
             NoticeKind::Published,
+            NoticeKind::Retouching,
+            NoticeKind::Retouched,
         ]
         .into_iter()
         .filter_map(|kind| Some((kind, set(template_var(kind))?)))

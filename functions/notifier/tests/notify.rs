@@ -44,6 +44,8 @@ fn all_templates() -> HashMap<NoticeKind, String> {
         NoticeKind::Approved,
         NoticeKind::Rejected,
         NoticeKind::Published,
+        NoticeKind::Retouching,
+        NoticeKind::Retouched,
     ]
     .map(|kind| (kind, template(kind)))
     .into()
@@ -237,7 +239,7 @@ fn sequence_number_of_event(batch: &Value, case: CollectionId, version: u64) -> 
 }
 
 #[tokio::test]
-async fn refusals_approval_and_publication_each_send_one_message() {
+async fn refusals_retouching_approval_and_publication_each_send_one_message() {
     let mut h = Harness::new().await;
     let case = h.open_case("o-student").await;
     let batch_id = BatchId::new();
@@ -245,6 +247,14 @@ async fn refusals_approval_and_publication_each_send_one_message() {
     commands.extend(passed_and_submitted());
     commands.push(reject_with_note());
     commands.extend(passed_and_submitted());
+    commands.push(Command::SendToRetouch {
+        reviewer: "r2".into(),
+        note: "衣领偏蓝".into(),
+    });
+    commands.push(Command::Retouched {
+        retoucher: "t1".into(),
+        sha256: "ab".repeat(32),
+    });
     commands.push(Command::Approve {
         reviewer: "r2".into(),
     });
@@ -263,6 +273,16 @@ async fn refusals_approval_and_publication_each_send_one_message() {
             ReasonCode::Blurry.title_zh(),
         ),
         (NoticeKind::Rejected, "未通过", "请摘下耳饰后重新拍摄"),
+        (
+            NoticeKind::Retouching,
+            "修图中",
+            "修图师正在修整照片，无需重拍",
+        ),
+        (
+            NoticeKind::Retouched,
+            "修图完成",
+            "修图完成，照片已重新进入审核",
+        ),
         (NoticeKind::Approved, "已通过", "审核通过，照片将上报学信网"),
         (
             NoticeKind::Published,
@@ -281,9 +301,17 @@ async fn refusals_approval_and_publication_each_send_one_message() {
         assert_eq!(keyword(message, "thing3"), explanation);
         assert_eq!(keyword(message, "time4").len(), "2026-06-01 14:30".len());
     }
-    // The refusal is the third command; the reviewer's rejection the seventh; then approval
-    // and (after batching) publication.
-    let told = [versions[2], versions[6], versions[10], versions[12]];
+    // The refusal is the third command; the reviewer's rejection the seventh; then the
+    // request to retouch and the retouched photo's return, approval and (after batching)
+    // publication.
+    let told = [
+        versions[2],
+        versions[6],
+        versions[10],
+        versions[11],
+        versions[12],
+        versions[14],
+    ];
     let kinds = expected.map(|(kind, ..)| kind);
     let notices = h.notices(case).await;
     assert_eq!(

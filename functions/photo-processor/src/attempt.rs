@@ -1,6 +1,8 @@
 //! A student's photo attempt: standardise, check, store the results, record the outcome.
 
-use domain::{AttemptId, CheckOutcome, CollectionId, Command, ReasonCode, TransitionError};
+use domain::{
+    AttemptId, CheckOutcome, Collection, CollectionId, Command, ReasonCode, TransitionError,
+};
 use store::{Along, Checked, Digest, FaceOf, ImageType, StoreError, UpdateError, UploadKey};
 
 use crate::{Done, Processor, Retry};
@@ -12,10 +14,8 @@ impl Processor {
         attempt: AttemptId,
     ) -> Result<Done, Retry> {
         let table = &self.store.table;
-        let case = match table.collection(collection).await {
-            Ok(case) => case,
-            Err(StoreError::NotFound { .. }) => return Ok(Done::Orphan),
-            Err(e) => return Err(e.into()),
+        let Some(case) = self.case(collection).await? else {
+            return Ok(Done::Orphan);
         };
         let Some(current) = case.attempt(attempt) else {
             return Ok(Done::Orphan);
@@ -107,6 +107,15 @@ impl Processor {
         }
     }
 
+    /// The case an upload's key names, if it exists.
+    pub(crate) async fn case(&self, id: CollectionId) -> Result<Option<Collection>, Retry> {
+        match self.store.table.collection(id).await {
+            Ok(case) => Ok(Some(case)),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Another delivery's verdict was recorded first. If it was made from other bytes (a
     /// replayed upload read in between), what this delivery made is no one's evidence: gone,
     /// so the objects kept are exactly those of the verdict on record.
@@ -137,7 +146,7 @@ impl Processor {
 
     /// Applies a command to the case. `Some(done)` when the case refused it in a way that
     /// ends the work on this upload: already applied, or the case moved on.
-    async fn record(
+    pub(crate) async fn record(
         &self,
         collection: CollectionId,
         command: Command,

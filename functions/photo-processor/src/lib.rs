@@ -3,8 +3,10 @@
 //! - `attempts/<case>/<attempt>`: standardise and check the photo, write the standardised JPEG
 //!   and the report to the photos bucket, store the face descriptor of a passed photo, then
 //!   record the result on the case with a conditional write.
-//! - `portraits/<portrait>`: store the descriptor of the one face on a student's ID-card
-//!   portrait, or mark the portrait unusable.
+//! - `portraits/<portrait>`: read the student's ID card, store what it says and its face's
+//!   descriptor, or mark it unusable.
+//! - `retouches/<case>/<attempt>`: check a retoucher's corrected photo (file and geometry) and
+//!   send it back to review.
 //!
 //! Every step is safe to repeat, so a redelivered message changes nothing. Problems with the
 //! student's file are results (a refused attempt), never retries; only a failure of our own
@@ -14,6 +16,7 @@
 mod attempt;
 pub mod event;
 mod portrait;
+mod retouch;
 
 use std::sync::Arc;
 
@@ -45,6 +48,10 @@ pub enum Done {
     Rejected,
     PortraitUsable,
     PortraitUnusable,
+    /// A retoucher's photo passed the file and geometry checks and went back to review.
+    Retouched,
+    /// A retoucher's photo missed the standard's file or geometry; they were told why.
+    RetouchRefused,
     /// Already processed: a redelivered or duplicate event.
     Duplicate,
     /// The case is approved or later; its photo is frozen.
@@ -126,6 +133,10 @@ impl Processor {
                     attempt,
                 } => self.attempt(collection, attempt).await?,
                 UploadKey::Portrait(portrait) => self.portrait(portrait).await?,
+                UploadKey::Retouch {
+                    collection,
+                    attempt,
+                } => self.retouch(collection, attempt).await?,
             };
             // Keys hold ULIDs only, never personal data.
             tracing::info!(%key, ?done, "processed");

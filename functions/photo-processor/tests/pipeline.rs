@@ -608,3 +608,106 @@ async fn concurrent_deliveries_keep_only_what_the_recorded_verdict_was_made_from
         assert_eq!(face.is_some(), kept);
     }
 }
+
+/// A retoucher's correction is checked for the standard's file and geometry only: the
+/// engine's own standardised photo passes and the case goes back to review, named by its
+/// digest; a photo of the wrong size is refused with the problems where the retoucher reads
+/// them, and the case stays with the retoucher.
+#[tokio::test]
+async fn a_retouched_photo_within_the_standard_goes_back_to_review() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let (case_id, ids) = paid_case(&env, 1).await;
+    let attempt = ids[0];
+    let now = OffsetDateTime::now_utc();
+    let system = Actor::System("photo-processor".into());
+    for (command, actor) in [
+        (
+            Command::BeginProcessing {
+                attempt_id: attempt,
+            },
+            system.clone(),
+        ),
+        (
+            Command::RecordCheck {
+                attempt_id: attempt,
+                outcome: domain::CheckOutcome::Passed {
+                    review_flags: vec![],
+                },
+            },
+            system,
+        ),
+        (
+            Command::Submit {
+                attempt_id: attempt,
+                face_match: None,
+            },
+            Actor::Student("openid-1".into()),
+        ),
+        (
+            Command::SendToRetouch {
+                reviewer: "reviewer-1".into(),
+                note: "衣领偏蓝".into(),
+            },
+            Actor::Reviewer("reviewer-1".into()),
+        ),
+    ] {
+        table
+            .transition(case_id, command, actor, now)
+            .await
+            .unwrap();
+    }
+    let case = table.collection(case_id).await.unwrap();
+    table
+        .take_lease(
+            domain::Lease::claim(case_id, case.task_id, "retoucher-1", now),
+            now,
+        )
+        .await
+        .unwrap();
+    let key = UploadKey::Retouch {
+        collection: case_id,
+        attempt,
+    };
+    let check_key = store::RetouchedKey::check_key(case_id, attempt);
+    let processor = processor(&env.store);
+
+    // The photo as the student took it: not 480×640, refused with why.
+    upload(&env, key, fixture("pass_frontal_man_01.jpg")).await;
+    handled(&processor, queued(&env, 1).await).await;
+    assert_eq!(
+        table.collection(case_id).await.unwrap().status,
+        domain::CollectionStatus::Retouching
+    );
+    let check: serde_json::Value =
+        serde_json::from_slice(&photo_object(&env, &check_key).await.unwrap()).unwrap();
+    let problems = check["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.as_str().unwrap().starts_with("size")),
+        "{check}"
+    );
+
+    // A correction within the standard (here the engine's own output).
+    let corrected = ENGINE
+        .standardize(&fixture("pass_frontal_man_01.jpg"), &Profile::blue())
+        .unwrap()
+        .jpeg
+        .unwrap();
+    upload(&env, key, corrected.clone()).await;
+    handled(&processor, queued(&env, 1).await).await;
+    let back = table.collection(case_id).await.unwrap();
+    assert_eq!(back.status, domain::CollectionStatus::InReview);
+    let retouched = back.retouch.as_ref().unwrap().retouched.as_ref().unwrap();
+    assert_eq!(retouched.retoucher, "retoucher-1");
+    assert_eq!(retouched.sha256, Digest::of(&corrected).to_string());
+    let kept = store::RetouchedKey::of(&back).unwrap();
+    assert_eq!(photo_object(&env, &kept.photo_key()).await, Some(corrected));
+    let check: serde_json::Value =
+        serde_json::from_slice(&photo_object(&env, &check_key).await.unwrap()).unwrap();
+    assert_eq!(check["problems"], serde_json::json!([]));
+    // The retoucher's lease ended with it: a reviewer may take the case at once.
+    let lease = table.lease(case_id).await.unwrap().unwrap();
+    assert!(!lease.is_live(OffsetDateTime::now_utc()));
+}

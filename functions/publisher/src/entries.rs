@@ -82,7 +82,8 @@ async fn entry(
         case: case.id,
         attempt,
     };
-    // The photo the verdict was made from, named by the digest recorded with it.
+    // The photo the verdict was made from, named by the digest recorded with it (or its
+    // retoucher's correction, named by its own).
     let checked = store
         .table
         .checked(case.id, attempt)
@@ -90,7 +91,7 @@ async fn entry(
         .ok_or_else(missing)?;
     let photo = store
         .objects
-        .read_photo_object(&checked.standardised_key())
+        .read_photo_object(&store::approved_photo_key(case, &checked))
         .await?
         .ok_or_else(missing)?;
     let enrollment = match store.table.enrollment(task.id, &case.student_number).await {

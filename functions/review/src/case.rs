@@ -7,7 +7,7 @@ use domain::{
     ReviewDecision, VerifiedIdentity, mask_name,
 };
 use serde::Serialize;
-use store::{Access, PortraitChecked, PresignedGet, Shelf};
+use store::{Access, PortraitChecked, PresignedGet, RetouchedKey, Shelf};
 use time::OffsetDateTime;
 use web::{ApiResult, Ctx, ReasonView, Reply, Role};
 
@@ -32,6 +32,8 @@ pub struct ReviewCase {
     pub face_match: Option<FaceMatch>,
     /// What the ID card the face was matched against says, against the verified identity.
     pub id_card: Option<IdCardView>,
+    /// The request to retouch the submitted photo and, once back, who retouched it.
+    pub retouch: Option<domain::Retouch>,
     pub lease: Option<LeaseView>,
     pub last_decision: Option<ReviewDecision>,
 }
@@ -77,6 +79,9 @@ pub struct Photos {
     pub original: Option<PresignedGet>,
     pub standardised: Option<PresignedGet>,
     pub id_card: Option<PresignedGet>,
+    /// The retoucher's correction of the standardised photo, when a reviewer asked for one:
+    /// shown beside it, and what is published if approved.
+    pub retouched: Option<PresignedGet>,
 }
 
 /// The attempt under review (or last submitted).
@@ -120,6 +125,7 @@ pub async fn view(
         original: None,
         standardised: None,
         id_card: None,
+        retouched: None,
     };
     let mut report = None;
     // What the verdict was made from, never what sits at the upload key now: a presigned
@@ -143,6 +149,15 @@ pub async fn view(
             .read_photo_object(&checked.report_key())
             .await?
             .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    }
+    if let Some(retouched) =
+        RetouchedKey::of(case).filter(|r| Some(r.attempt) == attempt.map(|a| a.id))
+    {
+        photos.retouched = Some(
+            objects
+                .presign_get(Shelf::Photos, &retouched.photo_key())
+                .await?,
+        );
     }
     // The portrait the face match was computed against (recorded with the submission); a
     // case without one shows the student's portrait as the processor decided on it.
@@ -196,6 +211,7 @@ pub async fn view(
             .unwrap_or_default(),
         face_match: case.face_match,
         id_card: card,
+        retouch: case.retouch.clone(),
         lease: lease.map(|l| LeaseView::of(l, caller)),
         last_decision: case.review.clone(),
     })
@@ -209,6 +225,13 @@ pub async fn reply(
     case: &Collection,
     lease: Option<&Lease>,
 ) -> ApiResult<Reply> {
+    record_look(app, ctx, case).await?;
+    let caller = ctx.principal()?;
+    Reply::ok(view(app, case, lease, &caller.subject).await?)
+}
+
+/// Records that the caller was shown `case`'s photos: no look goes unrecorded.
+pub async fn record_look(app: &App, ctx: &Ctx<'_>, case: &Collection) -> ApiResult<()> {
     let caller = ctx.principal()?;
     app.store
         .table
@@ -219,7 +242,7 @@ pub async fn reply(
             at: ctx.now,
         })
         .await?;
-    Reply::ok(view(app, case, lease, &caller.subject).await?)
+    Ok(())
 }
 
 /// `GET /v1/review/cases/{id}`. Reviewers open only what they may decide: a case in review,

@@ -31,7 +31,7 @@ pub async fn approve(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         let _: ApproveBody = ctx.json(JSON_LIMIT)?;
     }
     let reviewer = ctx.principal()?.subject.clone();
-    decide(app, ctx, Command::Approve { reviewer }, true).await
+    decide(app, ctx, Command::Approve { reviewer }, Effect::Approved).await
 }
 
 /// `POST /v1/review/cases/{id}/reject`: one or more reason codes, and a note for the student.
@@ -75,10 +75,26 @@ pub async fn reject(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         reasons,
         note,
     };
-    decide(app, ctx, command, false).await
+    decide(app, ctx, command, Effect::Rejected).await
 }
 
-async fn decide(app: &App, ctx: &Ctx<'_>, command: Command, approved: bool) -> ApiResult<Reply> {
+/// What a reviewer's decision does beside the case's change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Effect {
+    /// Counted for the report.
+    Approved,
+    /// Counted, and the student's ID card is theirs again.
+    Rejected,
+    /// Not a verdict: the case comes back to review.
+    SentToRetouch,
+}
+
+pub(crate) async fn decide(
+    app: &App,
+    ctx: &Ctx<'_>,
+    command: Command,
+    effect: Effect,
+) -> ApiResult<Reply> {
     let reviewer = &ctx.principal()?.subject;
     let id = case_id(ctx)?;
     let table = &app.store.table;
@@ -97,19 +113,19 @@ async fn decide(app: &App, ctx: &Ctx<'_>, command: Command, approved: bool) -> A
     }
     // A case sent back for a retake no longer holds the student's ID-card portrait.
     let owner = table.collection(id).await?.owner;
-    let mut along = vec![
-        Along::Lease {
-            case: id,
-            reviewer,
-            now: ctx.now,
-        },
-        Along::Tally {
+    let mut along = vec![Along::Lease {
+        case: id,
+        reviewer,
+        now: ctx.now,
+    }];
+    if effect != Effect::SentToRetouch {
+        along.push(Along::Tally {
             reviewer,
             at: ctx.now,
-            approved,
-        },
-    ];
-    if !approved {
+            approved: effect == Effect::Approved,
+        });
+    }
+    if effect == Effect::Rejected {
         along.push(Along::ReleasePortrait {
             openid: &owner,
             case: id,

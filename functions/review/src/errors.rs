@@ -60,3 +60,12 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+pub fn not_in_retouching() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "not_in_retouching",
+        "该案件不在修图中",
+        "This case is not waiting for retouching",
+    )
+}

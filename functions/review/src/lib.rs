@@ -11,6 +11,7 @@ mod errors;
 mod queue;
 mod report;
 mod requests;
+mod retouch;
 mod staff;
 
 use lambda_http::{Body, Request, Response};
@@ -30,6 +31,11 @@ pub enum Action {
     Case,
     Approve,
     Reject,
+    SendToRetouch,
+    RetouchQueue,
+    RetouchCase,
+    RetouchClaim,
+    RetouchUpload,
     Reasons,
     Report,
     Revoke,
@@ -44,6 +50,8 @@ pub enum Action {
 const REVIEWER: Option<&[Role]> = Some(&[Role::Reviewer]);
 const STAFF: Option<&[Role]> = Some(&[Role::Reviewer, Role::Operator]);
 const OPERATOR: Option<&[Role]> = Some(&[Role::Operator]);
+const RETOUCHER: Option<&[Role]> = Some(&[Role::Retoucher]);
+const RETOUCH_STAFF: Option<&[Role]> = Some(&[Role::Retoucher, Role::Operator]);
 
 web::routes! { Action {
     GET "/v1/review/queues" => Queues, STAFF;
@@ -54,6 +62,11 @@ web::routes! { Action {
     GET "/v1/review/cases/{collection_id}" => Case, STAFF;
     POST "/v1/review/cases/{collection_id}/approve" => Approve, REVIEWER;
     POST "/v1/review/cases/{collection_id}/reject" => Reject, REVIEWER;
+    POST "/v1/review/cases/{collection_id}/retouch" => SendToRetouch, REVIEWER;
+    GET "/v1/review/retouch/queue" => RetouchQueue, RETOUCH_STAFF;
+    GET "/v1/review/retouch/cases/{collection_id}" => RetouchCase, RETOUCH_STAFF;
+    POST "/v1/review/retouch/cases/{collection_id}/claim" => RetouchClaim, RETOUCHER;
+    POST "/v1/review/retouch/cases/{collection_id}/upload" => RetouchUpload, RETOUCHER;
     GET "/v1/review/cases/{collection_id}/accesses" => CaseAccesses, OPERATOR;
     GET "/v1/review/reasons" => Reasons, STAFF;
     GET "/v1/review/report" => Report, OPERATOR;
@@ -125,25 +138,32 @@ impl web::Service for App {
         &self.store.table
     }
 
+    // Each route's future is boxed: the match would otherwise be as large as the largest of
+    // them, and a debug build's test thread ran out of stack.
     async fn dispatch(&self, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         match action {
-            Action::Queues => queue::queues(self, ctx).await,
-            Action::TaskQueue => queue::task_queue(self, ctx).await,
-            Action::Next => queue::next(self, ctx).await,
-            Action::Claim => queue::claim(self, ctx).await,
-            Action::Release => queue::release(self, ctx).await,
-            Action::Case => case::get(self, ctx).await,
-            Action::Approve => decide::approve(self, ctx).await,
-            Action::Reject => decide::reject(self, ctx).await,
+            Action::Queues => Box::pin(queue::queues(self, ctx)).await,
+            Action::TaskQueue => Box::pin(queue::task_queue(self, ctx)).await,
+            Action::Next => Box::pin(queue::next(self, ctx)).await,
+            Action::Claim => Box::pin(queue::claim(self, ctx)).await,
+            Action::Release => Box::pin(queue::release(self, ctx)).await,
+            Action::Case => Box::pin(case::get(self, ctx)).await,
+            Action::Approve => Box::pin(decide::approve(self, ctx)).await,
+            Action::Reject => Box::pin(decide::reject(self, ctx)).await,
+            Action::SendToRetouch => Box::pin(retouch::send(self, ctx)).await,
+            Action::RetouchQueue => Box::pin(retouch::queue(self, ctx)).await,
+            Action::RetouchCase => Box::pin(retouch::workspace(self, ctx)).await,
+            Action::RetouchClaim => Box::pin(retouch::claim(self, ctx)).await,
+            Action::RetouchUpload => Box::pin(retouch::upload(self, ctx)).await,
             Action::Reasons => case::reasons(),
-            Action::Report => report::report(self, ctx).await,
-            Action::Revoke => staff::revoke(self, ctx).await,
-            Action::Restore => staff::restore(self, ctx).await,
-            Action::CaseAccesses => case::accesses(self, ctx).await,
-            Action::StaffAccesses => staff::accesses(self, ctx).await,
-            Action::Requests => requests::pending(self, ctx).await,
-            Action::ApproveRequest => requests::approve(self, ctx).await,
-            Action::RefuseRequest => requests::refuse(self, ctx).await,
+            Action::Report => Box::pin(report::report(self, ctx)).await,
+            Action::Revoke => Box::pin(staff::revoke(self, ctx)).await,
+            Action::Restore => Box::pin(staff::restore(self, ctx)).await,
+            Action::CaseAccesses => Box::pin(case::accesses(self, ctx)).await,
+            Action::StaffAccesses => Box::pin(staff::accesses(self, ctx)).await,
+            Action::Requests => Box::pin(requests::pending(self, ctx)).await,
+            Action::ApproveRequest => Box::pin(requests::approve(self, ctx)).await,
+            Action::RefuseRequest => Box::pin(requests::refuse(self, ctx)).await,
         }
     }
 }

@@ -1109,3 +1109,164 @@ async fn an_operator_confirms_a_roster_row_with_a_typo_and_the_case_opens() {
     .await
     .refused(409, "request_decided");
 }
+
+/// A reviewer sends a photo whose clothes the background tinted to a retoucher instead of
+/// rejecting it; only a retoucher works on it, under a lease, seeing the original and the
+/// standardised photo; their correction comes back to review beside the standardised one, and
+/// the approved photo is the retouched one.
+#[tokio::test]
+async fn a_photo_goes_to_a_retoucher_and_back_to_review_with_both_versions() {
+    let h = Harness::new().await;
+    let case = h.submitted(1, Face::Same).await;
+    let reviewer = h.token(Role::Reviewer, "reviewer-1");
+    let retoucher = h.token(Role::Retoucher, "retoucher-1");
+    let other = h.token(Role::Retoucher, "retoucher-2");
+    let path = |tail: &str| format!("/v1/review/cases/{}/{tail}", case.id);
+    let desk = |tail: &str| format!("/v1/review/retouch/cases/{}{tail}", case.id);
+
+    // Only the reviewer holding the case sends it, and says what to correct.
+    let send = Some(json!({"note": "衣领被背景色染蓝，请修正"}));
+    h.call(Method::POST, &path("retouch"), &reviewer, send.clone())
+        .await
+        .refused(409, "lease_lost");
+    h.call(Method::POST, &path("claim"), &reviewer, None)
+        .await
+        .ok(200);
+    h.call(
+        Method::POST,
+        &path("retouch"),
+        &reviewer,
+        Some(json!({"note": " "})),
+    )
+    .await
+    .refused(422, "invalid_field");
+    let sent = h
+        .call(Method::POST, &path("retouch"), &reviewer, send)
+        .await;
+    assert_eq!(sent.ok(200)["status"], "retouching");
+    assert_eq!(h.case(case.id).await.status, CollectionStatus::Retouching);
+    // Out of the reviewers' hands, and out of their queue.
+    h.call(
+        Method::GET,
+        &format!("/v1/review/cases/{}", case.id),
+        &reviewer,
+        None,
+    )
+    .await
+    .refused(403, "closed_to_reviewers");
+    h.call(Method::GET, "/v1/review/retouch/queue", &reviewer, None)
+        .await
+        .refused(403, "forbidden");
+
+    // The retouch queue, and the retoucher's workspace.
+    let queue = h
+        .call(Method::GET, "/v1/review/retouch/queue", &retoucher, None)
+        .await;
+    let listed = &queue.ok(200)["cases"][0];
+    assert_eq!(listed["collection_id"], case.id.to_string());
+    assert_eq!(listed["note"], "衣领被背景色染蓝，请修正");
+    h.call(
+        Method::POST,
+        &desk("/upload"),
+        &retoucher,
+        Some(json!({"content_length": 90_000})),
+    )
+    .await
+    .refused(409, "lease_lost");
+    let claimed = h
+        .call(Method::POST, &desk("/claim"), &retoucher, None)
+        .await;
+    let claimed = claimed.ok(200);
+    assert_eq!(fetch(&claimed["original"]["url"]).await, ORIGINAL);
+    assert_eq!(fetch(&claimed["standardised"]["url"]).await, STANDARDISED);
+    assert_eq!(claimed["last_check"], Value::Null);
+    h.call(Method::POST, &desk("/claim"), &other, None)
+        .await
+        .refused(409, "lease_held");
+    let looks = h.env.store.table.accesses_of_case(case.id).await.unwrap();
+    assert!(
+        looks
+            .iter()
+            .any(|a| a.subject == "retoucher-1" && a.role == "retoucher")
+    );
+
+    let upload = h
+        .call(
+            Method::POST,
+            &desk("/upload"),
+            &retoucher,
+            Some(json!({"content_length": 90_000})),
+        )
+        .await;
+    let url = upload.ok(200)["upload"]["url"].as_str().unwrap().to_owned();
+    let attempt = case.submitted_attempt.unwrap();
+    assert!(
+        url.contains(&format!("retouches/{}/{attempt}", case.id)),
+        "{url}"
+    );
+
+    // The processor found the correction within the standard (its own test checks real
+    // photos): the case is back in review with both versions.
+    let retouched = b"\xFF\xD8\xFF retouched".to_vec();
+    let key = store::RetouchedKey {
+        collection: case.id,
+        attempt,
+        digest: Digest::of(&retouched),
+    };
+    h.env
+        .store
+        .objects
+        .put_photo_object(&key.photo_key(), "image/jpeg", retouched.clone())
+        .await
+        .unwrap();
+    let back = Command::Retouched {
+        retoucher: "retoucher-1".into(),
+        sha256: key.digest.to_string(),
+    };
+    let system = Actor::System("photo-processor".into());
+    h.env
+        .store
+        .table
+        .transition(case.id, back, system, h.now())
+        .await
+        .unwrap();
+    h.env
+        .store
+        .table
+        .end_lease(case.id, "retoucher-1", h.now())
+        .await
+        .unwrap();
+    let view = h.call(Method::POST, &path("claim"), &reviewer, None).await;
+    let view = view.ok(200);
+    assert_eq!(
+        fetch(&view["photos"]["standardised"]["url"]).await,
+        STANDARDISED
+    );
+    assert_eq!(fetch(&view["photos"]["retouched"]["url"]).await, retouched);
+    assert_eq!(view["retouch"]["retouched"]["retoucher"], "retoucher-1");
+    assert_eq!(view["retouch"]["note"], "衣领被背景色染蓝，请修正");
+    h.call(Method::POST, &path("approve"), &reviewer, Some(json!({})))
+        .await
+        .ok(200);
+    let approved = h.case(case.id).await;
+    let checked = h
+        .env
+        .store
+        .table
+        .checked(case.id, attempt)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store::approved_photo_key(&approved, &checked),
+        key.photo_key()
+    );
+    // The retouch queue is empty again; a retoucher cannot open a case not in retouching.
+    let queue = h
+        .call(Method::GET, "/v1/review/retouch/queue", &retoucher, None)
+        .await;
+    assert_eq!(queue.ok(200)["cases"], json!([]));
+    h.call(Method::GET, &desk(""), &retoucher, None)
+        .await
+        .refused(409, "not_in_retouching");
+}

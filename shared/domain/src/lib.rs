@@ -18,7 +18,8 @@ pub mod text;
 
 pub use collection::{
     AttemptStatus, CheckOutcome, Collection, CollectionStatus, Command, Payment, PendingRefund,
-    PhotoAttempt, RefundFailure, ReviewDecision, Transition, TransitionError, Verdict,
+    PhotoAttempt, RefundFailure, Retouch, RetouchedPhoto, ReviewDecision, Transition,
+    TransitionError, Verdict,
 };
 pub use enrollment::{Enrollment, RosterRow, validate_chsi_code};
 pub use event::{Actor, Event};

@@ -340,6 +340,51 @@ fn a_withdrawn_photo_returns_the_case_to_taking_photos_paid_and_audited() {
 }
 
 #[test]
+fn a_retouched_photo_comes_back_to_review_and_a_new_submission_starts_clean() {
+    let a = AttemptId::new();
+    let case = in_review(a);
+    let send = |note: &str| Command::SendToRetouch {
+        reviewer: "reviewer-1".into(),
+        note: note.into(),
+    };
+    assert!(matches!(
+        try_apply(&case, send("  ")),
+        Err(TransitionError::NoNote)
+    ));
+    let long = "修".repeat(201);
+    assert!(matches!(
+        try_apply(&case, send(&long)),
+        Err(TransitionError::NoteTooLong)
+    ));
+    let sent = run(case, [send("衣领被背景色染蓝，请修正")]);
+    assert_eq!(sent.status, Retouching);
+    assert_eq!(
+        sent.retouch.as_ref().unwrap().note,
+        "衣领被背景色染蓝，请修正"
+    );
+    let retouched = Command::Retouched {
+        retoucher: "retoucher-1".into(),
+        sha256: "ab".repeat(32),
+    };
+    let back = run(sent, [retouched.clone()]);
+    assert_eq!(back.status, InReview);
+    assert_eq!(back.submitted_attempt, Some(a));
+    let photo = back.retouch.as_ref().unwrap().retouched.as_ref().unwrap();
+    assert_eq!(
+        (photo.retoucher.as_str(), photo.sha256.len()),
+        ("retoucher-1", 64)
+    );
+    // The processor's message again is a duplicate; the reviewer decides on it as on any.
+    assert!(try_apply(&back, retouched).unwrap_err().is_duplicate());
+    let approved = run(back, [approve()]);
+    assert_eq!(approved.status, Approved);
+    assert!(
+        approved.retouch.is_some(),
+        "publication takes the retouched photo"
+    );
+}
+
+#[test]
 fn a_photo_the_reviewer_rejected_cannot_be_submitted_again() {
     let a = AttemptId::new();
     let case = run(in_review(a), [reject()]);
@@ -575,6 +620,8 @@ enum Step {
     Check(u8, bool),
     Submit(u8),
     Withdraw,
+    SendToRetouch,
+    Retouched(u8),
     Approve,
     Reject,
     Batch(u8),
@@ -594,6 +641,8 @@ fn step() -> impl Strategy<Value = Step> {
         (0..4u8, any::<bool>()).prop_map(|(a, ok)| Step::Check(a, ok)),
         (0..4u8).prop_map(Step::Submit),
         Just(Step::Withdraw),
+        Just(Step::SendToRetouch),
+        (0..2u8).prop_map(Step::Retouched),
         Just(Step::Approve),
         Just(Step::Reject),
         (0..2u8).prop_map(Step::Batch),
@@ -645,6 +694,14 @@ impl Pool {
                 face_match: None,
             },
             Step::Withdraw => Command::Withdraw,
+            Step::SendToRetouch => Command::SendToRetouch {
+                reviewer: "reviewer-1".into(),
+                note: "衣领偏蓝，请修正".into(),
+            },
+            Step::Retouched(v) => Command::Retouched {
+                retoucher: "retoucher-1".into(),
+                sha256: format!("{v:064}"),
+            },
             Step::Approve => approve(),
             Step::Reject => reject(),
             Step::Batch(b) => Command::Batch {
@@ -683,6 +740,9 @@ fn is_edge(from: CollectionStatus, to: CollectionStatus) -> bool {
             | (InReview, AwaitingPayment)
             | (InReview, AwaitingPhoto)
             | (InReview, Approved)
+            | (InReview, Retouching)
+            | (Retouching, InReview)
+            | (Retouching, AwaitingPayment)
             | (Approved, Publishing)
             | (Publishing, Published)
     )
@@ -749,7 +809,7 @@ proptest! {
             if let Command::Transfer { from, to, .. } = &command {
                 prop_assert_eq!(&before.owner, from);
                 prop_assert_eq!(&after.owner, to);
-                prop_assert!(before.status != InReview);
+                prop_assert!(!before.status.is_under_review());
                 prop_assert_eq!(after.status, before.status);
                 prop_assert_eq!(&after.attempts, &before.attempts);
                 prop_assert_eq!(&after.payment, &before.payment);
@@ -777,6 +837,28 @@ proptest! {
                 }
             }
 
+            // Retouching takes the submitted photo out of review and brings it back, retouched,
+            // still the same submission, still paid; nothing else comes out of it.
+            if let Command::SendToRetouch { .. } = &command {
+                prop_assert_eq!(before.status, InReview);
+                prop_assert_eq!(after.status, Retouching);
+                prop_assert_eq!(after.submitted_attempt, before.submitted_attempt);
+                prop_assert_eq!(after.retouch.as_ref().map(|r| r.attempt_id), before.submitted_attempt);
+            }
+            if let Command::Retouched { sha256, .. } = &command {
+                prop_assert_eq!(before.status, Retouching);
+                prop_assert_eq!(after.status, InReview);
+                prop_assert_eq!(after.submitted_attempt, before.submitted_attempt);
+                let photo = after.retouch.as_ref().and_then(|r| r.retouched.as_ref());
+                prop_assert_eq!(photo.map(|p| &p.sha256), Some(sha256));
+                prop_assert!(after.payment.is_some() || before.payment.is_none());
+            }
+            if after.status == Retouching {
+                let withdraw = after.apply(Command::Withdraw, student(), NOW);
+                prop_assert!(withdraw.is_err(), "withdrawn from a retoucher");
+                prop_assert!(after.apply(approve(), student(), NOW).is_err(), "approved unseen");
+            }
+
             // After any rejection a retake is possible without paying again.
             let auto_rejected = matches!(&command, Command::RecordCheck { outcome: CheckOutcome::Rejected { .. }, .. });
             if matches!(command, Command::Reject { .. }) || (auto_rejected && after.status == AwaitingPhoto) {
@@ -792,7 +874,11 @@ proptest! {
             // people's requests, not messages).
             let again = after.apply(command.clone(), student(), NOW);
             prop_assert!(again.is_err());
-            if !matches!(command, Command::Approve { .. } | Command::Reject { .. } | Command::Withdraw) {
+            let request = matches!(
+                command,
+                Command::Approve { .. } | Command::Reject { .. } | Command::Withdraw | Command::SendToRetouch { .. }
+            );
+            if !request {
                 let err = again.unwrap_err();
                 prop_assert!(err.is_duplicate(), "{} again: {:?}", command.name(), err);
             }

@@ -350,6 +350,16 @@ impl Table {
             .collect()
     }
 
+    /// Cases of a task a reviewer sent to retouching, oldest submission first.
+    pub async fn retouch_queue(
+        &self,
+        task: TaskId,
+        limit: usize,
+    ) -> Result<Vec<Collection>, StoreError> {
+        self.collections_in(GSI1, GSI1_PK, keys::retouch_queue(task), Some(limit))
+            .await
+    }
+
     /// Approved cases of a task waiting to be published, oldest first.
     pub async fn publish_queue(
         &self,

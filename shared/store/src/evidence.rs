@@ -89,6 +89,50 @@ impl Checked {
     }
 }
 
+/// A retoucher's corrected photo of a case's submitted attempt, by its sha256: what goes to
+/// review beside the standardised photo and, if approved, to 学信网.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetouchedKey {
+    pub collection: CollectionId,
+    pub attempt: AttemptId,
+    pub digest: Digest,
+}
+
+impl RetouchedKey {
+    pub fn photo_key(&self) -> String {
+        format!(
+            "retouched/{}/{}/{}.jpg",
+            self.collection, self.attempt, self.digest
+        )
+    }
+
+    /// What the engine said of the latest upload for this attempt (whichever bytes): the
+    /// retoucher reads why a correction was refused here.
+    pub fn check_key(collection: CollectionId, attempt: AttemptId) -> String {
+        format!("retouch-checks/{collection}/{attempt}.json")
+    }
+
+    /// The retouched photo a case records, if any.
+    pub fn of(case: &domain::Collection) -> Option<Self> {
+        let retouch = case.retouch.as_ref()?;
+        let digest = retouch.retouched.as_ref()?.sha256.parse().ok()?;
+        Some(Self {
+            collection: case.id,
+            attempt: retouch.attempt_id,
+            digest,
+        })
+    }
+}
+
+/// The key of the photo a reviewer approved on `case`, whose verdict `checked` is: the
+/// retoucher's photo when that attempt was retouched, else the standardised one.
+pub fn approved_photo_key(case: &domain::Collection, checked: &Checked) -> String {
+    match RetouchedKey::of(case) {
+        Some(retouched) if retouched.attempt == checked.attempt => retouched.photo_key(),
+        _ => checked.standardised_key(),
+    }
+}
+
 /// One checked upload of an ID-card portrait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PortraitChecked {

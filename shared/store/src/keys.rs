@@ -115,11 +115,13 @@ pub fn owned_collection(id: CollectionId) -> String {
     format!("COLLECTION#{id}")
 }
 
-/// The work queue a case is in, if any: reviewers take `InReview` cases oldest first, the
-/// publisher takes `Approved` ones. Other states leave the sparse index.
+/// The work queue a case is in, if any: reviewers take `InReview` cases oldest first,
+/// retouchers `Retouching` ones, the publisher `Approved` ones. Other states leave the sparse
+/// index.
 pub fn queue(task: TaskId, status: CollectionStatus) -> Option<String> {
     match status {
         CollectionStatus::InReview => Some(review_queue(task)),
+        CollectionStatus::Retouching => Some(retouch_queue(task)),
         CollectionStatus::Approved => Some(publish_queue(task)),
         _ => None,
     }
@@ -142,6 +144,10 @@ pub fn leases_of_task(task: TaskId) -> String {
 
 pub fn review_queue(task: TaskId) -> String {
     format!("REVIEW#{task}")
+}
+
+pub fn retouch_queue(task: TaskId) -> String {
+    format!("RETOUCH#{task}")
 }
 
 pub fn publish_queue(task: TaskId) -> String {

@@ -111,6 +111,43 @@ impl Table {
         }
     }
 
+    /// Ends `holder`'s lease on `case` at `now`, keeping the item (an update: the photo
+    /// processor, which ends a retoucher's lease when their photo goes back to review, may
+    /// delete no case's items).
+    pub async fn end_lease(
+        &self,
+        case: CollectionId,
+        holder: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let until = now
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(StoreError::request)?;
+        let result = self
+            .update(keys::lease(case))
+            .update_expression("SET #until = :now, #until_text = :text")
+            .condition_expression("#reviewer = :holder AND #until > :now")
+            .expression_attribute_names("#until", UNTIL)
+            .expression_attribute_names("#until_text", "until")
+            .expression_attribute_names("#reviewer", "reviewer")
+            .expression_attribute_values(":now", n(now.unix_timestamp()))
+            .expression_attribute_values(":text", s(until))
+            .expression_attribute_values(":holder", s(holder))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Gone, expired or someone else's: nothing to end.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(StoreError::dynamodb("UpdateItem", e)),
+        }
+    }
+
     /// The leases of a task's cases, live and expired (a few per reviewer at most).
     pub async fn leases_of_task(&self, task: TaskId) -> Result<Vec<Lease>, StoreError> {
         self.query(Query {

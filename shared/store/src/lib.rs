@@ -33,7 +33,7 @@ pub use clock::Clock;
 pub use collections::{Opened, QueueEntry, UpdateError};
 pub use crypto::{CryptoError, PiiKeys};
 pub use error::StoreError;
-pub use evidence::{Checked, Digest, PortraitChecked};
+pub use evidence::{Checked, Digest, PortraitChecked, RetouchedKey, approved_photo_key};
 pub use expiring::{Claim, Reserved};
 pub use faces::FaceOf;
 pub use leases::LeaseError;

@@ -24,6 +24,10 @@ pub enum NoticeKind {
     Rejected,
     /// The photo was reported to 学信网.
     Published,
+    /// A reviewer sent the photo to a retoucher.
+    Retouching,
+    /// The retouched photo is back in review.
+    Retouched,
 }
 
 impl NoticeKind {
@@ -33,6 +37,8 @@ impl NoticeKind {
             Self::Approved => "approved",
             Self::Rejected => "rejected",
             Self::Published => "published",
+            Self::Retouching => "retouching",
+            Self::Retouched => "retouched",
         }
     }
 }

@@ -39,6 +39,11 @@ pub enum UploadKey {
         attempt: AttemptId,
     },
     Portrait(PortraitId),
+    /// A retoucher's corrected photo of a case's submitted attempt.
+    Retouch {
+        collection: CollectionId,
+        attempt: AttemptId,
+    },
 }
 
 impl fmt::Display for UploadKey {
@@ -49,6 +54,10 @@ impl fmt::Display for UploadKey {
                 attempt,
             } => write!(f, "attempts/{collection}/{attempt}"),
             Self::Portrait(portrait) => write!(f, "portraits/{portrait}"),
+            Self::Retouch {
+                collection,
+                attempt,
+            } => write!(f, "retouches/{collection}/{attempt}"),
         }
     }
 }
@@ -71,6 +80,10 @@ impl std::str::FromStr for UploadKey {
             ["portraits", portrait] => {
                 Ok(Self::Portrait(portrait.parse().map_err(|_| UnknownKey)?))
             }
+            ["retouches", collection, attempt] => Ok(Self::Retouch {
+                collection: collection.parse().map_err(|_| UnknownKey)?,
+                attempt: attempt.parse().map_err(|_| UnknownKey)?,
+            }),
             _ => Err(UnknownKey),
         }
     }

@@ -26,6 +26,8 @@ pub enum Role {
     Student,
     Reviewer,
     Operator,
+    /// Corrects photos a reviewer sent to retouching (修图); sees only those.
+    Retoucher,
 }
 
 impl Role {
@@ -34,7 +36,7 @@ impl Role {
     fn audience(self) -> &'static str {
         match self {
             Self::Student => "students",
-            Self::Reviewer | Self::Operator => "staff",
+            Self::Reviewer | Self::Operator | Self::Retoucher => "staff",
         }
     }
 
@@ -43,6 +45,7 @@ impl Role {
             Self::Student => "student",
             Self::Reviewer => "reviewer",
             Self::Operator => "operator",
+            Self::Retoucher => "retoucher",
         }
     }
 
@@ -58,8 +61,9 @@ impl std::str::FromStr for Role {
             "student" => Ok(Self::Student),
             "reviewer" => Ok(Self::Reviewer),
             "operator" => Ok(Self::Operator),
+            "retoucher" => Ok(Self::Retoucher),
             other => Err(format!(
-                "unknown role {other:?} (student, reviewer, operator)"
+                "unknown role {other:?} (student, reviewer, operator, retoucher)"
             )),
         }
     }

@@ -83,7 +83,7 @@ async fn owners_view(app: &App, case: &Collection, shown: &mut CaseView) -> ApiR
     if let (true, Some(review)) = (case.status.is_locked(), &case.review)
         && let Some(checked) = table.checked(case.id, review.attempt_id).await?
     {
-        shown.approved_photo = Some(link(checked.standardised_key()).await?);
+        shown.approved_photo = Some(link(store::approved_photo_key(case, &checked)).await?);
     }
     Ok(())
 }

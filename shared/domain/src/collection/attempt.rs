@@ -115,6 +115,7 @@ impl Collection {
         next.submitted_attempt = Some(attempt_id);
         next.submitted_at = Some(at);
         next.face_match = face_match;
+        next.retouch = None;
         next.status = InReview;
         Ok(())
     }

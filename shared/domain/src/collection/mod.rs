@@ -5,6 +5,7 @@
 //!       ▲ refund (before approval)  ▲                                   │
 //!       └───────────────────────────┴── reviewer rejects, student withdraws ◀──┘
 //! Approved ──batched──▶ Publishing ──acknowledged──▶ Published
+//! InReview ──send to retouch──▶ Retouching ──retouched photo checked──▶ InReview
 //! ```
 //!
 //! A refund is asked for first ([`Command::RequestRefund`]) and happens when WeChat Pay says
@@ -29,6 +30,7 @@ mod attempt;
 mod ownership;
 mod payment;
 mod publication;
+mod retouch;
 mod review;
 
 /// A case holds at most this many attempts: enough for any honest retake, and a bound on the
@@ -47,16 +49,19 @@ pub enum CollectionStatus {
     AwaitingPayment,
     AwaitingPhoto,
     InReview,
+    /// A reviewer sent the submitted photo to a retoucher; it comes back to review.
+    Retouching,
     Approved,
     Publishing,
     Published,
 }
 
 impl CollectionStatus {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::AwaitingPayment,
         Self::AwaitingPhoto,
         Self::InReview,
+        Self::Retouching,
         Self::Approved,
         Self::Publishing,
         Self::Published,
@@ -67,6 +72,7 @@ impl CollectionStatus {
             Self::AwaitingPayment => "awaiting_payment",
             Self::AwaitingPhoto => "awaiting_photo",
             Self::InReview => "in_review",
+            Self::Retouching => "retouching",
             Self::Approved => "approved",
             Self::Publishing => "publishing",
             Self::Published => "published",
@@ -76,6 +82,11 @@ impl CollectionStatus {
     /// From `Approved` on the photo is locked: only publishing may move the case.
     pub fn is_locked(self) -> bool {
         matches!(self, Self::Approved | Self::Publishing | Self::Published)
+    }
+
+    /// Submitted and not decided: with a reviewer, or with a retoucher on the way back to one.
+    pub fn is_under_review(self) -> bool {
+        matches!(self, Self::InReview | Self::Retouching)
     }
 }
 
@@ -175,6 +186,29 @@ pub enum Verdict {
     },
 }
 
+/// A reviewer's request to retouch the submitted photo, and the retouched photo once it is
+/// back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retouch {
+    pub attempt_id: AttemptId,
+    pub reviewer: String,
+    /// What to correct, for the retoucher (and the student's message).
+    pub note: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub asked_at: OffsetDateTime,
+    pub retouched: Option<RetouchedPhoto>,
+}
+
+/// A retoucher's corrected photo that passed the engine's file and geometry checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetouchedPhoto {
+    /// The sha256 (hex) of the JPEG, which names it in the photos bucket.
+    pub sha256: String,
+    pub retoucher: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
 /// The last reviewer decision on a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewDecision {
@@ -235,6 +269,16 @@ pub enum Command {
         reasons: Vec<ReasonCode>,
         note: Option<String>,
     },
+    /// A reviewer asks a retoucher to correct the submitted photo.
+    SendToRetouch {
+        reviewer: String,
+        note: String,
+    },
+    /// The retoucher's photo passed the engine's file and geometry checks: back to review.
+    Retouched {
+        retoucher: String,
+        sha256: String,
+    },
     Batch {
         batch_id: BatchId,
     },
@@ -264,6 +308,8 @@ impl Command {
             Self::Withdraw => "withdraw",
             Self::Approve { .. } => "approve",
             Self::Reject { .. } => "reject",
+            Self::SendToRetouch { .. } => "send_to_retouch",
+            Self::Retouched { .. } => "retouched",
             Self::Batch { .. } => "batch",
             Self::AcknowledgePublished { .. } => "acknowledge_published",
             Self::Transfer { .. } => "transfer",
@@ -298,6 +344,8 @@ pub enum TransitionError {
     TooManyAttempts { max: usize },
     #[error("a rejection needs at least one reason")]
     NoReasons,
+    #[error("a request to retouch needs a note saying what to correct")]
+    NoNote,
     #[error("the note is longer than {max} characters", max = MAX_NOTE_CHARS)]
     NoteTooLong,
     #[error("batch {given} is not the case's batch")]
@@ -349,6 +397,9 @@ pub struct Collection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub face_match: Option<FaceMatch>,
     pub review: Option<ReviewDecision>,
+    /// The submitted photo's retouching, if a reviewer asked for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retouch: Option<Retouch>,
     pub batch_id: Option<BatchId>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -394,6 +445,7 @@ impl Collection {
             submitted_at: None,
             face_match: None,
             review: None,
+            retouch: None,
             batch_id: None,
             created_at: at,
             updated_at: at,
@@ -469,6 +521,13 @@ impl Collection {
                 reasons,
                 note,
             } => self.reject(&mut next, reviewer, reasons, note, at, not_allowed),
+            // retouch.rs
+            Command::SendToRetouch { reviewer, note } => {
+                self.send_to_retouch(&mut next, reviewer, note, at, not_allowed)
+            }
+            Command::Retouched { retoucher, sha256 } => {
+                self.retouched(&mut next, retoucher, sha256, at, not_allowed)
+            }
             // publication.rs
             Command::Batch { batch_id } => self.batch(&mut next, *batch_id, not_allowed),
             Command::AcknowledgePublished { batch_id } => {

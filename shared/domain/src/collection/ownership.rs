@@ -1,8 +1,7 @@
 //! Handing a case to another account: a student who changed WeChat accounts gets their case
-//! back through an operator, who checked who they are. Never while a reviewer decides it: the
+//! back through an operator, who checked who they are. Never while a reviewer (or a retoucher) has it: the
 //! decision rests on evidence held for the account that submitted.
 
-use super::CollectionStatus::InReview;
 use super::{Collection, TransitionError};
 
 impl Collection {
@@ -19,7 +18,7 @@ impl Collection {
         if self.owner != from {
             return Err(TransitionError::OtherOwner);
         }
-        if self.status == InReview {
+        if self.status.is_under_review() {
             return Err(not_allowed());
         }
         next.owner = to.to_owned();
