@@ -6,6 +6,7 @@ import { h, show } from './dom.js';
 import { language, setLanguage, t } from './i18n.js';
 import * as operator from './operator.js';
 import * as requests from './requests.js';
+import * as retouch from './retouch.js';
 import * as review from './review.js';
 
 const main = document.getElementById('main');
@@ -15,6 +16,8 @@ const ROUTES = [
   [/^#\/queues$/, () => review.queues(page)],
   [/^#\/queue\/([0-9A-Z]{26})$/, (task) => review.queue(page, task)],
   [/^#\/review\/([0-9A-Z]{26})$/, (task) => review.workspace(page, task)],
+  [/^#\/retouch$/, () => retouch.queue(page)],
+  [/^#\/retouch\/([0-9A-Z]{26})$/, (id) => retouch.workspace(page, id)],
   [/^#\/ops$/, () => operator.overview(page)],
   [/^#\/ops\/requests$/, () => requests.pending(page)],
   [/^#\/ops\/staff\/([^/]+)$/, (subject) => operator.staff(page, decodeURIComponent(subject))],
@@ -22,7 +25,7 @@ const ROUTES = [
 ];
 
 function home(who) {
-  return who.role === 'operator' ? '#/ops' : '#/queues';
+  return { operator: '#/ops', retoucher: '#/retouch' }[who.role] ?? '#/queues';
 }
 
 /** Where the current page draws. */
@@ -65,7 +68,8 @@ function drawHeader() {
   );
   show(
     document.getElementById('nav'),
-    who ? h('a', { href: '#/queues' }, t('queues')) : null,
+    who && who.role !== 'retoucher' ? h('a', { href: '#/queues' }, t('queues')) : null,
+    who && who.role !== 'reviewer' ? h('a', { href: '#/retouch' }, t('retouch_queue')) : null,
     who?.role === 'operator' ? h('a', { href: '#/ops' }, t('operations')) : null,
     who?.role === 'operator' ? h('a', { href: '#/ops/requests' }, t('requests')) : null,
   );
@@ -95,13 +99,13 @@ function drawSignIn(problem) {
 
 async function trySignIn(token) {
   const claims = decodeClaims(token.trim());
-  if (!claims || !['reviewer', 'operator'].includes(claims.role)) {
+  if (!claims || !['reviewer', 'operator', 'retoucher'].includes(claims.role)) {
     return drawSignIn(claims?.role === 'student' ? t('token_student') : t('token_bad'));
   }
   signIn(token);
   try {
-    // The server is the judge of the token: one call every staff role may make.
-    await call('GET', '/v1/review/reasons');
+    // The server is the judge of the token: a call the role may make.
+    await call('GET', claims.role === 'retoucher' ? '/v1/review/retouch/queue' : '/v1/review/reasons');
   } catch (error) {
     signOut();
     return drawSignIn(error instanceof ApiError && error.status === 401 ? t('token_bad') : error.words);

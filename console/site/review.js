@@ -226,14 +226,19 @@ async function decide(kind) {
     desk.flash = { kind: 'problem', text: t('choose_reason') };
     return render();
   }
+  // Retouching says what to correct: the note is the retoucher's brief.
+  if (kind === 'retouch' && !desk.note.trim()) {
+    desk.flash = { kind: 'problem', text: t('retouch_needs_note') };
+    return render();
+  }
   desk.busy = true;
   const id = desk.held;
-  const body =
-    kind === 'approve' ? {} : { reasons: [...desk.selected], note: desk.note.trim() || undefined };
+  const note = desk.note.trim() || undefined;
+  const body = { approve: {}, reject: { reasons: [...desk.selected], note }, retouch: { note } }[kind];
   try {
     await call('POST', `/v1/review/cases/${id}/${kind}`, { json: body });
     desk.held = null;
-    desk.flash = { kind: 'done', text: t(kind === 'approve' ? 'decided_approved' : 'decided_rejected') };
+    desk.flash = { kind: 'done', text: t({ approve: 'decided_approved', reject: 'decided_rejected', retouch: 'decided_retouch' }[kind]) };
     desk.busy = false;
     await next();
   } catch (error) {
@@ -337,7 +342,15 @@ function render() {
         h('p', { id: 'lease', class: 'lease' }),
         desk.flash ? h('p', { class: desk.flash.kind, role: 'status' }, desk.flash.text) : null,
       ),
-      h('section', { class: 'photos' }, photo('original', c.photos.original), photo('standardised', c.photos.standardised), photo('id_card', c.photos.id_card)),
+      h(
+        'section',
+        { class: 'photos' },
+        photo('original', c.photos.original),
+        photo('standardised', c.photos.standardised),
+        c.photos.retouched ? photo('retouched', c.photos.retouched) : null,
+        photo('id_card', c.photos.id_card),
+      ),
+      c.retouch?.retouched ? h('p', { class: 'retouched', id: 'retouched-note' }, t('retouched_by', { who: c.retouch.retouched.retoucher, note: c.retouch.note })) : null,
       h('section', { class: 'facts' }, face(c.face_match), idCard(c.id_card), flags(c.review_flags), report(c.report), previous(c.last_decision)),
       decision(),
     ),
@@ -466,7 +479,8 @@ function decision() {
       { class: 'actions' },
       h('button', { type: 'button', class: 'approve', onclick: () => decide('approve'), disabled: desk.busy }, t('approve'), h('kbd', {}, 'A')),
       h('button', { type: 'button', class: 'reject', onclick: () => decide('reject'), disabled: desk.busy }, t('reject'), h('kbd', {}, 'R')),
-      h('button', { type: 'button', onclick: () => (location.hash = `#/queue/${desk.task}`) }, t('leave')),
+      h('button', { type: 'button', class: 'retouch', onclick: () => decide('retouch'), disabled: desk.busy }, t('send_to_retouch')),
+      h('button', { type: 'button', class: 'leave', onclick: () => (location.hash = `#/queue/${desk.task}`) }, t('leave')),
     ),
     h('h2', {}, t('reasons')),
     h(

@@ -110,7 +110,7 @@ test('a second reviewer in another browser cannot claim the case the first one h
   assert.equal(direct.body.code, 'lease_held');
 
   // The first leaves without deciding: the case is free at once, and the second takes it.
-  await first.page.click('.decision button:not(.approve):not(.reject)');
+  await first.page.click('.decision button.leave');
   await first.page.waitForSelector('table.queue');
   await second.page.click('button.primary');
   await second.page.waitForSelector('.desk');
@@ -304,4 +304,59 @@ test('operators see who opened a case, and what a reviewer opened', async () => 
   const opened = await tab.$$eval('table.accesses tbody a', (links) => links.map((a) => a.textContent));
   assert.ok(opened.includes(id), opened.join(' | '));
   await closeClean(context);
+});
+
+test('a reviewer sends a photo to retouching; the retoucher uploads a correction, and it comes back to review beside the standardised one', async () => {
+  const task = stack.tasks.retouch;
+  const mine = task.cases[0];
+  const reviewer = await signedIn(browser, stack, stack.tokens.reviewer_1, `#/review/${task.task_id}`);
+  await reviewer.page.waitForSelector('.desk');
+  // Retouching needs a note saying what to correct.
+  await reviewer.page.click('button.retouch');
+  assert.match(await reviewer.page.textContent('.problem'), /写明需要修正/);
+  await reviewer.page.fill('#note', '衣领被背景色染蓝，请修正');
+  await reviewer.page.click('button.retouch');
+  await reviewer.page.waitForSelector('.empty');
+  assert.match(await reviewer.page.textContent('.done'), /已送修图/);
+  const told = await api(stack, 'GET', `/v1/collections/${mine.collection_id}`, mine.student_token);
+  assert.equal(told.body.status, 'retouching');
+  assert.equal(told.body.next_step, 'wait_for_retouch');
+
+  // The retoucher: the queue with the note, the workspace with both photos to download.
+  const retoucher = await signedIn(browser, stack, stack.tokens.retoucher_1);
+  const { page: desk } = retoucher;
+  assert.equal(await desk.textContent('#nav a'), '修图队列');
+  const row = desk.locator(`tr[data-case="${mine.collection_id}"]`);
+  assert.match(await row.textContent(), /衣领被背景色染蓝/);
+  await row.locator('a.primary').click();
+  await desk.waitForSelector('#retouch-file');
+  assert.equal(await desk.textContent('#retouch-note'), '衣领被背景色染蓝，请修正');
+  const standardised = await desk.getAttribute('figure[data-which="standardised"] img', 'src');
+  const sizes = await desk.$$eval('figure.photo img', (images) =>
+    Promise.all(images.map((i) => i.decode().then(() => [i.naturalWidth, i.naturalHeight]))),
+  );
+  assert.deepEqual(sizes[1], [480, 640]);
+  await desk.screenshot({ path: `${ARTIFACTS}retouch-workspace.png`, fullPage: true });
+
+  // A file of the wrong size is refused with why; the corrected 480×640 photo passes.
+  const photo = Buffer.from(await (await fetch(standardised)).arrayBuffer());
+  const original = await desk.getAttribute('figure[data-which="original"] img', 'src');
+  const wrong = Buffer.from(await (await fetch(original)).arrayBuffer());
+  await desk.setInputFiles('#retouch-file', { name: 'wrong.jpg', mimeType: 'image/jpeg', buffer: wrong });
+  await desk.waitForSelector('#retouch-outcome .problem', { timeout: 120_000 });
+  assert.match(await desk.textContent('#retouch-outcome'), /未通过检查：.*size/);
+  await desk.setInputFiles('#retouch-file', { name: 'corrected.jpg', mimeType: 'image/jpeg', buffer: photo });
+  await desk.waitForSelector('#retouch-outcome .done', { timeout: 120_000 });
+  assert.match(await desk.textContent('#retouch-outcome'), /送回审核/);
+
+  // Back in review: the reviewer takes the next case, and it shows the retouched photo beside
+  // the standardised one.
+  await reviewer.page.click('button.primary');
+  await reviewer.page.waitForSelector('figure[data-which="retouched"] img');
+  assert.match(await reviewer.page.textContent('#retouched-note'), /retoucher-1/);
+  await reviewer.page.screenshot({ path: `${ARTIFACTS}retouched-review.png`, fullPage: true });
+  await reviewer.page.click('button.approve');
+  await reviewer.page.waitForSelector('.done');
+  await closeClean(retoucher.context);
+  await closeClean(reviewer.context);
 });

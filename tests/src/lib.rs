@@ -334,6 +334,54 @@ async fn review(
         text(&refused["message_en"])?
     ));
 
+    // The collar came out tinted: a retoucher corrects it instead of a retake.
+    let retouch = format!("/v1/review/cases/{case_id}/retouch");
+    let note = json!({"note": "衣领被背景色染蓝，请修正"});
+    let sent = api
+        .send_review("POST", &retouch, &token, Body::Json(note))
+        .await?
+        .expect(200)?;
+    say(format!(
+        "{first} POST {retouch} → {} (the note is the retoucher's brief)",
+        text(&sent["status"])?
+    ));
+    let retoucher = api.retoucher_token("retoucher-1");
+    let desk = format!("/v1/review/retouch/cases/{case_id}");
+    let workspace = api
+        .send_review("POST", &format!("{desk}/claim"), &retoucher, Body::None)
+        .await?
+        .expect(200)?;
+    let corrected = http
+        .get(text(&workspace["standardised"]["url"])?)
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let length = json!({"content_length": corrected.len()});
+    let upload = api
+        .send_review(
+            "POST",
+            &format!("{desk}/upload"),
+            &retoucher,
+            Body::Json(length),
+        )
+        .await?
+        .expect(200)?;
+    let status = put(&upload["upload"], &corrected).await?;
+    say(format!(
+        "retoucher-1 POST {desk}/claim, downloads the standardised photo, uploads the correction → HTTP {status}"
+    ));
+    fns.photos.process(1).await?;
+    let back = api
+        .send_review("POST", &claim, &token, Body::None)
+        .await?
+        .expect(200)?;
+    let retouched = back["photos"]["retouched"]["url"].is_string();
+    say(format!(
+        "processor  file and geometry checks passed → {}; {first} claims it again, retouched photo shown: {retouched}",
+        text(&back["status"])?
+    ));
+
     let approve = format!("/v1/review/cases/{case_id}/approve");
     let approved = api
         .send_review("POST", &approve, &token, Body::Json(json!({})))

@@ -96,6 +96,11 @@ impl LocalApi {
         self.staff_token(reviewer, Role::Reviewer)
     }
 
+    /// What `mint-token --role retoucher --subject <retoucher>` would print.
+    pub fn retoucher_token(&self, retoucher: &str) -> String {
+        self.staff_token(retoucher, Role::Retoucher)
+    }
+
     fn staff_token(&self, subject: &str, role: Role) -> String {
         let principal = Principal {
             subject: subject.into(),

@@ -38,6 +38,8 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
             "begin_processing",
             "record_check",
             "submit",
+            "send_to_retouch",
+            "retouched",
             "approve",
             "batch",
             "acknowledge_published"
@@ -70,11 +72,18 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
     );
     // Decided by the reviewer who held the lease (the other was refused), which went with the
     // decision; published by the publisher.
+    assert_eq!(events[8].actor, Actor::Reviewer("reviewer-1".into()));
+    // Retouched on the way: the reviewer asked, the retoucher's photo passed its checks, and
+    // what was approved and published is the retouched photo.
     assert_eq!(events[6].actor, Actor::Reviewer("reviewer-1".into()));
+    match &events[7].command {
+        Some(Command::Retouched { retoucher, .. }) => assert_eq!(retoucher, "retoucher-1"),
+        other => panic!("not retouched: {other:?}"),
+    }
     assert!(env.store.table.lease(case.id).await.unwrap().is_none());
     let publisher = Actor::System(publisher::ACTOR.into());
     assert_eq!(
-        (&events[7].actor, &events[8].actor),
+        (&events[9].actor, &events[10].actor),
         (&publisher, &publisher)
     );
     // The notifier, fed the real stream, told the student twice on WeChat, and recorded it
@@ -87,8 +96,10 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
     assert_eq!(
         told,
         [
-            (7, NoticeKind::Approved, NoticeOutcome::Sent),
-            (9, NoticeKind::Published, NoticeOutcome::Sent)
+            (7, NoticeKind::Retouching, NoticeOutcome::Sent),
+            (8, NoticeKind::Retouched, NoticeOutcome::Sent),
+            (9, NoticeKind::Approved, NoticeOutcome::Sent),
+            (11, NoticeKind::Published, NoticeOutcome::Sent)
         ]
     );
     let messages = fns.notifier.wechat.delivered();
@@ -98,6 +109,8 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
             .map(|m| (m.touser.as_str(), m.template_id.as_str()))
             .collect::<Vec<_>>(),
         [
+            (journey.openid.as_str(), "tpl-retouching"),
+            (journey.openid.as_str(), "tpl-retouched"),
             (journey.openid.as_str(), "tpl-approved"),
             (journey.openid.as_str(), "tpl-published")
         ]
@@ -174,8 +187,19 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
             "{face:?}"
         );
     }
-    // 学信网's receiver got one archive with this student's standardised photo, byte for byte,
-    // and a manifest row that masks the ID number.
+    // 学信网's receiver got one archive with the approved photo (the retoucher's, who here sent
+    // the standardised one back unchanged), byte for byte, and a manifest row that masks the
+    // ID number.
+    let approved_key = store::approved_photo_key(&case, &checked);
+    assert!(approved_key.starts_with("retouched/"), "{approved_key}");
+    let approved = env
+        .store
+        .objects
+        .read_photo_object(&approved_key)
+        .await
+        .unwrap()
+        .expect("the retouched photo");
+    assert_eq!(approved, stored);
     let received = fns.publisher.chsi.received();
     assert_eq!(received.len(), 1);
     let (manifest, photos) = chsi::Archive::read(&received[0].1).unwrap();

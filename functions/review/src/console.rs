@@ -44,11 +44,12 @@ fn cache_control(key: &str) -> &'static str {
 }
 
 /// Where the page may load from: itself, and the photo buckets' presigned links (S3's own
-/// host in the cloud, the local endpoint on the local stack).
+/// host in the cloud, the local endpoint on the local stack); and where it may send to:
+/// itself, and S3's presigned uploads (a retoucher's corrected photo).
 fn content_security_policy(s3_origin: Option<&str>) -> String {
-    let images = s3_origin.unwrap_or("https://*.amazonaws.com https://*.amazonaws.com.cn");
+    let s3 = s3_origin.unwrap_or("https://*.amazonaws.com https://*.amazonaws.com.cn");
     format!(
-        "default-src 'self'; img-src 'self' {images}; object-src 'none'; \
+        "default-src 'self'; img-src 'self' {s3}; connect-src 'self' {s3}; object-src 'none'; \
          base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     )
 }
@@ -158,9 +159,10 @@ mod tests {
     }
 
     #[test]
-    fn the_page_loads_images_only_from_itself_and_the_photo_store() {
+    fn the_page_loads_images_from_and_uploads_to_only_itself_and_the_photo_store() {
         let local = content_security_policy(Some("http://127.0.0.1:4566"));
         assert!(local.contains("img-src 'self' http://127.0.0.1:4566;"));
+        assert!(local.contains("connect-src 'self' http://127.0.0.1:4566;"));
         assert!(local.starts_with("default-src 'self';"));
         let cloud = content_security_policy(None);
         assert!(cloud.contains("https://*.amazonaws.com.cn"));

@@ -8,7 +8,9 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
     TimeToLiveSpecification,
 };
-use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+use aws_sdk_s3::types::{
+    CorsConfiguration, CorsRule, Event, NotificationConfiguration, QueueConfiguration,
+};
 use aws_sdk_sqs::types::QueueAttributeName;
 use store::keys::{EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK};
 
@@ -65,6 +67,26 @@ pub async fn provision(sdk: &aws_config::SdkConfig, names: &Names) -> Result<Pro
     ] {
         s3.create_bucket().bucket(bucket).send().await?;
     }
+    // As the template's: clients PUT from other origins (the console's retouchers from the
+    // browser), the presigned URL's signature being the access control.
+    s3.put_bucket_cors()
+        .bucket(&names.uploads_bucket)
+        .cors_configuration(
+            CorsConfiguration::builder()
+                .cors_rules(
+                    CorsRule::builder()
+                        .allowed_methods("PUT")
+                        .allowed_origins("*")
+                        .allowed_headers("Content-Type")
+                        .allowed_headers("Content-Length")
+                        .expose_headers("ETag")
+                        .max_age_seconds(3000)
+                        .build()?,
+                )
+                .build()?,
+        )
+        .send()
+        .await?;
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let (uploads_queue_url, dead_letter_queue_url) = create_queues(&sqs, names).await?;
     let queue_arn = queue_arn(&sqs, &uploads_queue_url).await?;

@@ -34,6 +34,7 @@ async fn main() -> Result<(), e2e::Error> {
         ("contention", "暨南大学"),
         ("keyboard", "华南师范大学"),
         ("lost", "深圳大学"),
+        ("retouch", "华南农业大学"),
     ]) {
         let task = seed::task_in_review(&fns, school, first, 1, now).await?;
         tasks.insert(scenario.into(), serde_json::to_value(task)?);
@@ -58,14 +59,24 @@ async fn main() -> Result<(), e2e::Error> {
             "reviewer_1": fns.api.reviewer_token("reviewer-1"),
             "reviewer_2": fns.api.reviewer_token("reviewer-2"),
             "operator": fns.api.operator_token(),
+            "retoucher_1": fns.api.retoucher_token("retoucher-1"),
         },
         "tasks": tasks,
         "large_queue": queue,
         "requests": requests,
     });
     println!("{ready}");
-    // Serve until whoever started us closes our input (or exits).
+    // Serve until whoever started us closes our input (or exits), processing what is
+    // uploaded meanwhile (a retoucher's correction) as the uploads queue's consumer would.
     let mut sink = Vec::new();
-    tokio::io::stdin().read_to_end(&mut sink).await?;
-    Ok(())
+    let mut stdin = tokio::io::stdin();
+    let closed = stdin.read_to_end(&mut sink);
+    tokio::pin!(closed);
+    loop {
+        tokio::select! {
+            _ = &mut closed => return Ok(()),
+            // Nothing arrived for a minute: keep waiting.
+            _ = fns.photos.process(1) => {}
+        }
+    }
 }
