@@ -621,22 +621,37 @@ async fn a_retouched_photo_within_the_standard_goes_back_to_review() {
     let attempt = ids[0];
     let now = OffsetDateTime::now_utc();
     let system = Actor::System("photo-processor".into());
+    // The submitted photo, passed, with its evidence and its face, as the processor leaves it.
+    let man = fixture("pass_frontal_man_01.jpg");
+    let checked = store::Checked {
+        collection: case_id,
+        attempt,
+        digest: Digest::of(&man),
+    };
+    let face = ENGINE.describe_portrait(&man).unwrap().unwrap();
+    table
+        .put_face(FaceOf::Attempt(attempt, checked.digest), &face.0)
+        .await
+        .unwrap();
+    let begin = Command::BeginProcessing {
+        attempt_id: attempt,
+    };
+    table
+        .transition(case_id, begin, system.clone(), now)
+        .await
+        .unwrap();
+    let passed = Command::RecordCheck {
+        attempt_id: attempt,
+        outcome: domain::CheckOutcome::Passed {
+            review_flags: vec![],
+        },
+    };
+    let evidence = [store::Along::Evidence(&checked)];
+    table
+        .transition_along(case_id, passed, system, now, &evidence)
+        .await
+        .unwrap();
     for (command, actor) in [
-        (
-            Command::BeginProcessing {
-                attempt_id: attempt,
-            },
-            system.clone(),
-        ),
-        (
-            Command::RecordCheck {
-                attempt_id: attempt,
-                outcome: domain::CheckOutcome::Passed {
-                    review_flags: vec![],
-                },
-            },
-            system,
-        ),
         (
             Command::Submit {
                 attempt_id: attempt,
@@ -689,7 +704,31 @@ async fn a_retouched_photo_within_the_standard_goes_back_to_review() {
         "{check}"
     );
 
-    // A correction within the standard (here the engine's own output).
+    // A photo within the standard but of someone else: retouching never changes the face.
+    let stranger = ENGINE
+        .standardize(&fixture("pass_frontal_woman_02.jpg"), &Profile::blue())
+        .unwrap()
+        .jpeg
+        .unwrap();
+    upload(&env, key, stranger).await;
+    handled(&processor, queued(&env, 1).await).await;
+    assert_eq!(
+        table.collection(case_id).await.unwrap().status,
+        domain::CollectionStatus::Retouching
+    );
+    let check: serde_json::Value =
+        serde_json::from_slice(&photo_object(&env, &check_key).await.unwrap()).unwrap();
+    let problems = check["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{check}");
+    assert!(
+        problems[0]
+            .as_str()
+            .unwrap()
+            .starts_with("face: not clearly"),
+        "{check}"
+    );
+
+    // A correction within the standard (here the engine's own output of the submitted photo).
     let corrected = ENGINE
         .standardize(&fixture("pass_frontal_man_01.jpg"), &Profile::blue())
         .unwrap()
