@@ -5,7 +5,7 @@ import { ApiError, call } from './api.js';
 import { h, hours, show, when } from './dom.js';
 import { t } from './i18n.js';
 
-const STATUSES = ['awaiting_payment', 'awaiting_photo', 'in_review', 'approved', 'publishing', 'published'];
+const STATUSES = ['awaiting_payment', 'awaiting_photo', 'in_review', 'retouching', 'approved', 'publishing', 'published'];
 const PROMISE_HOURS = 48;
 
 export async function overview(root) {

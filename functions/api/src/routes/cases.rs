@@ -240,10 +240,10 @@ pub async fn withdraw(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     match withdrawn {
         Ok(transition) => Reply::ok(view(app, &transition.next).await?),
         // Claimed between the look and the write.
-        Err(UpdateError::Store(StoreError::Conflict { .. })) if held().await?.is_some() => {
-            let lease = held().await?.map_or(ctx.now, |l| l.until);
-            Err(errors::held_by_reviewer(lease))
-        }
+        Err(e @ UpdateError::Store(StoreError::Conflict { .. })) => match held().await? {
+            Some(lease) => Err(errors::held_by_reviewer(lease.until)),
+            None => Err(e.into()),
+        },
         Err(e) => Err(e.into()),
     }
 }
