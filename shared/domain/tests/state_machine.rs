@@ -727,7 +727,8 @@ impl Pool {
 }
 
 /// The edges of the diagram in DESIGN §2. Self-loops are attempt-level changes: a check
-/// result may arrive after a refund or during review for a photo uploaded before.
+/// result may arrive after a refund, or during review or retouching, for a photo uploaded
+/// before.
 fn is_edge(from: CollectionStatus, to: CollectionStatus) -> bool {
     matches!(
         (from, to),
@@ -735,6 +736,7 @@ fn is_edge(from: CollectionStatus, to: CollectionStatus) -> bool {
             | (AwaitingPayment, AwaitingPhoto)
             | (AwaitingPhoto, AwaitingPhoto)
             | (InReview, InReview)
+            | (Retouching, Retouching)
             | (AwaitingPhoto, InReview)
             | (AwaitingPhoto, AwaitingPayment)
             | (InReview, AwaitingPayment)
