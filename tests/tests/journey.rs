@@ -246,6 +246,20 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
     assert!(printed.contains("张*"));
 }
 
+/// A card's photo uploaded by `token`'s student and read by the processor: the card's id and
+/// what `GET /v1/me` then says of it.
+async fn card_read(fns: &Functions, token: &str, card: &[u8]) -> (String, Value) {
+    let (portrait, status) = fns.api.upload_id_card(token, card).await.unwrap();
+    assert_eq!(status, 200);
+    fns.photos.process(1).await.unwrap();
+    let me = fns
+        .api
+        .send("GET", "/v1/me", Some(token), Body::None)
+        .await
+        .unwrap();
+    (portrait, me.expect(200).unwrap()["id_card"].clone())
+}
+
 /// What stops a student at the card and what only flags it, through the API over HTTP and the
 /// photo processor: the emblem side is refused with what to retake; a card that reads another
 /// name than the one confirmed, and a card whose number was not read, go on to the provider and
@@ -262,16 +276,9 @@ async fn an_emblem_side_a_different_name_and_an_unread_card_on_the_local_stack()
     let token = api.login("o-emblem").await.unwrap();
     let emblem = photo::card::synth::render_emblem(&font, &mut photo::card::synth::rng(5));
     let emblem = photo::card::synth::careful_photo(&emblem, 5);
-    let (portrait, status) = api.upload_id_card(&token, &emblem).await.unwrap();
-    assert_eq!(status, 200);
-    fns.photos.process(1).await.unwrap();
-    let me = api
-        .send("GET", "/v1/me", Some(&token), Body::None)
-        .await
-        .unwrap();
-    let me = me.expect(200).unwrap();
-    assert_eq!(me["id_card"]["status"], "unusable");
-    assert_eq!(me["id_card"]["problem"]["code"], "emblem_side");
+    let (portrait, read) = card_read(&fns, &token, &emblem).await;
+    assert_eq!(read["status"], "unusable");
+    assert_eq!(read["problem"]["code"], "emblem_side");
     let zhao = IdNumber::complete("44010620040517555").unwrap();
     api.identity.register("赵六", &zhao);
     let body = json!({"name": "赵六", "id_number": zhao, "portrait_id": portrait});
@@ -296,17 +303,8 @@ async fn an_emblem_side_a_different_name_and_an_unread_card_on_the_local_stack()
     let li = IdNumber::complete("11010520031109246").unwrap();
     api.identity.register("李思", &li);
     let card = e2e::id_card("李四", &li).unwrap();
-    let (portrait, _) = api.upload_id_card(&token, &card).await.unwrap();
-    fns.photos.process(1).await.unwrap();
-    let me = api
-        .send("GET", "/v1/me", Some(&token), Body::None)
-        .await
-        .unwrap();
-    let me = me.expect(200).unwrap();
-    assert_eq!(
-        me["id_card"]["read"],
-        json!({"name": "李四", "id_number": li})
-    );
+    let (portrait, read) = card_read(&fns, &token, &card).await;
+    assert_eq!(read["read"], json!({"name": "李四", "id_number": li}));
     let confirmed = api
         .confirm_identity(&token, "李思", &li, &portrait)
         .await
@@ -323,16 +321,10 @@ async fn an_emblem_side_a_different_name_and_an_unread_card_on_the_local_stack()
     let last = person.id_number.pop().unwrap();
     person.id_number.push(if last == '1' { '2' } else { '1' });
     let card = e2e::id_card_of(&person).unwrap();
-    let (portrait, _) = api.upload_id_card(&token, &card).await.unwrap();
-    fns.photos.process(1).await.unwrap();
-    let me = api
-        .send("GET", "/v1/me", Some(&token), Body::None)
-        .await
-        .unwrap();
-    let me = me.expect(200).unwrap();
-    assert_eq!(me["id_card"]["status"], "usable");
-    assert_eq!(me["id_card"]["problem"]["code"], "checksum_failed");
-    assert_eq!(me["id_card"]["read"], Value::Null);
+    let (portrait, read) = card_read(&fns, &token, &card).await;
+    assert_eq!(read["status"], "usable");
+    assert_eq!(read["problem"]["code"], "checksum_failed");
+    assert_eq!(read["read"], Value::Null);
     let confirmed = api
         .confirm_identity(&token, "王五", &wang, &portrait)
         .await

@@ -687,15 +687,29 @@ async fn a_retouched_photo_within_the_standard_goes_back_to_review() {
     let check_key = store::RetouchedKey::check_key(case_id, attempt);
     let processor = processor(&env.store);
 
+    // The retoucher uploads `bytes`: what becomes of the case, and what the check says.
+    let retouch = |bytes: Vec<u8>| {
+        let (env, processor, check_key) = (&env, &processor, &check_key);
+        async move {
+            upload(env, key, bytes).await;
+            handled(processor, queued(env, 1).await).await;
+            let case = env.store.table.collection(case_id).await.unwrap();
+            let check = photo_object(env, check_key).await.unwrap();
+            let check: serde_json::Value = serde_json::from_slice(&check).unwrap();
+            (case, check)
+        }
+    };
+    let standardised = |name: &str| {
+        ENGINE
+            .standardize(&fixture(name), &Profile::blue())
+            .unwrap()
+            .jpeg
+            .unwrap()
+    };
+
     // The photo as the student took it: not 480×640, refused with why.
-    upload(&env, key, fixture("pass_frontal_man_01.jpg")).await;
-    handled(&processor, queued(&env, 1).await).await;
-    assert_eq!(
-        table.collection(case_id).await.unwrap().status,
-        domain::CollectionStatus::Retouching
-    );
-    let check: serde_json::Value =
-        serde_json::from_slice(&photo_object(&env, &check_key).await.unwrap()).unwrap();
+    let (case, check) = retouch(fixture("pass_frontal_man_01.jpg")).await;
+    assert_eq!(case.status, domain::CollectionStatus::Retouching);
     let problems = check["problems"].as_array().unwrap();
     assert!(
         problems
@@ -705,19 +719,8 @@ async fn a_retouched_photo_within_the_standard_goes_back_to_review() {
     );
 
     // A photo within the standard but of someone else: retouching never changes the face.
-    let stranger = ENGINE
-        .standardize(&fixture("pass_frontal_woman_02.jpg"), &Profile::blue())
-        .unwrap()
-        .jpeg
-        .unwrap();
-    upload(&env, key, stranger).await;
-    handled(&processor, queued(&env, 1).await).await;
-    assert_eq!(
-        table.collection(case_id).await.unwrap().status,
-        domain::CollectionStatus::Retouching
-    );
-    let check: serde_json::Value =
-        serde_json::from_slice(&photo_object(&env, &check_key).await.unwrap()).unwrap();
+    let (case, check) = retouch(standardised("pass_frontal_woman_02.jpg")).await;
+    assert_eq!(case.status, domain::CollectionStatus::Retouching);
     let problems = check["problems"].as_array().unwrap();
     assert_eq!(problems.len(), 1, "{check}");
     assert!(
@@ -729,22 +732,14 @@ async fn a_retouched_photo_within_the_standard_goes_back_to_review() {
     );
 
     // A correction within the standard (here the engine's own output of the submitted photo).
-    let corrected = ENGINE
-        .standardize(&fixture("pass_frontal_man_01.jpg"), &Profile::blue())
-        .unwrap()
-        .jpeg
-        .unwrap();
-    upload(&env, key, corrected.clone()).await;
-    handled(&processor, queued(&env, 1).await).await;
-    let back = table.collection(case_id).await.unwrap();
+    let corrected = standardised("pass_frontal_man_01.jpg");
+    let (back, check) = retouch(corrected.clone()).await;
     assert_eq!(back.status, domain::CollectionStatus::InReview);
     let retouched = back.retouch.as_ref().unwrap().retouched.as_ref().unwrap();
     assert_eq!(retouched.retoucher, "retoucher-1");
     assert_eq!(retouched.sha256, Digest::of(&corrected).to_string());
     let kept = store::RetouchedKey::of(&back).unwrap();
     assert_eq!(photo_object(&env, &kept.photo_key()).await, Some(corrected));
-    let check: serde_json::Value =
-        serde_json::from_slice(&photo_object(&env, &check_key).await.unwrap()).unwrap();
     assert_eq!(check["problems"], serde_json::json!([]));
     // The retoucher's lease ended with it: a reviewer may take the case at once.
     let lease = table.lease(case_id).await.unwrap().unwrap();

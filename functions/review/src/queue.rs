@@ -84,7 +84,7 @@ async fn waiting(app: &App, task: TaskId, limit: usize, now: OffsetDateTime) -> 
     Ok(Waiting { cases, leases })
 }
 
-async fn live_leases(
+pub(crate) async fn live_leases(
     app: &App,
     task: TaskId,
     now: OffsetDateTime,

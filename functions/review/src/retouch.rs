@@ -7,13 +7,13 @@
 use domain::collection::MAX_NOTE_CHARS;
 use domain::{Collection, CollectionStatus, Command, Lease, ValidationError};
 use serde::{Deserialize, Serialize};
-use store::{ImageType, LeaseError, PresignedGet, RetouchedKey, Shelf, UploadKey};
+use store::{ImageType, LeaseError, PresignedGet, RetouchedKey, Shelf, StoreError, UploadKey};
 use time::OffsetDateTime;
 use web::{ApiError, ApiResult, Ctx, JSON_LIMIT, Reply, Role};
 
 use crate::decide::{Effect, decide};
 use crate::errors;
-use crate::queue::{LeaseView, case_id};
+use crate::queue::{LeaseView, case_id, live_leases};
 use crate::{App, case};
 
 /// The most cases one listing of the retouch queue returns.
@@ -60,18 +60,23 @@ pub async fn queue(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let table = &app.store.table;
     let mut waiting = Vec::new();
     for task in table.tasks().await? {
-        for case in table.retouch_queue(task.id, MAX_LISTED).await? {
+        let cases = table.retouch_queue(task.id, MAX_LISTED).await?;
+        if cases.is_empty() {
+            continue;
+        }
+        let leases = live_leases(app, task.id, ctx.now).await?;
+        for case in cases {
             let Some(retouch) = &case.retouch else {
                 continue;
             };
-            let lease = table.lease(case.id).await?.filter(|l| l.is_live(ctx.now));
+            let lease = leases.get(&case.id);
             waiting.push(Waiting {
                 collection_id: case.id.to_string(),
                 task_id: task.id.to_string(),
                 school: task.school.clone(),
                 note: retouch.note.clone(),
                 asked_at: retouch.asked_at,
-                lease: lease.as_ref().map(|l| LeaseView::of(l, caller)),
+                lease: lease.map(|l| LeaseView::of(l, caller)),
             });
         }
     }
@@ -156,11 +161,12 @@ pub async fn upload(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         .objects
         .presign_upload(key, ImageType::Jpeg, body.content_length)
         .await
-        .map_err(|_| {
-            ApiError::bad_request(
+        .map_err(|e| match e {
+            StoreError::Invalid(_) => ApiError::bad_request(
                 "文件大小应在 1 字节到 15 MB 之间",
                 "content_length must be 1 byte to 15 MB",
-            )
+            ),
+            other => other.into(),
         })?;
     Reply::ok(serde_json::json!({ "upload": upload }))
 }
