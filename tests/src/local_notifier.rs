@@ -14,13 +14,16 @@ use crate::Error;
 const RESOURCE: &str = "NotifierFunction";
 
 /// The template ids this stack's mini program has (one per kind of notice).
-pub const TEMPLATES: [(&str, &str); 6] = [
+pub const TEMPLATES: [(&str, &str); 9] = [
     ("NOTIFY_TEMPLATE_AUTO_REJECTED", "tpl-auto-rejected"),
     ("NOTIFY_TEMPLATE_APPROVED", "tpl-approved"),
     ("NOTIFY_TEMPLATE_REJECTED", "tpl-rejected"),
     ("NOTIFY_TEMPLATE_PUBLISHED", "tpl-published"),
     ("NOTIFY_TEMPLATE_RETOUCHING", "tpl-retouching"),
     ("NOTIFY_TEMPLATE_RETOUCHED", "tpl-retouched"),
+    ("NOTIFY_TEMPLATE_PRINTED", "tpl-printed"),
+    ("NOTIFY_TEMPLATE_SHIPPED", "tpl-shipped"),
+    ("NOTIFY_TEMPLATE_DELIVERED", "tpl-delivered"),
 ];
 
 pub struct LocalNotifier {

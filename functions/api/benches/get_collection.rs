@@ -64,6 +64,7 @@ async fn main() {
         graduation_year: 2026,
         fee_fen: 3000,
         profile: PhotoProfile::default(),
+        print: None,
         opens_at: now - time::Duration::days(1),
         closes_at: now + time::Duration::days(30),
     })

@@ -373,3 +373,33 @@ pub fn roster_rows_invalid(errors: &[RowError], total: usize) -> ApiError {
     )
     .with_details(serde_json::json!({ "total": total, "rows": errors }))
 }
+
+/// The task offers no printed photos.
+pub fn no_print_offer() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "no_print_offer",
+        "该采集任务不提供冲印邮寄服务",
+        "This task does not offer printed photos",
+    )
+}
+
+/// Prints are ordered only with somewhere to send them.
+pub fn address_required() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "address_required",
+        "请先填写收件地址再订购冲印照片",
+        "Give the postal address before ordering printed photos",
+    )
+}
+
+/// The parcel left: its address can no longer change.
+pub fn print_shipped() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "print_shipped",
+        "照片已寄出，收件地址不能再修改",
+        "The prints were shipped; the address can no longer be changed",
+    )
+}

@@ -255,6 +255,7 @@ mod tests {
             graduation_year: 2026,
             fee_fen: 3000,
             profile: PhotoProfile::default(),
+            print: None,
             opens_at: now,
             closes_at: now + Duration::days(30),
         })

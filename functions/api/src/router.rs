@@ -22,6 +22,8 @@ pub enum Action {
     Submit,
     Withdraw,
     Pay,
+    PutAddress,
+    PrintReceived,
     RequestRefund,
     PaymentAnomalies,
     ListTasks,
@@ -52,6 +54,8 @@ web::routes! { Action {
     POST "/v1/collections/{collection_id}/submit" => Submit, STUDENT;
     POST "/v1/collections/{collection_id}/withdraw" => Withdraw, STUDENT;
     POST "/v1/collections/{collection_id}/payment" => Pay, STUDENT;
+    PUT "/v1/collections/{collection_id}/address" => PutAddress, STUDENT;
+    POST "/v1/collections/{collection_id}/print/received" => PrintReceived, STUDENT;
     POST "/v1/collections/{collection_id}/refund" => RequestRefund, STUDENT_OR_OPERATOR;
     GET "/v1/payments/anomalies" => PaymentAnomalies, OPERATOR;
     GET "/v1/tasks" => ListTasks, OPERATOR;

@@ -148,6 +148,43 @@ pub struct InReviewView {
     pub decision_due: OffsetDateTime,
 }
 
+/// Printed photos: what the task offers, the order paid with the case and where it stands,
+/// and the address they go to (in full to its owner, masked to operators).
+#[derive(Debug, Serialize)]
+pub struct PrintView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer: Option<domain::PrintOffer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<PrintOrderView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<domain::PostalAddress>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PrintOrderView {
+    /// `ordered`, `printed`, `shipped` or `delivered`.
+    pub stage: domain::PrintStage,
+    pub price_fen: u32,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub printed_at: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipped: Option<domain::Shipment>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub delivered_at: Option<OffsetDateTime>,
+}
+
+impl PrintView {
+    pub fn of_order(case: &Collection) -> Option<PrintOrderView> {
+        case.print.as_ref().map(|p| PrintOrderView {
+            stage: p.stage(),
+            price_fen: p.price_fen,
+            printed_at: p.printed.as_ref().map(|p| p.at),
+            shipped: p.shipped.clone(),
+            delivered_at: p.delivered_at,
+        })
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct CaseView {
     pub id: String,
@@ -168,6 +205,9 @@ pub struct CaseView {
     /// The approved photo, for its owner to download (a presigned GET of five minutes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approved_photo: Option<PresignedGet>,
+    /// Present where the task offers prints or the case has some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub print: Option<PrintView>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -223,6 +263,11 @@ impl CaseView {
             },
             in_review: None,
             approved_photo: None,
+            print: (task.print.is_some() || case.print.is_some()).then(|| PrintView {
+                offer: task.print,
+                order: PrintView::of_order(case),
+                address: None,
+            }),
             created_at: case.created_at,
             updated_at: case.updated_at,
         }

@@ -34,7 +34,16 @@ fn roster_csv(rows: &[(&str, &str, &str, &str)]) -> String {
 
 /// A task with Zhang San (and Li Si) on its roster; returns the task id.
 async fn task_with_roster(h: &Harness) -> String {
-    let task = h.task(&session_code()).await;
+    roster_of(h, h.task(&session_code()).await).await
+}
+
+/// Zhang San linked, as [`linked_student`], in a task that offers printed photos.
+async fn linked_student_offered_prints(h: &Harness) -> (String, String) {
+    roster_of(h, h.task_offering_prints(&session_code()).await).await;
+    zhang_linked(h).await
+}
+
+async fn roster_of(h: &Harness, task: Value) -> String {
     let task_id = task["id"].as_str().unwrap().to_owned();
     let csv = roster_csv(&[
         ("2022001", ZHANG, &zhang_id(), "CJM2022001"),
@@ -52,6 +61,11 @@ async fn task_with_roster(h: &Harness) -> String {
 /// Zhang San, logged in, verified and linked through the roster: (token, collection id).
 async fn linked_student(h: &Harness) -> (String, String) {
     task_with_roster(h).await;
+    zhang_linked(h).await
+}
+
+/// Zhang San logs in, is verified and links the task's roster row: (token, collection id).
+async fn zhang_linked(h: &Harness) -> (String, String) {
     let token = h.verified_student("o-zhang", ZHANG, &zhang_id()).await;
     let linked = h.post("/v1/links/roster", Some(&token), json!({})).await;
     let id = linked.ok(200)["collections"][0]["collection"]["id"]
@@ -64,8 +78,13 @@ async fn linked_student(h: &Harness) -> (String, String) {
 /// The student pays through the route; WeChat Pay (the local peer) takes the money and its
 /// notification is received. Returns the order number.
 async fn pay(h: &Harness, token: &str, collection: &str) -> String {
+    pay_for(h, token, collection, json!({})).await
+}
+
+/// As [`pay`], with the checkout's body (`{"print": true}` orders the prints too).
+async fn pay_for(h: &Harness, token: &str, collection: &str, body: Value) -> String {
     let path = format!("/v1/collections/{collection}/payment");
-    let checkout = h.post(&path, Some(token), json!({})).await;
+    let checkout = h.post(&path, Some(token), body).await;
     let order_no = checkout.ok(200)["order_no"].as_str().unwrap().to_owned();
     let notification = h.pay.pay(&order_no).expect("the peer knows the order");
     h.app
@@ -164,6 +183,19 @@ async fn check(h: &Harness, collection: &str, attempt: &str, outcome: CheckOutco
 /// The standardised photo the fake processor leaves for `attempt`.
 fn standardised(attempt: &str) -> Vec<u8> {
     format!("\u{FFFD}JPEG standardised {attempt}").into_bytes()
+}
+
+/// Every item of the table, as text: what someone who can read the table sees.
+async fn table_dump(h: &Harness) -> String {
+    let scan = h
+        .env
+        .dynamodb()
+        .scan()
+        .table_name(h.env.store.table.name())
+        .send()
+        .await
+        .unwrap();
+    format!("{:?}", scan.items())
 }
 
 /// The case as stored.
@@ -462,15 +494,7 @@ async fn identity_is_confirmed_from_the_card_checked_with_the_provider_and_shown
     .refused(422, "unsupported_format");
 
     // The stored records hold neither the name nor the number in plain text.
-    let scan = h
-        .env
-        .dynamodb()
-        .scan()
-        .table_name(h.env.store.table.name())
-        .send()
-        .await
-        .unwrap();
-    let dump = format!("{:?}", scan.items());
+    let dump = table_dump(&h).await;
     assert!(!dump.contains(&id) && !dump.contains(ZHANG));
 }
 
@@ -948,6 +972,19 @@ async fn submitted_case(h: &Harness) -> (String, String, String) {
     let attempt = passed_attempt(h, &token, &id).await;
     confirm_and_submit(h, &token, &id, &attempt).await.ok(200);
     (token, id, attempt)
+}
+
+/// A paid case taken from a passed photo through review to approval, as reviewers do it.
+async fn run_to_approval(h: &Harness, token: &str, id: &str) -> domain::Collection {
+    let attempt = passed_attempt(h, token, id).await;
+    confirm_and_submit(h, token, id, &attempt).await.ok(200);
+    let reviewer = h.staff(Role::Reviewer, "reviewer-1");
+    for step in ["claim", "approve"] {
+        let path = format!("/v1/review/cases/{id}/{step}");
+        let (status, body) = review_call(h, Method::POST, &reviewer, &path).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    stored(h, id).await
 }
 
 /// A student changes their mind before review: the case awaits a photo again, paid, audited;
@@ -1985,4 +2022,151 @@ async fn a_refund_is_asked_by_the_student_or_an_operator_and_shows_in_the_audit_
     h.get("/v1/payments/anomalies", &token)
         .await
         .refused(403, "forbidden");
+}
+
+fn address() -> Value {
+    json!({
+        "recipient": "张三",
+        "phone": "138 0013 8000",
+        "province": "广东省",
+        "city": "广州市",
+        "district": "天河区",
+        "detail": "五山路381号32栋101",
+    })
+}
+
+#[tokio::test]
+async fn prints_are_ordered_with_the_payment_and_the_address_is_the_owner_s_to_read() {
+    let h = Harness::new().await;
+    let (token, id) = linked_student_offered_prints(&h).await;
+    let case_path = format!("/v1/collections/{id}");
+    let view = h.get(&case_path, &token).await;
+    assert_eq!(view.ok(200)["print"]["offer"]["price_fen"], 1500);
+    assert_eq!(view.body["print"]["offer"]["width_mm"], 33);
+    assert_eq!(view.body["print"].get("order"), None);
+
+    // No prints without somewhere to send them.
+    let pay_path = format!("/v1/collections/{id}/payment");
+    h.post(&pay_path, Some(&token), json!({"print": true}))
+        .await
+        .refused(409, "address_required");
+    let address_path = format!("/v1/collections/{id}/address");
+    let put = |token: String, body: Value| {
+        let path = address_path.clone();
+        let h = &h;
+        async move {
+            h.call(
+                Method::PUT,
+                &path,
+                Some(&token),
+                Body::Text(body.to_string()),
+            )
+            .await
+        }
+    };
+    let mut bad = address();
+    bad["phone"] = json!("1380013800");
+    put(token.clone(), bad).await.refused(422, "invalid_field");
+    let stranger = h.student("o-stranger").await;
+    put(stranger, address()).await.refused(403, "forbidden");
+    put(h.operator(), address()).await.refused(403, "forbidden");
+    let saved = put(token.clone(), address()).await;
+    assert_eq!(saved.ok(200)["address"]["phone"], "13800138000");
+    // A table scan finds neither the street nor the phone.
+    let dump = table_dump(&h).await;
+    assert!(
+        !dump.contains("13800138000") && !dump.contains("五山路"),
+        "the address is stored in the clear"
+    );
+
+    // With prints the order is for both; without, for the collection; each change is a new order.
+    let with = h
+        .post(&pay_path, Some(&token), json!({"print": true}))
+        .await;
+    assert_eq!(with.ok(200)["amount_fen"], 4500);
+    let without = h.post(&pay_path, Some(&token), json!({})).await;
+    assert_eq!(without.ok(200)["amount_fen"], 3000);
+    assert_ne!(without.body["order_no"], with.body["order_no"]);
+    pay_for(&h, &token, &id, json!({"print": true})).await;
+
+    let view = h.get(&case_path, &token).await;
+    let view = view.ok(200);
+    assert_eq!(view["payment"]["amount_fen"], 4500);
+    assert_eq!(view["print"]["order"]["stage"], "ordered");
+    assert_eq!(view["print"]["order"]["price_fen"], 1500);
+    assert_eq!(view["print"]["address"]["detail"], "五山路381号32栋101");
+    let ops = h.get(&case_path, &h.operator()).await;
+    let masked = &ops.ok(200)["print"]["address"];
+    assert_eq!(
+        (
+            masked["recipient"].as_str(),
+            masked["phone"].as_str(),
+            masked["detail"].as_str()
+        ),
+        (Some("张*"), Some("138****8000"), Some("****"))
+    );
+    let received = format!("/v1/collections/{id}/print/received");
+    h.post(&received, Some(&token), json!({}))
+        .await
+        .refused(409, "not_shipped");
+
+    // Printed and shipped by the operators (functions/review): the student sees the tracking
+    // number, may no longer change the address, and confirms the parcel; the address goes.
+    let case_id: CollectionId = id.parse().unwrap();
+    let table = &h.env.store.table;
+    let operator = Actor::Operator("ops-1".into());
+    let approved = run_to_approval(&h, &token, &id).await;
+    assert_eq!(approved.status, domain::CollectionStatus::Approved);
+    for command in [
+        Command::Printed {
+            batch_id: domain::PrintBatchId::new(),
+        },
+        Command::Shipped {
+            courier: "顺丰速运".into(),
+            tracking_no: "SF1234567890".into(),
+        },
+    ] {
+        table
+            .transition(case_id, command, operator.clone(), h.now())
+            .await
+            .unwrap();
+    }
+    let view = h.get(&case_path, &token).await;
+    let shipped = &view.ok(200)["print"]["order"];
+    assert_eq!(shipped["stage"], "shipped");
+    assert_eq!(shipped["shipped"]["tracking_no"], "SF1234567890");
+    put(token.clone(), address())
+        .await
+        .refused(409, "print_shipped");
+    let done = h.post(&received, Some(&token), json!({})).await;
+    assert_eq!(done.ok(200)["print"]["stage"], "delivered");
+    assert_eq!(table.address(case_id).await.unwrap(), None);
+    h.post(&received, Some(&token), json!({}))
+        .await
+        .refused(409, "not_allowed");
+    let view = h.get(&case_path, &token).await;
+    assert_eq!(view.ok(200)["print"].get("address"), None);
+}
+
+#[tokio::test]
+async fn a_task_without_prints_takes_no_address_and_sells_none() {
+    let h = Harness::new().await;
+    let (token, id) = linked_student(&h).await;
+    let view = h.get(&format!("/v1/collections/{id}"), &token).await;
+    assert_eq!(view.ok(200).get("print"), None);
+    h.call(
+        Method::PUT,
+        &format!("/v1/collections/{id}/address"),
+        Some(&token),
+        Body::Text(address().to_string()),
+    )
+    .await
+    .refused(409, "no_print_offer");
+    h.post(
+        &format!("/v1/collections/{id}/payment"),
+        Some(&token),
+        json!({"print": true}),
+    )
+    .await
+    .refused(409, "no_print_offer");
 }

@@ -10,7 +10,7 @@
 //! | `thing3`  | 说明 | the first reason's title, the reviewer's note if there is one, or a fixed sentence |
 //! | `time4`   | 时间 | when it happened, China time                                      |
 
-use domain::{CheckOutcome, CollectionId, Command, Event, ReasonCode};
+use domain::{Actor, CheckOutcome, CollectionId, Command, Event, ReasonCode};
 use store::NoticeKind;
 use time::OffsetDateTime;
 use wechat::message::{phrase, thing, time_value};
@@ -22,6 +22,8 @@ const APPROVED: &str = "审核通过，照片将上报学信网";
 const PUBLISHED: &str = "照片已上报学信网，可登录学信网核对";
 const RETOUCHING: &str = "修图师正在修整照片，无需重拍";
 const RETOUCHED: &str = "修图完成，照片已重新进入审核";
+const PRINTED: &str = "冲印照片已制作完成，即将寄出";
+const DELIVERED: &str = "冲印照片已签收";
 
 /// What one event tells the student.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +38,9 @@ pub struct Notification {
 }
 
 /// The notification `event` calls for, if any: refusals (automatic or by a reviewer),
-/// retouching and its return, approval and publication. Everything else the student caused or does not need to hear.
+/// retouching and its return, approval and publication, and the prints made, shipped (with the
+/// tracking number) and delivered (unless the student said so themselves). Everything else the
+/// student caused or does not need to hear.
 pub fn notification(event: &Event) -> Option<Notification> {
     let (kind, explanation) = match event.command.as_ref()? {
         Command::RecordCheck {
@@ -52,6 +56,14 @@ pub fn notification(event: &Event) -> Option<Notification> {
         Command::AcknowledgePublished { .. } => (NoticeKind::Published, PUBLISHED.to_owned()),
         Command::SendToRetouch { .. } => (NoticeKind::Retouching, RETOUCHING.to_owned()),
         Command::Retouched { .. } => (NoticeKind::Retouched, RETOUCHED.to_owned()),
+        Command::Printed { .. } => (NoticeKind::Printed, PRINTED.to_owned()),
+        Command::Shipped {
+            courier,
+            tracking_no,
+        } => (NoticeKind::Shipped, format!("{courier} {tracking_no}")),
+        Command::Delivered if !matches!(event.actor, Actor::Student(_)) => {
+            (NoticeKind::Delivered, DELIVERED.to_owned())
+        }
         _ => return None,
     };
     Some(Notification {
@@ -87,6 +99,9 @@ impl Notification {
             NoticeKind::Published => "已上报",
             NoticeKind::Retouching => "修图中",
             NoticeKind::Retouched => "修图完成",
+            NoticeKind::Printed => "已冲印",
+            NoticeKind::Shipped => "已寄出",
+            NoticeKind::Delivered => "已签收",
         }
     }
 
@@ -116,7 +131,7 @@ impl Notification {
 
 #[cfg(test)]
 mod tests {
-    use domain::{Actor, AttemptId, BatchId, CollectionStatus};
+    use domain::{AttemptId, BatchId, CollectionStatus};
     use time::macros::datetime;
 
     use super::*;
@@ -192,6 +207,38 @@ mod tests {
             (published.kind, published.result()),
             (NoticeKind::Published, "已上报")
         );
+    }
+
+    #[test]
+    fn each_step_of_the_prints_is_told_with_the_tracking_number_when_shipped() {
+        let printed = notification(&event(Some(Command::Printed {
+            batch_id: domain::PrintBatchId::new(),
+        })))
+        .unwrap();
+        assert_eq!(
+            (printed.kind, printed.result()),
+            (NoticeKind::Printed, "已冲印")
+        );
+        let shipped = notification(&event(Some(Command::Shipped {
+            courier: "顺丰速运".into(),
+            tracking_no: "SF1000000001".into(),
+        })))
+        .unwrap();
+        assert_eq!(shipped.kind, NoticeKind::Shipped);
+        assert_eq!(shipped.explanation, "顺丰速运 SF1000000001");
+        let message = shipped.message("o-1", "华南理工大学", "tpl-shipped", &landing());
+        assert!(
+            message
+                .data
+                .iter()
+                .any(|(k, v)| k == "thing3" && v.contains("SF1000000001"))
+        );
+        let delivered = notification(&event(Some(Command::Delivered))).unwrap();
+        assert_eq!(delivered.kind, NoticeKind::Delivered);
+        // A student who confirmed the parcel themselves is not told what they just said.
+        let mut own = event(Some(Command::Delivered));
+        own.actor = Actor::Student("o-1".into());
+        assert_eq!(notification(&own), None);
     }
 
     #[test]

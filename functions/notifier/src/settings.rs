@@ -32,6 +32,9 @@ pub fn template_var(kind: NoticeKind) -> &'static str {
         NoticeKind::Published => "NOTIFY_TEMPLATE_PUBLISHED",
         NoticeKind::Retouching => "NOTIFY_TEMPLATE_RETOUCHING",
         NoticeKind::Retouched => "NOTIFY_TEMPLATE_RETOUCHED",
+        NoticeKind::Printed => "NOTIFY_TEMPLATE_PRINTED",
+        NoticeKind::Shipped => "NOTIFY_TEMPLATE_SHIPPED",
+        NoticeKind::Delivered => "NOTIFY_TEMPLATE_DELIVERED",
     }
 }
 
@@ -52,6 +55,9 @@ impl Settings {
             NoticeKind::Published,
             NoticeKind::Retouching,
             NoticeKind::Retouched,
+            NoticeKind::Printed,
+            NoticeKind::Shipped,
+            NoticeKind::Delivered,
         ]
         .into_iter()
         .filter_map(|kind| Some((kind, set(template_var(kind))?)))

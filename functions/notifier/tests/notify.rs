@@ -70,6 +70,7 @@ impl Harness {
             graduation_year: 2026,
             fee_fen: 3000,
             profile: PhotoProfile::default(),
+            print: None,
             opens_at: datetime!(2026-03-01 00:00 UTC),
             closes_at: datetime!(2026-07-01 00:00 UTC),
         })
@@ -167,6 +168,7 @@ fn pay() -> Command {
             order_no,
             amount_fen: 3000,
             paid_at: OffsetDateTime::now_utc(),
+            print_fen: 0,
         },
     }
 }

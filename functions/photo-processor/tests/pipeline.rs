@@ -59,6 +59,7 @@ async fn paid_case(env: &TestEnv, attempts: usize) -> (CollectionId, Vec<Attempt
             amount_fen: 3000,
             transaction_id: "tx-1".into(),
             paid_at: now,
+            print_fen: 0,
         },
     };
     table

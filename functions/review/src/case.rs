@@ -3,8 +3,8 @@
 //! and the face match.
 
 use domain::{
-    CardCheck, CardText, Collection, CollectionStatus, FaceMatch, Lease, PhotoAttempt, ReasonCode,
-    ReviewDecision, VerifiedIdentity, mask_name,
+    CardCheck, CardText, Collection, CollectionId, CollectionStatus, FaceMatch, Lease,
+    PhotoAttempt, ReasonCode, ReviewDecision, VerifiedIdentity, mask_name,
 };
 use serde::Serialize;
 use store::{Access, PortraitChecked, PresignedGet, RetouchedKey, Shelf};
@@ -225,18 +225,19 @@ pub async fn reply(
     case: &Collection,
     lease: Option<&Lease>,
 ) -> ApiResult<Reply> {
-    record_look(app, ctx, case).await?;
+    record_look(app, ctx, case.id).await?;
     let caller = ctx.principal()?;
     Reply::ok(view(app, case, lease, &caller.subject).await?)
 }
 
-/// Records that the caller was shown `case`'s photos: no look goes unrecorded.
-pub async fn record_look(app: &App, ctx: &Ctx<'_>, case: &Collection) -> ApiResult<()> {
+/// Records that the caller was shown `case`'s photos (or its address): no look goes
+/// unrecorded.
+pub async fn record_look(app: &App, ctx: &Ctx<'_>, case: CollectionId) -> ApiResult<()> {
     let caller = ctx.principal()?;
     app.store
         .table
         .record_access(&Access {
-            collection_id: case.id,
+            collection_id: case,
             subject: caller.subject.clone(),
             role: caller.role.as_str().to_owned(),
             at: ctx.now,

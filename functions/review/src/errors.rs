@@ -69,3 +69,23 @@ pub fn not_in_retouching() -> ApiError {
         "This case is not waiting for retouching",
     )
 }
+
+/// The task offers no printed photos.
+pub fn no_print_offer() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "no_print_offer",
+        "该采集任务不提供冲印服务",
+        "This task does not offer printed photos",
+    )
+}
+
+/// No approved case has prints waiting to be made.
+pub fn nothing_to_print() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "nothing_to_print",
+        "没有待冲印的照片",
+        "No approved case has prints waiting to be made",
+    )
+}

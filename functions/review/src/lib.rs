@@ -8,6 +8,7 @@ mod case;
 pub mod console;
 mod decide;
 mod errors;
+mod printing;
 mod queue;
 mod report;
 mod requests;
@@ -45,6 +46,13 @@ pub enum Action {
     Requests,
     ApproveRequest,
     RefuseRequest,
+    PrintOverview,
+    MakePrintBatch,
+    PrintBatch,
+    PrintAddresses,
+    Ship,
+    ImportShipments,
+    Deliver,
 }
 
 const REVIEWER: Option<&[Role]> = Some(&[Role::Reviewer]);
@@ -73,6 +81,13 @@ web::routes! { Action {
     GET "/v1/review/requests" => Requests, OPERATOR;
     POST "/v1/review/requests/{request_id}/approve" => ApproveRequest, OPERATOR;
     POST "/v1/review/requests/{request_id}/refuse" => RefuseRequest, OPERATOR;
+    GET "/v1/review/print/tasks/{task_id}" => PrintOverview, OPERATOR;
+    POST "/v1/review/print/tasks/{task_id}/batches" => MakePrintBatch, OPERATOR;
+    GET "/v1/review/print/batches/{batch_id}" => PrintBatch, OPERATOR;
+    GET "/v1/review/print/batches/{batch_id}/addresses" => PrintAddresses, OPERATOR;
+    POST "/v1/review/print/shipments" => Ship, OPERATOR;
+    POST "/v1/review/print/shipments/import" => ImportShipments, OPERATOR;
+    POST "/v1/review/print/deliveries" => Deliver, OPERATOR;
     POST "/v1/staff/{subject}/revocation" => Revoke, OPERATOR;
     DELETE "/v1/staff/{subject}/revocation" => Restore, OPERATOR;
     GET "/v1/staff/{subject}/accesses" => StaffAccesses, OPERATOR;
@@ -164,6 +179,13 @@ impl web::Service for App {
             Action::Requests => Box::pin(requests::pending(self, ctx)).await,
             Action::ApproveRequest => Box::pin(requests::approve(self, ctx)).await,
             Action::RefuseRequest => Box::pin(requests::refuse(self, ctx)).await,
+            Action::PrintOverview => Box::pin(printing::overview(self, ctx)).await,
+            Action::MakePrintBatch => Box::pin(printing::make_batch(self, ctx)).await,
+            Action::PrintBatch => Box::pin(printing::batch(self, ctx)).await,
+            Action::PrintAddresses => Box::pin(printing::addresses(self, ctx)).await,
+            Action::Ship => Box::pin(printing::ship(self, ctx)).await,
+            Action::ImportShipments => Box::pin(printing::import_shipments(self, ctx)).await,
+            Action::Deliver => Box::pin(printing::deliver(self, ctx)).await,
         }
     }
 }

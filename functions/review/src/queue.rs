@@ -148,7 +148,7 @@ pub async fn queues(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     }))
 }
 
-fn task_id(ctx: &Ctx<'_>) -> ApiResult<TaskId> {
+pub(crate) fn task_id(ctx: &Ctx<'_>) -> ApiResult<TaskId> {
     ctx.param(0)
         .parse()
         .map_err(|_| ApiError::not_found("采集任务", "Task"))

@@ -190,7 +190,7 @@ async fn show(
         .checked(case.id, retouch.attempt_id)
         .await?
         .ok_or_else(|| ApiError::not_found("照片", "Photo"))?;
-    case::record_look(app, ctx, case).await?;
+    case::record_look(app, ctx, case.id).await?;
     let objects = &app.store.objects;
     let last_check = objects
         .read_photo_object(&RetouchedKey::check_key(case.id, retouch.attempt_id))

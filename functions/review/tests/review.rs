@@ -91,6 +91,10 @@ impl Harness {
             .header("authorization", format!("Bearer {token}"))
             .body(body.map_or(Body::Empty, |b| Body::Text(b.to_string())))
             .unwrap();
+        self.send(request).await
+    }
+
+    async fn send(&self, request: Request<Body>) -> Answer {
         let response = web::handle(&self.app, request).await;
         let status = response.status().as_u16();
         let body = match response.body() {
@@ -107,6 +111,17 @@ impl Harness {
 
     /// A case brought to review with every step at `at`.
     async fn submitted_at(&self, n: u32, face: Face, at: OffsetDateTime) -> Collection {
+        self.submitted_with(n, face, at, 0).await
+    }
+
+    /// As [`Harness::submitted_at`], paid with `print_fen` for printed photos too.
+    async fn submitted_with(
+        &self,
+        n: u32,
+        face: Face,
+        at: OffsetDateTime,
+        print_fen: u32,
+    ) -> Collection {
         let table = &self.env.store.table;
         let number = format!("20221101{n:02}");
         let openid = format!("o-student-{n}-{}", self.task.id);
@@ -239,7 +254,11 @@ impl Harness {
                     .unwrap(),
             ),
         };
-        let steps = paid_to_submitted(&openid, submission, at);
+        let mut steps = paid_to_submitted(&openid, submission, at);
+        if let Command::ConfirmPayment { payment } = &mut steps[0].0 {
+            payment.print_fen = print_fen;
+            payment.amount_fen += print_fen;
+        }
         live_through(table, case.id, steps, &checked, matched.as_ref(), at).await
     }
 
@@ -1269,4 +1288,254 @@ async fn a_photo_goes_to_a_retoucher_and_back_to_review_with_both_versions() {
     h.call(Method::GET, &desk(""), &retoucher, None)
         .await
         .refused(409, "not_in_retouching");
+}
+
+/// A 480 × 640 photo of the standard's blue, as the engine leaves an approved one.
+fn approved_jpeg() -> Vec<u8> {
+    let photo = image::RgbImage::from_pixel(480, 640, image::Rgb([100, 197, 255]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    photo.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+impl Harness {
+    /// Student `n`'s case, paid with prints, approved, with a real approved photo and an
+    /// address on file.
+    async fn approved_with_prints(&self, n: u32) -> Collection {
+        let case = self.submitted_with(n, Face::Same, self.now(), 1500).await;
+        let table = &self.env.store.table;
+        let checked = table
+            .checked(case.id, case.submitted_attempt.unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        self.env
+            .store
+            .objects
+            .put_photo_object(&checked.standardised_key(), "image/jpeg", approved_jpeg())
+            .await
+            .unwrap();
+        let reviewer = Actor::Reviewer("reviewer-1".into());
+        let approve = Command::Approve {
+            reviewer: "reviewer-1".into(),
+        };
+        table
+            .transition(case.id, approve, reviewer, self.now())
+            .await
+            .unwrap();
+        let address = domain::PostalAddress::parse(domain::PostalAddress {
+            recipient: format!("学生{n}"),
+            phone: format!("139000000{n:02}"),
+            province: "广东省".into(),
+            city: "广州市".into(),
+            district: "天河区".into(),
+            detail: format!("五山路381号{n}栋"),
+        })
+        .unwrap();
+        table.put_address(case.id, &address).await.unwrap();
+        self.case(case.id).await
+    }
+
+    async fn import_csv(&self, token: &str, csv: impl Into<Vec<u8>>) -> Answer {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri("/v1/review/print/shipments/import")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "text/csv")
+            .body(Body::Binary(csv.into()))
+            .unwrap();
+        self.send(request).await
+    }
+}
+
+fn results(answer: &Answer) -> Vec<String> {
+    answer.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn prints_are_made_in_batches_shipped_and_delivered_and_the_address_goes_with_delivery() {
+    let h = Harness::new().await;
+    let first = h.approved_with_prints(1).await;
+    let second = h.approved_with_prints(2).await;
+    // An approved case without prints is never printed.
+    let plain = h.submitted(3, Face::Same).await;
+    let approve = Command::Approve {
+        reviewer: "reviewer-1".into(),
+    };
+    h.env
+        .store
+        .table
+        .transition(
+            plain.id,
+            approve,
+            Actor::Reviewer("reviewer-1".into()),
+            h.now(),
+        )
+        .await
+        .unwrap();
+    let ops = h.token(Role::Operator, "ops-1");
+    let overview_path = format!("/v1/review/print/tasks/{}", h.task.id);
+    for role in [Role::Reviewer, Role::Retoucher, Role::Student] {
+        let token = h.token(role, "someone");
+        h.call(Method::GET, &overview_path, &token, None)
+            .await
+            .refused(403, "forbidden");
+    }
+    let overview = h.call(Method::GET, &overview_path, &ops, None).await;
+    let ordered: Vec<&str> = overview.ok(200)["cases"]["ordered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["collection_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ordered, [first.id.to_string(), second.id.to_string()]);
+    assert_eq!(overview.body["offer"]["price_fen"], 1500);
+
+    // A batch: one PDF sheet per case, downloadable, named by its digest; the cases printed.
+    let batches = format!("/v1/review/print/tasks/{}/batches", h.task.id);
+    let made = h
+        .call(Method::POST, &batches, &ops, Some(json!({"format": "pdf"})))
+        .await;
+    let sheets = made.ok(201)["sheets"].as_array().unwrap().clone();
+    assert_eq!(sheets.len(), 2);
+    for sheet in &sheets {
+        let bytes = fetch(&sheet["download"]["url"]).await;
+        assert!(bytes.starts_with(b"%PDF-"));
+        let digest: String = <sha2::Sha256 as sha2::Digest>::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(sheet["sha256"], digest.as_str());
+    }
+    let batch_id = made.body["batch_id"].as_str().unwrap().to_owned();
+    for case in [&first, &second] {
+        let print = h.case(case.id).await.print.unwrap();
+        assert_eq!(print.stage(), domain::PrintStage::Printed);
+        assert_eq!(print.printed.unwrap().batch_id.to_string(), batch_id);
+    }
+    assert_eq!(h.case(plain.id).await.print, None);
+    h.call(Method::POST, &batches, &ops, Some(json!({})))
+        .await
+        .refused(409, "nothing_to_print");
+    h.call(
+        Method::POST,
+        &batches,
+        &ops,
+        Some(json!({"max_sheets": 21})),
+    )
+    .await
+    .refused(422, "invalid_field");
+
+    // The courier's labels: full addresses, each read recorded against the case.
+    let labels = h
+        .call(
+            Method::GET,
+            &format!("/v1/review/print/batches/{batch_id}/addresses"),
+            &ops,
+            None,
+        )
+        .await;
+    let rows = labels.ok(200)["addresses"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["phone"], "13900000001");
+    assert_eq!(rows[0]["detail"], "五山路381号1栋");
+    let accesses = h.env.store.table.accesses_of_case(first.id).await.unwrap();
+    assert!(accesses.iter().any(|a| a.subject == "ops-1"));
+
+    // The whole batch as one parcel; a replay changes nothing; a case without prints is
+    // refused on its own line.
+    let parcel =
+        json!({"batch_id": batch_id, "courier": "顺丰速运", "tracking_no": "SF1000000001"});
+    let shipped = h
+        .call(
+            Method::POST,
+            "/v1/review/print/shipments",
+            &ops,
+            Some(parcel.clone()),
+        )
+        .await;
+    assert_eq!(results(&shipped), ["done", "done"]);
+    let again = h
+        .call(
+            Method::POST,
+            "/v1/review/print/shipments",
+            &ops,
+            Some(parcel),
+        )
+        .await;
+    assert_eq!(results(&again), ["already", "already"]);
+    let stray = json!({"parcels": [{"collection_id": plain.id, "courier": "EMS", "tracking_no": "1100000000001"}]});
+    let refused = h
+        .call(
+            Method::POST,
+            "/v1/review/print/shipments",
+            &ops,
+            Some(stray),
+        )
+        .await;
+    assert_eq!(results(&refused), ["no_print_order"]);
+
+    // The courier's CSV corrects the second parcel (GB18030 headers as Excel writes them).
+    let csv = format!(
+        "案件编号,快递公司,运单号\n{},京东物流,JD0001234567\n",
+        second.id
+    );
+    let (gb18030, _, _) = encoding_rs::GB18030.encode(&csv);
+    let imported = h.import_csv(&ops, gb18030.into_owned()).await;
+    assert_eq!(results(&imported), ["done"]);
+    let shipment = h.case(second.id).await.print.unwrap().shipped.unwrap();
+    assert_eq!(
+        (shipment.courier.as_str(), shipment.tracking_no.as_str()),
+        ("京东物流", "JD0001234567")
+    );
+    h.import_csv(&ops, "case,courier\nx,y\n")
+        .await
+        .refused(422, "shipments_unreadable");
+    let formula = format!(
+        "collection_id,courier,tracking_no\n{},顺丰速运,=HYPERLINK(1)\n",
+        first.id
+    );
+    assert_eq!(
+        results(&h.import_csv(&ops, formula).await),
+        ["invalid_field"]
+    );
+
+    // Delivered: the first parcel's address is deleted with it, the second's kept.
+    let delivered = h
+        .call(
+            Method::POST,
+            "/v1/review/print/deliveries",
+            &ops,
+            Some(json!({"collection_ids": [first.id]})),
+        )
+        .await;
+    assert_eq!(results(&delivered), ["done"]);
+    let table = &h.env.store.table;
+    assert_eq!(table.address(first.id).await.unwrap(), None);
+    assert!(table.address(second.id).await.unwrap().is_some());
+    let events = table.events(first.id).await.unwrap();
+    let steps: Vec<_> = events
+        .iter()
+        .rev()
+        .take(3)
+        .map(|e| (e.kind(), e.actor.clone()))
+        .collect();
+    let operator = Actor::Operator("ops-1".into());
+    assert_eq!(
+        steps,
+        [
+            ("delivered", operator.clone()),
+            ("shipped", operator.clone()),
+            ("printed", operator)
+        ]
+    );
+    let overview = h.call(Method::GET, &overview_path, &ops, None).await;
+    let shipped = overview.ok(200)["cases"]["shipped"].as_array().unwrap();
+    assert_eq!(shipped.len(), 1, "delivered cases leave the lists");
+    assert_eq!(shipped[0]["tracking_no"], "JD0001234567");
 }

@@ -82,3 +82,7 @@ ulid_id!(
     /// A batch of approved photos handed to 学信网.
     BatchId
 );
+ulid_id!(
+    /// A batch of print sheets an operator produced in one go.
+    PrintBatchId
+);

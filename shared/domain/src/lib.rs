@@ -1,6 +1,7 @@
 //! The domain of graduate photo collection (毕业生图像采集): entities, the collection state
 //! machine, reason codes and ID numbers. Pure: no I/O, no AWS, no clock (callers pass `now`).
 
+pub mod address;
 pub mod china;
 pub mod collection;
 pub mod enrollment;
@@ -16,17 +17,18 @@ pub mod student;
 pub mod task;
 pub mod text;
 
+pub use address::PostalAddress;
 pub use collection::{
     AttemptStatus, CheckOutcome, Collection, CollectionStatus, Command, Payment, PendingRefund,
-    PhotoAttempt, RefundFailure, Retouch, RetouchedPhoto, ReviewDecision, Transition,
-    TransitionError, Verdict,
+    PhotoAttempt, PrintOrder, PrintStage, Printed, RefundFailure, Retouch, RetouchedPhoto,
+    ReviewDecision, Shipment, Transition, TransitionError, Verdict,
 };
 pub use enrollment::{Enrollment, RosterRow, validate_chsi_code};
 pub use event::{Actor, Event};
 pub use face::{FaceGap, FaceMatch};
 pub use id_card::{CardCheck, CardProblem, CardText};
 pub use id_number::{IdNumber, IdNumberError, LastFour, mask_name};
-pub use ids::{AttemptId, BatchId, CollectionId, InvalidId, PortraitId, TaskId};
+pub use ids::{AttemptId, BatchId, CollectionId, InvalidId, PortraitId, PrintBatchId, TaskId};
 pub use lease::{LEASE_TTL, Lease};
 pub use payment::{
     AnomalyKind, OrderStatus, PaymentAnomaly, PaymentOrder, RefundRecord, RefundStatus,
@@ -34,7 +36,8 @@ pub use payment::{
 pub use reason::{ReasonCode, Region};
 pub use student::{BatchStatus, Portrait, PortraitStatus, PublishBatch, Student, VerifiedIdentity};
 pub use task::{
-    Background, CollectionTask, EducationLevel, NewTask, PhotoProfile, Session, SessionCode,
+    Background, CollectionTask, EducationLevel, NewTask, PhotoProfile, PrintOffer, Session,
+    SessionCode,
 };
 
 /// A value an operator or student supplied is not acceptable. `field` names the input and

@@ -21,6 +21,9 @@ pub struct PaymentOrder {
     /// The openid that pays: the case's owner.
     pub payer: String,
     pub amount_fen: u32,
+    /// The part of `amount_fen` that pays for printed photos (0: none).
+    #[serde(default)]
+    pub print_fen: u32,
     pub description: String,
     pub status: OrderStatus,
     /// WeChat's `prepay_id`, once the order exists there.
@@ -49,6 +52,7 @@ impl PaymentOrder {
             collection_id,
             payer,
             amount_fen,
+            print_fen: 0,
             description,
             status: OrderStatus::Created,
             prepay_id: None,

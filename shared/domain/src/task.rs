@@ -121,6 +121,47 @@ impl PhotoProfile {
     }
 }
 
+/// Printed photos (冲印) a task offers: one 6-inch sheet of the approved photo, mailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrintOffer {
+    /// Added to the collection fee when the student orders prints with the payment.
+    pub price_fen: u32,
+    /// The printed photo's size in millimetres (小二寸 33×48 by default).
+    #[serde(default = "PrintOffer::default_width")]
+    pub width_mm: u16,
+    #[serde(default = "PrintOffer::default_height")]
+    pub height_mm: u16,
+}
+
+impl PrintOffer {
+    fn default_width() -> u16 {
+        33
+    }
+
+    fn default_height() -> u16 {
+        48
+    }
+
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if !(1..=100_000).contains(&self.price_fen) {
+            return Err(ValidationError::new(
+                "print.price_fen",
+                "must be between 1 and 100000 fen",
+            ));
+        }
+        // The photo is 3:4 and is printed trimmed at its sides to the print's shape: beyond
+        // ±15 % of 3:4 the trim would reach the face, or the print would be stretched.
+        let ratio = f64::from(self.width_mm) / f64::from(self.height_mm.max(1));
+        if !(20..=60).contains(&self.width_mm) || !(0.64..=0.86).contains(&ratio) {
+            return Err(ValidationError::new(
+                "print.size",
+                "must be 20–60 mm wide and within 15 % of the photo's 3:4 shape",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A school's collection session (采集任务).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CollectionTask {
@@ -132,6 +173,9 @@ pub struct CollectionTask {
     /// Price of one collection in fen (分), as WeChat Pay counts money.
     pub fee_fen: u32,
     pub profile: PhotoProfile,
+    /// Printed photos mailed to the student, if the school offers them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub print: Option<PrintOffer>,
     #[serde(with = "time::serde::rfc3339")]
     pub opens_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -147,6 +191,7 @@ pub struct NewTask {
     pub graduation_year: u16,
     pub fee_fen: u32,
     pub profile: PhotoProfile,
+    pub print: Option<PrintOffer>,
     pub opens_at: OffsetDateTime,
     pub closes_at: OffsetDateTime,
 }
@@ -169,6 +214,9 @@ impl CollectionTask {
             ));
         }
         new.profile.validate()?;
+        if let Some(offer) = &new.print {
+            offer.validate()?;
+        }
         if new.closes_at <= new.opens_at {
             return Err(ValidationError::new("closes_at", "must be after opens_at"));
         }
@@ -180,6 +228,7 @@ impl CollectionTask {
             graduation_year: new.graduation_year,
             fee_fen: new.fee_fen,
             profile: new.profile,
+            print: new.print,
             opens_at: new.opens_at,
             closes_at: new.closes_at,
         })
@@ -225,6 +274,7 @@ mod tests {
             graduation_year: 2026,
             fee_fen: 3000,
             profile: PhotoProfile::default(),
+            print: None,
             opens_at: datetime!(2026-03-01 00:00 UTC),
             closes_at: datetime!(2026-04-01 00:00 UTC),
         })
@@ -235,5 +285,33 @@ mod tests {
         assert_eq!(at(datetime!(2026-03-31 23:59:59 UTC)), Session::Open);
         assert_eq!(at(datetime!(2026-04-01 00:00 UTC)), Session::Closed);
         assert!(!task.is_open(datetime!(2026-04-01 00:00 UTC)));
+    }
+
+    #[test]
+    fn a_print_offer_has_a_price_and_a_size_near_the_photos_shape() {
+        let offer = |price_fen, width_mm, height_mm| PrintOffer {
+            price_fen,
+            width_mm,
+            height_mm,
+        };
+        assert!(offer(1500, 33, 48).validate().is_ok());
+        assert!(offer(1500, 25, 35).validate().is_ok());
+        assert_eq!(
+            offer(0, 33, 48).validate().unwrap_err().field,
+            "print.price_fen"
+        );
+        // A square or a landscape print would crop into the face or stretch it.
+        assert_eq!(
+            offer(1500, 40, 40).validate().unwrap_err().field,
+            "print.size"
+        );
+        assert_eq!(
+            offer(1500, 48, 33).validate().unwrap_err().field,
+            "print.size"
+        );
+        assert_eq!(
+            offer(1500, 10, 14).validate().unwrap_err().field,
+            "print.size"
+        );
     }
 }

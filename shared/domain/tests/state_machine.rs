@@ -3,7 +3,7 @@
 use domain::collection::MAX_ATTEMPTS;
 use domain::{
     Actor, AttemptId, AttemptStatus, BatchId, CheckOutcome, Collection, CollectionStatus, Command,
-    Payment, ReasonCode, RefundFailure, TaskId, TransitionError,
+    Payment, PrintBatchId, PrintStage, ReasonCode, RefundFailure, TaskId, TransitionError,
 };
 use proptest::prelude::*;
 use time::OffsetDateTime;
@@ -34,6 +34,7 @@ fn payment(order_no: &str) -> Payment {
         amount_fen: 3000,
         transaction_id: format!("tx-{order_no}"),
         paid_at: NOW,
+        print_fen: 0,
     }
 }
 
@@ -75,21 +76,22 @@ fn try_apply(case: &Collection, command: Command) -> Result<Collection, Transiti
 
 /// A case in review with a passed attempt `a`.
 fn in_review(a: AttemptId) -> Collection {
-    run(
-        new_case(),
-        [
-            pay("GP1"),
-            Command::StartAttempt { attempt_id: a },
-            Command::RecordCheck {
-                attempt_id: a,
-                outcome: passed(),
-            },
-            Command::Submit {
-                attempt_id: a,
-                face_match: None,
-            },
-        ],
-    )
+    run(run(new_case(), [pay("GP1")]), to_review(a))
+}
+
+/// A paid case's photo `a` uploaded, passed and submitted.
+fn to_review(a: AttemptId) -> [Command; 3] {
+    [
+        Command::StartAttempt { attempt_id: a },
+        Command::RecordCheck {
+            attempt_id: a,
+            outcome: passed(),
+        },
+        Command::Submit {
+            attempt_id: a,
+            face_match: None,
+        },
+    ]
 }
 
 fn approve() -> Command {
@@ -605,6 +607,127 @@ fn publishing_is_acknowledged_only_for_the_case_batch() {
     );
 }
 
+fn approved_with_prints() -> Collection {
+    let a = AttemptId::new();
+    let paid = run(
+        new_case(),
+        [Command::ConfirmPayment {
+            payment: Payment {
+                amount_fen: 4500,
+                print_fen: 1500,
+                ..payment("GP1")
+            },
+        }],
+    );
+    let case = run(paid, to_review(a));
+    assert_eq!(
+        case.print.as_ref().map(|p| p.stage()),
+        Some(PrintStage::Ordered)
+    );
+    run(case, [approve()])
+}
+
+fn ship(tracking_no: &str) -> Command {
+    Command::Shipped {
+        courier: "顺丰速运".into(),
+        tracking_no: tracking_no.into(),
+    }
+}
+
+#[test]
+fn prints_paid_with_the_case_are_printed_shipped_and_delivered_after_approval_only() {
+    let batch = PrintBatchId::new();
+    let printed = Command::Printed { batch_id: batch };
+    // Nothing is printed before the photo is approved.
+    let in_review = in_review(AttemptId::new());
+    assert_eq!(
+        try_apply(&in_review, printed.clone()),
+        Err(TransitionError::NoPrintOrder)
+    );
+    let approved = approved_with_prints();
+    assert_eq!(
+        try_apply(&approved, ship("SF1000000001")),
+        Err(TransitionError::PrintNotReady { needed: "printed" })
+    );
+    assert_eq!(
+        try_apply(&approved, Command::Delivered),
+        Err(TransitionError::PrintNotReady { needed: "shipped" })
+    );
+    let done = run(
+        approved,
+        [printed.clone(), ship(" sf1000000001 "), Command::Delivered],
+    );
+    let print = done.print.as_ref().unwrap();
+    assert_eq!(print.stage(), PrintStage::Delivered);
+    assert_eq!(print.shipped.as_ref().unwrap().tracking_no, "SF1000000001");
+    assert_eq!(done.status, Approved, "printing never moves the case");
+    // Replays are duplicates; a reprint after shipping would be a second parcel.
+    for again in [printed, ship("SF1000000001"), Command::Delivered] {
+        assert_eq!(
+            try_apply(&done, again),
+            Err(TransitionError::AlreadyApplied)
+        );
+    }
+    assert!(matches!(
+        try_apply(
+            &done,
+            Command::Printed {
+                batch_id: PrintBatchId::new()
+            }
+        ),
+        Err(TransitionError::NotAllowed { .. })
+    ));
+}
+
+#[test]
+fn a_tracking_number_is_letters_and_digits_and_can_be_corrected_before_delivery() {
+    let printed = run(
+        approved_with_prints(),
+        [Command::Printed {
+            batch_id: PrintBatchId::new(),
+        }],
+    );
+    for bad in ["SF-1000000001", "1234567", "=HYPERLINK(\"x\")"] {
+        assert!(
+            matches!(
+                try_apply(&printed, ship(bad)),
+                Err(TransitionError::Invalid {
+                    field: "tracking_no",
+                    ..
+                })
+            ),
+            "{bad}"
+        );
+    }
+    let corrected = run(printed, [ship("SF1000000001"), ship("SF1000000002")]);
+    let shipment = corrected.print.unwrap().shipped.unwrap();
+    assert_eq!(shipment.tracking_no, "SF1000000002");
+}
+
+#[test]
+fn a_refund_takes_the_prints_back_with_the_case() {
+    let paid = run(
+        new_case(),
+        [Command::ConfirmPayment {
+            payment: Payment {
+                print_fen: 1500,
+                ..payment("GP1")
+            },
+        }],
+    );
+    assert!(paid.print.is_some());
+    let refunded = run(
+        paid,
+        [
+            request_refund("RF1"),
+            Command::Refund {
+                order_no: "GP1".into(),
+            },
+        ],
+    );
+    assert_eq!(refunded.print, None);
+}
+
 // ---- properties over random event sequences ----
 
 /// Commands drawn from a small pool of ids, so that duplicates, stale and out-of-order
@@ -626,6 +749,9 @@ enum Step {
     Reject,
     Batch(u8),
     Ack(u8),
+    Printed(u8),
+    Shipped(u8),
+    Delivered,
     /// To the other of two accounts: `true` from the first to the second.
     Transfer(bool),
 }
@@ -647,6 +773,9 @@ fn step() -> impl Strategy<Value = Step> {
         Just(Step::Reject),
         (0..2u8).prop_map(Step::Batch),
         (0..2u8).prop_map(Step::Ack),
+        (0..2u8).prop_map(Step::Printed),
+        (0..2u8).prop_map(Step::Shipped),
+        Just(Step::Delivered),
         any::<bool>().prop_map(Step::Transfer),
     ]
 }
@@ -654,6 +783,7 @@ fn step() -> impl Strategy<Value = Step> {
 struct Pool {
     attempts: Vec<AttemptId>,
     batches: Vec<BatchId>,
+    print_batches: Vec<PrintBatchId>,
 }
 
 impl Pool {
@@ -661,13 +791,28 @@ impl Pool {
         Self {
             attempts: (0..4).map(|_| AttemptId::new()).collect(),
             batches: (0..2).map(|_| BatchId::new()).collect(),
+            print_batches: (0..2).map(|_| PrintBatchId::new()).collect(),
         }
     }
 
     fn command(&self, step: &Step) -> Command {
         let a = |i: &u8| self.attempts[*i as usize];
         match step {
-            Step::Pay(o) => pay(&format!("GP{o}")),
+            // Order GP2 pays for prints too.
+            Step::Pay(o) => Command::ConfirmPayment {
+                payment: Payment {
+                    print_fen: if *o == 2 { 1500 } else { 0 },
+                    ..payment(&format!("GP{o}"))
+                },
+            },
+            Step::Printed(b) => Command::Printed {
+                batch_id: self.print_batches[*b as usize],
+            },
+            Step::Shipped(t) => Command::Shipped {
+                courier: "顺丰速运".into(),
+                tracking_no: format!("SF10000000{t}"),
+            },
+            Step::Delivered => Command::Delivered,
             Step::RequestRefund(o, r) => Command::RequestRefund {
                 order_no: format!("GP{o}"),
                 refund_no: format!("RF{r}"),
@@ -777,12 +922,14 @@ proptest! {
 
             // No transition outside the diagram; nothing goes back from approval.
             // A transfer changes the owner only, in any state but review.
+            // Printing moves the print order only.
             let transfer = matches!(command, Command::Transfer { .. });
-            let edge = is_edge(before.status, after.status) || (transfer && before.status == after.status);
+            let printing = matches!(command, Command::Printed { .. } | Command::Shipped { .. } | Command::Delivered);
+            let edge = is_edge(before.status, after.status) || ((transfer || printing) && before.status == after.status);
             prop_assert!(edge, "{:?} -> {:?}", before.status, after.status);
             if before.status.is_locked() {
                 let publishing = matches!(command, Command::Batch { .. } | Command::AcknowledgePublished { .. });
-                prop_assert!(publishing || transfer, "{} changed a locked case", command.name());
+                prop_assert!(publishing || printing || transfer, "{} changed a locked case", command.name());
                 prop_assert_eq!(&after.attempts, &before.attempts);
                 prop_assert_eq!(&after.payment, &before.payment);
                 prop_assert_eq!(&after.review, &before.review);
@@ -804,6 +951,26 @@ proptest! {
             }
             if let Some(pending) = &after.pending_refund {
                 prop_assert_eq!(Some(&pending.order_no), after.payment.as_ref().map(|p| &p.order_no));
+            }
+
+            // Prints exist exactly when a payment paid for them, move forward only, only for
+            // an approved photo, and never move the case.
+            let paid_prints = after.payment.as_ref().is_some_and(|p| p.print_fen > 0);
+            prop_assert_eq!(after.print.is_some(), paid_prints);
+            if printing {
+                prop_assert!(before.status.is_locked(), "{} before approval", command.name());
+                prop_assert_eq!(after.status, before.status);
+                prop_assert_eq!(&after.payment, &before.payment);
+                let (was, now) = (before.print.as_ref().unwrap(), after.print.as_ref().unwrap());
+                prop_assert!(now.stage() >= was.stage(), "{:?} -> {:?}", was.stage(), now.stage());
+                if was.shipped.is_some() {
+                    prop_assert_eq!(&now.printed, &was.printed);
+                }
+                if matches!(command, Command::Delivered) {
+                    prop_assert!(was.shipped.is_some());
+                }
+            } else if let (Some(was), Some(now)) = (&before.print, &after.print) {
+                prop_assert_eq!(was, now);
             }
 
             // A case changes hands only by a transfer from its owner, never under review, and

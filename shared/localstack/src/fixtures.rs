@@ -4,7 +4,7 @@
 
 use domain::{
     Actor, AttemptId, CheckOutcome, CollectionTask, Command, EducationLevel, FaceMatch, NewTask,
-    Payment, PhotoProfile, ReasonCode, SessionCode,
+    Payment, PhotoProfile, PrintOffer, ReasonCode, SessionCode,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -20,6 +20,12 @@ pub async fn open_task(table: &store::Table, level: EducationLevel) -> Collectio
         graduation_year: 2026,
         fee_fen: 3000,
         profile: PhotoProfile::default(),
+        // Prints are offered, so the demo and the journey can order them.
+        print: Some(PrintOffer {
+            price_fen: 1500,
+            width_mm: 33,
+            height_mm: 48,
+        }),
         opens_at: now - Duration::days(1),
         closes_at: now + Duration::days(30),
     })
@@ -55,6 +61,7 @@ pub fn paid_to_submitted(
                     amount_fen: 3000,
                     transaction_id: format!("4200{}", order.random() % 10_000_000_000),
                     paid_at: at,
+                    print_fen: 0,
                 },
             },
             Actor::PaymentProvider,

@@ -12,7 +12,9 @@ use aws_sdk_s3::types::{
     CorsConfiguration, CorsRule, Event, NotificationConfiguration, QueueConfiguration,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use store::keys::{EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK};
+use store::keys::{
+    EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, GSI3, GSI3_PK, GSI3_SK, PK, SK,
+};
 
 use crate::Error;
 
@@ -149,13 +151,14 @@ async fn create_table(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Result<Str
         .key_schema(key(SK, KeyType::Range)?)
         .global_secondary_indexes(index(GSI1, GSI1_PK, GSI1_SK)?)
         .global_secondary_indexes(index(GSI2, GSI2_PK, GSI2_SK)?)
+        .global_secondary_indexes(index(GSI3, GSI3_PK, GSI3_SK)?)
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
                 .stream_view_type(StreamViewType::NewAndOldImages)
                 .build()?,
         );
-    for name in [PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK] {
+    for name in [PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, GSI3_PK, GSI3_SK] {
         create = create.attribute_definitions(string_attribute(name)?);
     }
     let output = create.send().await?;

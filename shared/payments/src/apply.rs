@@ -76,6 +76,7 @@ impl Payments {
             amount_fen: order.amount_fen,
             transaction_id: transaction_id.clone(),
             paid_at: report.success_time.unwrap_or(now),
+            print_fen: order.print_fen,
         };
         let mut paid = order.clone();
         paid.status = OrderStatus::Paid;

@@ -21,11 +21,14 @@ pub struct Checkout {
 }
 
 impl Payments {
-    /// The order the case's owner pays now. The caller checked that the caller owns `case`.
+    /// The order the case's owner pays now: the task's fee, and with `with_print` the price of
+    /// its printed photos too (the caller checked the task offers them and an address is on
+    /// file). The caller checked that the caller owns `case`.
     pub async fn checkout(
         &self,
         case: &Collection,
         task: &CollectionTask,
+        with_print: bool,
         now: OffsetDateTime,
     ) -> Result<Checkout, PaymentError> {
         if case.payment.is_some() {
@@ -43,9 +46,14 @@ impl Payments {
         }
         // A lost race with a second request of the same student means their order is placed:
         // read it again and use it.
-        let mut order = match self.order_to_pay(case, task, now).await {
+        let print_fen = match (with_print, task.print) {
+            (false, _) => 0,
+            (true, Some(offer)) => offer.price_fen,
+            (true, None) => return Err(PaymentError::NothingToPay),
+        };
+        let mut order = match self.order_to_pay(case, task, print_fen, now).await {
             Err(PaymentError::Store(StoreError::Conflict { .. })) => {
-                self.order_to_pay(case, task, now).await?
+                self.order_to_pay(case, task, print_fen, now).await?
             }
             other => other?,
         };
@@ -83,18 +91,21 @@ impl Payments {
         })
     }
 
-    /// The case's current order if it can still be paid; otherwise a new one, stored as the
-    /// case's order in place of the old one.
+    /// The case's current order if it can still be paid and is for the same things (a
+    /// student who adds or drops the prints gets a new order, the old one closed); otherwise a
+    /// new one, stored as the case's order in place of the old one.
     async fn order_to_pay(
         &self,
         case: &Collection,
         task: &CollectionTask,
+        print_fen: u32,
         now: OffsetDateTime,
     ) -> Result<PaymentOrder, PaymentError> {
         let current = self.table.current_order(case.id).await?;
         if let Some(order) = &current
             && order.is_payable(now)
-            && order.amount_fen == task.fee_fen
+            && order.amount_fen == task.fee_fen + print_fen
+            && order.print_fen == print_fen
         {
             return Ok(order.clone());
         }
@@ -109,13 +120,14 @@ impl Payments {
                 Some((old, was))
             }
         };
-        let order = PaymentOrder::new(
+        let mut order = PaymentOrder::new(
             case.id,
             case.owner.clone(),
-            task.fee_fen,
-            description(task),
+            task.fee_fen + print_fen,
+            description(task, print_fen > 0),
             now,
         );
+        order.print_fen = print_fen;
         self.table
             .place_order(&order, replacing.as_ref().map(|(o, was)| (o, *was)))
             .await?;
@@ -147,6 +159,11 @@ impl Payments {
 }
 
 /// What the student's payment sheet and bill show.
-fn description(task: &CollectionTask) -> String {
-    format!("{}毕业生图像采集", task.school)
+fn description(task: &CollectionTask, with_print: bool) -> String {
+    let print = if with_print {
+        "（含冲印邮寄）"
+    } else {
+        ""
+    };
+    format!("{}毕业生图像采集{print}", task.school)
 }

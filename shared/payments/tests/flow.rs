@@ -89,7 +89,7 @@ impl Harness {
     async fn pay(&self) -> String {
         let checkout = self
             .payments
-            .checkout(&self.case_now().await, &self.task, now())
+            .checkout(&self.case_now().await, &self.task, false, now())
             .await
             .unwrap();
         let notification = self.peer.pay(&checkout.order_no).unwrap();
@@ -105,7 +105,11 @@ impl Harness {
 async fn checkout_places_one_order_and_signs_the_payment_sheet() {
     let h = Harness::new().await;
     let case = h.case_now().await;
-    let first = h.payments.checkout(&case, &h.task, now()).await.unwrap();
+    let first = h
+        .payments
+        .checkout(&case, &h.task, false, now())
+        .await
+        .unwrap();
     assert_eq!(first.amount_fen, 3000);
     let p = &first.parameters;
     assert_eq!(
@@ -135,8 +139,8 @@ async fn checkout_places_one_order_and_signs_the_payment_sheet() {
 
     // Asking again (twice at once, too) gives the same order, placed once at WeChat Pay.
     let (a, b) = tokio::join!(
-        h.payments.checkout(&case, &h.task, now()),
-        h.payments.checkout(&case, &h.task, now())
+        h.payments.checkout(&case, &h.task, false, now()),
+        h.payments.checkout(&case, &h.task, false, now())
     );
     assert_eq!(a.unwrap().order_no, first.order_no);
     assert_eq!(b.unwrap().order_no, first.order_no);
@@ -161,7 +165,11 @@ async fn checkout_places_one_order_and_signs_the_payment_sheet() {
 
     // An order that can no longer be paid in time is closed at WeChat Pay and replaced.
     let later = now() + Duration::minutes(26);
-    let replaced = h.payments.checkout(&case, &h.task, later).await.unwrap();
+    let replaced = h
+        .payments
+        .checkout(&case, &h.task, false, later)
+        .await
+        .unwrap();
     assert_ne!(replaced.order_no, first.order_no);
     let old = h
         .env
@@ -188,7 +196,7 @@ async fn a_paid_case_pays_no_more_and_the_notification_counts_once() {
     assert_eq!(case.status, CollectionStatus::AwaitingPhoto);
     assert_eq!(case.payment.as_ref().unwrap().order_no, order_no);
     assert!(matches!(
-        h.payments.checkout(&case, &h.task, now()).await,
+        h.payments.checkout(&case, &h.task, false, now()).await,
         Err(PaymentError::Refused(TransitionError::AlreadyPaid))
     ));
     // The reconciler, asking later, finds nothing more to do.
@@ -389,7 +397,7 @@ async fn the_reconciler_makes_up_for_lost_notifications_and_closes_expired_order
     // Paid, but the notification never came.
     let checkout = h
         .payments
-        .checkout(&h.case_now().await, &h.task, now())
+        .checkout(&h.case_now().await, &h.task, false, now())
         .await
         .unwrap();
     h.peer.pay(&checkout.order_no).unwrap();
@@ -434,7 +442,7 @@ async fn the_reconciler_makes_up_for_lost_notifications_and_closes_expired_order
     // An order never paid: closed at WeChat Pay once expired, and locally.
     let unpaid = h
         .payments
-        .checkout(&h.case_now().await, &h.task, now())
+        .checkout(&h.case_now().await, &h.task, false, now())
         .await
         .unwrap();
     let done = h

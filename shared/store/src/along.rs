@@ -59,6 +59,8 @@ pub enum Along<'a> {
         attempt: AttemptId,
         portrait: &'a PortraitChecked,
     },
+    /// The case's postal address is deleted: its prints were delivered, its purpose ended.
+    ForgetAddress(CollectionId),
     /// One more decision in the reviewer's count for the day of `at`.
     Tally {
         reviewer: &'a str,
@@ -172,6 +174,16 @@ impl Table {
                     },
                 )?;
                 self.put_any(item)
+            }
+            Along::ForgetAddress(case) => {
+                let (pk, sk) = keys::address(*case);
+                let delete = Delete::builder()
+                    .table_name(&self.name)
+                    .key(keys::PK, s(pk))
+                    .key(keys::SK, s(sk))
+                    .build()
+                    .map_err(StoreError::request)?;
+                Ok(TransactWriteItem::builder().delete(delete).build())
             }
             Along::Tally {
                 reviewer,

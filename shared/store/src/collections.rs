@@ -3,15 +3,17 @@
 
 use aws_sdk_dynamodb::types::{Select, TransactWriteItem};
 use domain::{
-    Actor, AttemptId, Collection, CollectionId, Command, Event, FaceMatch, PhotoAttempt, TaskId,
-    Transition, TransitionError,
+    Actor, AttemptId, Collection, CollectionId, Command, Event, FaceMatch, PhotoAttempt,
+    PrintStage, TaskId, Transition, TransitionError,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::StoreError;
 use crate::along::Along;
-use crate::keys::{self, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK, VERSION};
+use crate::keys::{
+    self, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, GSI3, GSI3_PK, GSI3_SK, PK, SK, VERSION,
+};
 use crate::table::{ABSENT, Item, Query, Table, Transact, from_record, n, record, s};
 
 const ENTITY: &str = "collection";
@@ -63,6 +65,14 @@ impl Table {
         if let Some(queue) = keys::queue(c.task_id, c.status) {
             item.insert(GSI1_PK.into(), s(queue));
             item.insert(GSI1_SK.into(), s(queue_order(c)));
+        }
+        // Prints wait for their next step only once the photo they print is approved.
+        if let Some(print) = c.print.as_ref().filter(|_| c.status.is_locked()) {
+            let stage = print.stage();
+            if stage != PrintStage::Delivered {
+                item.insert(GSI3_PK.into(), s(keys::print_queue(c.task_id, stage)));
+                item.insert(GSI3_SK.into(), s(queue_order(c)));
+            }
         }
         item.insert(GSI2_PK.into(), s(keys::owner(&c.owner)));
         item.insert(GSI2_SK.into(), s(keys::owned_collection(c.id)));
@@ -357,6 +367,17 @@ impl Table {
         limit: usize,
     ) -> Result<Vec<Collection>, StoreError> {
         self.collections_in(GSI1, GSI1_PK, keys::retouch_queue(task), Some(limit))
+            .await
+    }
+
+    /// Cases of a task whose prints are at `stage` (ordered, printed or shipped), oldest first.
+    pub async fn print_queue(
+        &self,
+        task: TaskId,
+        stage: PrintStage,
+        limit: usize,
+    ) -> Result<Vec<Collection>, StoreError> {
+        self.collections_in(GSI3, GSI3_PK, keys::print_queue(task, stage), Some(limit))
             .await
     }
 

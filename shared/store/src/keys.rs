@@ -26,8 +26,16 @@
 //! | … the same, by staff | `ACCESS#STAFF#<subject>`   | `<ms>#<case>#…`   |                                  |                                 |
 //! | request to operators | `REQUEST#<id>`             | `REQUEST`           | `REQUESTS#PENDING` while pending |                                 |
 //! | revoked staff       | `REVOKED#<subject>`         | `REVOKED`           |                                  |                                 |
+//! | postal address (sealed) | `COLLECTION#<id>`       | `ADDRESS`           |                                  |                                 |
+//! | print batch         | `PRINTBATCH#<id>`           | `PRINTBATCH`        | `PRINTBATCHES#<task>`            |                                 |
+//!
+//! Cases with printed photos still to deliver are also in the sparse index `gsi3`, under
+//! `PRINT#<task>#<stage>` (ordered, printed, shipped), oldest first.
 
-use domain::{AttemptId, BatchId, CollectionId, CollectionStatus, PortraitId, TaskId};
+use domain::{
+    AttemptId, BatchId, CollectionId, CollectionStatus, PortraitId, PrintBatchId, PrintStage,
+    TaskId,
+};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -37,6 +45,9 @@ pub const GSI1_SK: &str = "gsi1sk";
 pub const GSI2: &str = "gsi2";
 pub const GSI2_PK: &str = "gsi2pk";
 pub const GSI2_SK: &str = "gsi2sk";
+pub const GSI3: &str = "gsi3";
+pub const GSI3_PK: &str = "gsi3pk";
+pub const GSI3_SK: &str = "gsi3sk";
 pub const VERSION: &str = "version";
 pub const ENTITY: &str = "entity";
 /// Epoch seconds after which DynamoDB's TTL may delete the item (it can take up to two days,
@@ -242,6 +253,25 @@ pub fn anomaly(id: ulid::Ulid) -> (String, String) {
 
 /// Payment anomalies, newest last, for operators.
 pub const ANOMALIES: &str = "ANOMALIES";
+
+/// The sealed postal address printed photos go to: beside the case, deleted on delivery.
+pub fn address(id: CollectionId) -> (String, String) {
+    (format!("COLLECTION#{id}"), "ADDRESS".into())
+}
+
+/// Cases of a task whose prints are at `stage` (never `Delivered`: done, out of the index).
+pub fn print_queue(task: TaskId, stage: PrintStage) -> String {
+    format!("PRINT#{task}#{}", stage.as_str())
+}
+
+pub fn print_batch(id: PrintBatchId) -> (String, String) {
+    (format!("PRINTBATCH#{id}"), "PRINTBATCH".into())
+}
+
+/// The `gsi1` partition listing a task's print batches.
+pub fn print_batches(task: TaskId) -> String {
+    format!("PRINTBATCHES#{task}")
+}
 
 pub fn batch(id: BatchId) -> (String, String) {
     (format!("BATCH#{id}"), "BATCH".into())

@@ -28,6 +28,12 @@ pub enum NoticeKind {
     Retouching,
     /// The retouched photo is back in review.
     Retouched,
+    /// The ordered prints were made.
+    Printed,
+    /// The prints left, with their tracking number.
+    Shipped,
+    /// The courier delivered them.
+    Delivered,
 }
 
 impl NoticeKind {
@@ -39,6 +45,9 @@ impl NoticeKind {
             Self::Published => "published",
             Self::Retouching => "retouching",
             Self::Retouched => "retouched",
+            Self::Printed => "printed",
+            Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
         }
     }
 }

@@ -24,6 +24,7 @@ fn pay(order_no: &str) -> Command {
             amount_fen: 3000,
             transaction_id: format!("tx-{order_no}"),
             paid_at: NOW,
+            print_fen: 0,
         },
     }
 }

@@ -183,6 +183,42 @@ impl From<TransitionError> for ApiError {
                 "照片不在审核中，无需撤回",
                 "The photo is not in review: there is nothing to withdraw",
             ),
+            TransitionError::NotAllowed {
+                command: "printed",
+                status,
+            } => {
+                if status.is_locked() {
+                    conflict(
+                        "print_shipped",
+                        "照片已寄出，不能重新冲印",
+                        "The prints were shipped; they cannot be printed again",
+                    )
+                } else {
+                    conflict(
+                        "not_approved",
+                        "照片审核通过后才能冲印",
+                        "Only an approved photo is printed",
+                    )
+                }
+            }
+            TransitionError::NoPrintOrder => conflict(
+                "no_print_order",
+                "该案件未订购冲印照片",
+                "No printed photos were ordered with this case",
+            ),
+            TransitionError::PrintNotReady { needed: "printed" } => conflict(
+                "not_printed",
+                "照片尚未冲印，不能登记寄出",
+                "The prints have not been made yet, so they cannot be shipped",
+            ),
+            TransitionError::PrintNotReady { .. } => conflict(
+                "not_shipped",
+                "照片尚未寄出，不能确认签收",
+                "The prints have not been shipped yet, so they cannot be delivered",
+            ),
+            TransitionError::Invalid { field, problem } => {
+                domain::ValidationError::new(field, problem).into()
+            }
             TransitionError::NotAllowed { status, .. } if status.is_locked() => conflict(
                 "case_locked",
                 "照片已审核通过并锁定，不能再修改",

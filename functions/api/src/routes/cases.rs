@@ -41,8 +41,12 @@ pub async fn list(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
 pub async fn get(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let case = visible_case(app, ctx).await?;
     let mut shown = view(app, &case).await?;
-    if ctx.principal()?.subject == case.owner {
+    let owner = ctx.principal()?.subject == case.owner;
+    if owner {
         owners_view(app, &case, &mut shown).await?;
+    }
+    if let Some(print) = &mut shown.print {
+        print.address = crate::routes::prints::address_for(app, &case, owner).await?;
     }
     Reply::ok(shown)
 }

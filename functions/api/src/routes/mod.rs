@@ -5,6 +5,7 @@ mod guards;
 mod limits;
 mod links;
 mod payments;
+mod prints;
 mod student;
 mod tasks;
 
@@ -58,6 +59,8 @@ async fn dispatch(app: &App, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> 
         Action::Submit => cases::submit(app, ctx).await,
         Action::Withdraw => cases::withdraw(app, ctx).await,
         Action::Pay => payments::pay(app, ctx).await,
+        Action::PutAddress => prints::put_address(app, ctx).await,
+        Action::PrintReceived => prints::received(app, ctx).await,
         Action::RequestRefund => payments::request_refund(app, ctx).await,
         Action::PaymentAnomalies => payments::anomalies(app, ctx).await,
         Action::ListTasks => tasks::list(app, ctx).await,

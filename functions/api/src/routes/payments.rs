@@ -23,16 +23,37 @@ struct CheckoutView {
     payment: MiniProgramPayment,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PayBody {
+    /// Order the task's printed photos with the collection, in the same payment.
+    #[serde(default)]
+    print: bool,
+}
+
 /// `POST /v1/collections/{id}/payment`: the order to pay (the same one until it expires) and
 /// the signed parameters of the mini program's payment sheet. The case becomes paid when
 /// WeChat Pay's notification (or the reconciler) says so, never on the client's word.
 pub async fn pay(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     ctx.student()?;
+    let body: PayBody = if ctx.body.is_empty() {
+        PayBody { print: false }
+    } else {
+        ctx.json(JSON_LIMIT)?
+    };
     let case = visible_case(app, ctx).await?;
     let task = app.store.table.task(case.task_id).await?;
+    if body.print {
+        if task.print.is_none() {
+            return Err(errors::no_print_offer());
+        }
+        if app.store.table.address(case.id).await?.is_none() {
+            return Err(errors::address_required());
+        }
+    }
     let checkout = app
         .payments
-        .checkout(&case, &task, ctx.now)
+        .checkout(&case, &task, body.print, ctx.now)
         .await
         .map_err(payment_error)?;
     Reply::ok(CheckoutView {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use domain::china;
 use domain::{
     Background, CollectionStatus, CollectionTask, EducationLevel, NewTask, PhotoProfile,
-    SessionCode, TaskId, mask_name,
+    PrintOffer, SessionCode, TaskId, mask_name,
 };
 use serde::{Deserialize, Serialize};
 use store::StoreError;
@@ -40,6 +40,9 @@ struct CreateTaskBody {
     fee_fen: u32,
     #[serde(default)]
     profile: Option<ProfileBody>,
+    /// Printed photos offered with the collection, if any.
+    #[serde(default)]
+    print: Option<PrintBody>,
     #[serde(with = "time::serde::rfc3339")]
     opens_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -53,6 +56,25 @@ struct ProfileBody {
     background: Background,
     min_kb: u32,
     max_kb: u32,
+}
+
+/// A print offer as an operator writes it; the size defaults to 小二寸 (33 × 48 mm).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrintBody {
+    price_fen: u32,
+    #[serde(default = "default_print_width")]
+    width_mm: u16,
+    #[serde(default = "default_print_height")]
+    height_mm: u16,
+}
+
+fn default_print_width() -> u16 {
+    33
+}
+
+fn default_print_height() -> u16 {
+    48
 }
 
 /// `POST /v1/tasks`.
@@ -71,6 +93,11 @@ pub async fn create(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
                 min_kb: p.min_kb,
                 max_kb: p.max_kb,
             }),
+        print: body.print.map(|p| PrintOffer {
+            price_fen: p.price_fen,
+            width_mm: p.width_mm,
+            height_mm: p.height_mm,
+        }),
         opens_at: body.opens_at,
         closes_at: body.closes_at,
     })?;

@@ -154,7 +154,29 @@ impl Harness {
         opens_at: OffsetDateTime,
         closes_at: OffsetDateTime,
     ) -> Value {
-        let body = json!({
+        self.task_with(session_code, opens_at, closes_at, None)
+            .await
+    }
+
+    /// An open task that also offers printed photos at ¥15.
+    pub async fn task_offering_prints(&self, session_code: &str) -> Value {
+        let print = json!({"price_fen": 1500});
+        let (opens_at, closes_at) = (
+            self.now() - Duration::days(1),
+            self.now() + Duration::days(30),
+        );
+        self.task_with(session_code, opens_at, closes_at, Some(print))
+            .await
+    }
+
+    async fn task_with(
+        &self,
+        session_code: &str,
+        opens_at: OffsetDateTime,
+        closes_at: OffsetDateTime,
+        print: Option<Value>,
+    ) -> Value {
+        let mut body = json!({
             "session_code": session_code,
             "school": "华南理工大学",
             "education_level": "bachelor",
@@ -163,6 +185,9 @@ impl Harness {
             "opens_at": opens_at.format(&time::format_description::well_known::Rfc3339).unwrap(),
             "closes_at": closes_at.format(&time::format_description::well_known::Rfc3339).unwrap(),
         });
+        if let Some(print) = print {
+            body["print"] = print;
+        }
         self.post("/v1/tasks", Some(&self.operator()), body)
             .await
             .ok(201)

@@ -23,12 +23,13 @@ use time::OffsetDateTime;
 
 use crate::event::{Actor, Event};
 use crate::face::FaceMatch;
-use crate::ids::{AttemptId, BatchId, CollectionId, TaskId};
+use crate::ids::{AttemptId, BatchId, CollectionId, PrintBatchId, TaskId};
 use crate::reason::ReasonCode;
 
 mod attempt;
 mod ownership;
 mod payment;
+mod print;
 mod publication;
 mod retouch;
 mod review;
@@ -120,6 +121,10 @@ pub enum RefundFailure {
     Refused,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// A confirmed payment, as reported by WeChat Pay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
@@ -128,6 +133,9 @@ pub struct Payment {
     pub amount_fen: u32,
     /// WeChat Pay's `transaction_id`.
     pub transaction_id: String,
+    /// The part of `amount_fen` that pays for printed photos (0: none ordered).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub print_fen: u32,
     #[serde(with = "time::serde::rfc3339")]
     pub paid_at: OffsetDateTime,
 }
@@ -209,6 +217,73 @@ pub struct RetouchedPhoto {
     pub at: OffsetDateTime,
 }
 
+/// Printed photos paid with the case, from printing to delivery. Prints are made of the
+/// approved photo only, so a print order moves on while the case is approved, publishing or
+/// published, independently of publication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrintOrder {
+    pub price_fen: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub printed: Option<Printed>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipped: Option<Shipment>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub delivered_at: Option<OffsetDateTime>,
+}
+
+/// The print sheet an operator made of the case's photo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Printed {
+    pub batch_id: PrintBatchId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// The parcel the prints went out in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub courier: String,
+    pub tracking_no: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// Where a print order stands, as the student sees it; in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrintStage {
+    /// Paid, waiting for an operator's print batch.
+    Ordered,
+    Printed,
+    Shipped,
+    Delivered,
+}
+
+impl PrintStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ordered => "ordered",
+            Self::Printed => "printed",
+            Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
+        }
+    }
+}
+
+impl PrintOrder {
+    pub fn stage(&self) -> PrintStage {
+        if self.delivered_at.is_some() {
+            PrintStage::Delivered
+        } else if self.shipped.is_some() {
+            PrintStage::Shipped
+        } else if self.printed.is_some() {
+            PrintStage::Printed
+        } else {
+            PrintStage::Ordered
+        }
+    }
+}
+
 /// The last reviewer decision on a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewDecision {
@@ -282,6 +357,18 @@ pub enum Command {
     Batch {
         batch_id: BatchId,
     },
+    /// An operator printed the approved photo on a sheet of `batch_id` (again, if the first
+    /// sheet was spoilt before it was shipped).
+    Printed {
+        batch_id: PrintBatchId,
+    },
+    /// The prints left in a parcel (a corrected tracking number replaces the first).
+    Shipped {
+        courier: String,
+        tracking_no: String,
+    },
+    /// The parcel arrived: the courier says so, or the student confirms it.
+    Delivered,
     AcknowledgePublished {
         batch_id: BatchId,
     },
@@ -311,6 +398,9 @@ impl Command {
             Self::SendToRetouch { .. } => "send_to_retouch",
             Self::Retouched { .. } => "retouched",
             Self::Batch { .. } => "batch",
+            Self::Printed { .. } => "printed",
+            Self::Shipped { .. } => "shipped",
+            Self::Delivered => "delivered",
             Self::AcknowledgePublished { .. } => "acknowledge_published",
             Self::Transfer { .. } => "transfer",
         }
@@ -356,6 +446,15 @@ pub enum TransitionError {
     OtherRefund { refund_no: String },
     #[error("the case belongs to another account")]
     OtherOwner,
+    #[error("no printed photos were ordered with this case")]
+    NoPrintOrder,
+    #[error("the prints must be {needed} first")]
+    PrintNotReady { needed: &'static str },
+    #[error("{field} {problem}")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
 }
 
 impl TransitionError {
@@ -400,6 +499,9 @@ pub struct Collection {
     /// The submitted photo's retouching, if a reviewer asked for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retouch: Option<Retouch>,
+    /// Printed photos paid with the case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub print: Option<PrintOrder>,
     pub batch_id: Option<BatchId>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -446,6 +548,7 @@ impl Collection {
             face_match: None,
             review: None,
             retouch: None,
+            print: None,
             batch_id: None,
             created_at: at,
             updated_at: at,
@@ -528,6 +631,13 @@ impl Collection {
             Command::Retouched { retoucher, sha256 } => {
                 self.retouched(&mut next, retoucher, sha256, at, not_allowed)
             }
+            // print.rs
+            Command::Printed { batch_id } => self.printed(&mut next, *batch_id, at, not_allowed),
+            Command::Shipped {
+                courier,
+                tracking_no,
+            } => self.shipped(&mut next, courier, tracking_no, at),
+            Command::Delivered => self.delivered(&mut next, at),
             // publication.rs
             Command::Batch { batch_id } => self.batch(&mut next, *batch_id, not_allowed),
             Command::AcknowledgePublished { batch_id } => {

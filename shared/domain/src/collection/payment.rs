@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use super::CollectionStatus::{AwaitingPayment, AwaitingPhoto};
-use super::{Collection, Payment, PendingRefund, TransitionError};
+use super::{Collection, Payment, PendingRefund, PrintOrder, TransitionError};
 
 impl Collection {
     pub(super) fn confirm_payment(
@@ -32,6 +32,12 @@ impl Collection {
             return Err(not_allowed());
         }
         next.payment = Some(payment.clone());
+        next.print = (payment.print_fen > 0).then_some(PrintOrder {
+            price_fen: payment.print_fen,
+            printed: None,
+            shipped: None,
+            delivered_at: None,
+        });
         next.status = AwaitingPhoto;
         Ok(())
     }
@@ -109,7 +115,10 @@ impl Collection {
                 });
             }
         }
+        // The prints were paid with the case and go with its refund: before approval nothing
+        // was printed.
         next.payment = None;
+        next.print = None;
         next.pending_refund = None;
         next.refunded_orders.push(order_no.clone());
         next.submitted_attempt = None;

@@ -19,6 +19,7 @@ pub fn task(session_code: &str) -> CollectionTask {
         graduation_year: 2026,
         fee_fen: 3000,
         profile: PhotoProfile::default(),
+        print: None,
         opens_at: datetime!(2026-03-01 00:00 UTC),
         closes_at: datetime!(2026-07-01 00:00 UTC),
     })
