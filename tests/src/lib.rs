@@ -188,9 +188,18 @@ pub async fn walk(
         again["collections"][0]["collection"]["id"] == case_json["id"]
     ));
 
-    let (checkout, status) = api.pay_case(&token, case_id).await?;
+    // Printed photos too: the address first (sealed; shown masked to anyone else), then one
+    // payment for both.
+    let address = api.put_address(&token, case_id, name).await?;
     say(format!(
-        "student   POST /v1/collections/{case_id}/payment → order {}, {} fen, wx.requestPayment signed ({})",
+        "student   PUT /v1/collections/{case_id}/address → {}{}{}… (sealed; operators see it masked)",
+        text(&address["address"]["province"])?,
+        text(&address["address"]["city"])?,
+        text(&address["address"]["district"])?,
+    ));
+    let (checkout, status) = api.pay_case_with(&token, case_id, true).await?;
+    say(format!(
+        "student   POST /v1/collections/{case_id}/payment {{\"print\": true}} → order {}, {} fen with prints, wx.requestPayment signed ({})",
         text(&checkout["order_no"])?,
         checkout["amount_fen"],
         text(&checkout["payment"]["signType"])?
@@ -233,6 +242,7 @@ pub async fn walk(
 
     review(fns, task_id, case_id, say).await?;
     publish(fns, say).await?;
+    print_and_mail(fns, task_id, &token, case_id, say).await?;
 
     let case = fns.api.case(&token, case_id).await?;
     say(format!(
@@ -423,6 +433,79 @@ async fn publish(fns: &mut Functions, say: &mut dyn FnMut(String)) -> Result<(),
         row.photo_file
     ));
     notify(&mut fns.notifier, say).await
+}
+
+/// The operator prints the approved photo on a sheet, reads the parcel's address and records
+/// the courier's tracking number; the student sees the prints shipped and hears of each step.
+async fn print_and_mail(
+    fns: &mut Functions,
+    task_id: &str,
+    token: &str,
+    case_id: CollectionId,
+    say: &mut dyn FnMut(String),
+) -> Result<(), Error> {
+    let api = &fns.api;
+    let ops = api.operator_token();
+    let made = api
+        .send_review(
+            "POST",
+            &format!("/v1/review/print/tasks/{task_id}/batches"),
+            &ops,
+            Body::Json(serde_json::json!({"format": "pdf"})),
+        )
+        .await?
+        .expect(201)?;
+    let batch = text(&made["batch_id"])?;
+    let sheet = &made["sheets"][0];
+    let pdf = localstack::http_client()
+        .get(text(&sheet["download"]["url"])?)
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    say(format!(
+        "operator  POST /v1/review/print/tasks/{task_id}/batches → batch {batch}: 1 sheet, {} KB PDF, sha256 {}…",
+        pdf.len() / 1024,
+        &text(&sheet["sha256"])?[..12]
+    ));
+    let labels = api
+        .send_review(
+            "GET",
+            &format!("/v1/review/print/batches/{batch}/addresses"),
+            &ops,
+            Body::None,
+        )
+        .await?
+        .expect(200)?;
+    say(format!(
+        "operator  GET /v1/review/print/batches/{batch}/addresses → {} label(s), the read recorded",
+        labels["addresses"].as_array().map_or(0, Vec::len)
+    ));
+    let shipped = api
+        .send_review(
+            "POST",
+            "/v1/review/print/shipments",
+            &ops,
+            Body::Json(serde_json::json!({
+                "parcels": [{"collection_id": case_id.to_string(), "courier": "顺丰速运", "tracking_no": "SF1234567890"}]
+            })),
+        )
+        .await?
+        .expect(200)?;
+    say(format!(
+        "operator  POST /v1/review/print/shipments → {}",
+        text(&shipped["results"][0]["result"])?
+    ));
+    notify(&mut fns.notifier, say).await?;
+    let case = fns.api.case(token, case_id).await?;
+    let order = &case["print"]["order"];
+    say(format!(
+        "student   GET /v1/collections/{case_id} → prints {} by {} {}",
+        text(&order["stage"])?,
+        text(&order["shipped"]["courier"])?,
+        text(&order["shipped"]["tracking_no"])?
+    ));
+    Ok(())
 }
 
 /// Pumps the stream into the notifier and reports what WeChat received.

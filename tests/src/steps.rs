@@ -47,7 +47,8 @@ fn rfc3339(t: OffsetDateTime) -> String {
 }
 
 impl LocalApi {
-    /// `POST /v1/tasks`: a bachelor's collection open from yesterday for 60 days, ¥30.
+    /// `POST /v1/tasks`: a bachelor's collection open from yesterday for 60 days, ¥30, with
+    /// printed photos (小二寸, mailed) offered at ¥15.
     pub async fn create_task(
         &self,
         school: &str,
@@ -60,6 +61,7 @@ impl LocalApi {
             "education_level": "bachelor",
             "graduation_year": 2026,
             "fee_fen": 3000,
+            "print": {"price_fen": 1500},
             "opens_at": rfc3339(now - time::Duration::days(1)),
             "closes_at": rfc3339(now + time::Duration::days(60)),
         });
@@ -156,9 +158,21 @@ impl LocalApi {
         token: &str,
         case_id: CollectionId,
     ) -> Result<(Value, u16), Error> {
+        self.pay_case_with(token, case_id, false).await
+    }
+
+    /// As [`LocalApi::pay_case`]; with `prints`, the printed photos are in the same payment
+    /// (the address must be on file).
+    pub async fn pay_case_with(
+        &self,
+        token: &str,
+        case_id: CollectionId,
+        prints: bool,
+    ) -> Result<(Value, u16), Error> {
         let path = format!("/v1/collections/{case_id}/payment");
+        let body = json!({ "print": prints });
         let checkout = self
-            .send("POST", &path, Some(token), Body::Json(json!({})))
+            .send("POST", &path, Some(token), Body::Json(body))
             .await?
             .expect(200)?;
         let notification = self
@@ -170,6 +184,27 @@ impl LocalApi {
             return Err(format!("the payment webhook answered {status}, not 204").into());
         }
         Ok((checkout, status))
+    }
+
+    /// `PUT …/address`: where the student's printed photos go.
+    pub async fn put_address(
+        &self,
+        token: &str,
+        case_id: CollectionId,
+        recipient: &str,
+    ) -> Result<Value, Error> {
+        let path = format!("/v1/collections/{case_id}/address");
+        let body = json!({
+            "recipient": recipient,
+            "phone": "13800138000",
+            "province": "广东省",
+            "city": "广州市",
+            "district": "天河区",
+            "detail": "五山路381号华南理工大学32栋101",
+        });
+        self.send("PUT", &path, Some(token), Body::Json(body))
+            .await?
+            .expect(200)
     }
 
     /// `POST …/attempts` and the photo's upload; returns the attempt and the upload's status.

@@ -42,7 +42,9 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
             "retouched",
             "approve",
             "batch",
-            "acknowledge_published"
+            "acknowledge_published",
+            "printed",
+            "shipped"
         ]
     );
     // The face match was made at submission, against the student's own ID-card portrait (the
@@ -99,7 +101,9 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
             (7, NoticeKind::Retouching, NoticeOutcome::Sent),
             (8, NoticeKind::Retouched, NoticeOutcome::Sent),
             (9, NoticeKind::Approved, NoticeOutcome::Sent),
-            (11, NoticeKind::Published, NoticeOutcome::Sent)
+            (11, NoticeKind::Published, NoticeOutcome::Sent),
+            (12, NoticeKind::Printed, NoticeOutcome::Sent),
+            (13, NoticeKind::Shipped, NoticeOutcome::Sent)
         ]
     );
     let messages = fns.notifier.wechat.delivered();
@@ -112,15 +116,33 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
             (journey.openid.as_str(), "tpl-retouching"),
             (journey.openid.as_str(), "tpl-retouched"),
             (journey.openid.as_str(), "tpl-approved"),
-            (journey.openid.as_str(), "tpl-published")
+            (journey.openid.as_str(), "tpl-published"),
+            (journey.openid.as_str(), "tpl-printed"),
+            (journey.openid.as_str(), "tpl-shipped")
         ]
     );
+    // The parcel's message carries the courier and the tracking number.
+    assert!(
+        messages[5].data.to_string().contains("SF1234567890"),
+        "{}",
+        messages[5].data
+    );
     assert!(messages[0].page.contains(&case.id.to_string()));
-    // Paid by WeChat Pay's notification through the webhook, for the task's fee, and every
+    // Paid by WeChat Pay's notification through the webhook, for the task's fee and the
+    // prints ordered with it, and every
     // call the API made to WeChat Pay carried the merchant's valid signature.
     assert_eq!(events[1].actor, domain::Actor::PaymentProvider);
     let payment = case.payment.as_ref().unwrap();
-    assert_eq!(payment.amount_fen, 3000);
+    assert_eq!((payment.amount_fen, payment.print_fen), (4500, 1500));
+    // The prints were made of the approved photo and shipped; the student sees the tracking
+    // number, and the address waits, sealed, for the delivery.
+    let print = case.print.as_ref().expect("prints ordered");
+    assert_eq!(print.stage(), domain::PrintStage::Shipped);
+    assert!(
+        printed.contains("prints shipped by 顺丰速运 SF1234567890"),
+        "{printed}"
+    );
+    assert!(env.store.table.address(case.id).await.unwrap().is_some());
     let order = env
         .store
         .table
