@@ -5,6 +5,7 @@ import { ApiError, call, decodeClaims, session, signIn, signOut } from './api.js
 import { h, show } from './dom.js';
 import { language, setLanguage, t } from './i18n.js';
 import * as operator from './operator.js';
+import * as print from './print.js';
 import * as requests from './requests.js';
 import * as retouch from './retouch.js';
 import * as review from './review.js';
@@ -20,6 +21,9 @@ const ROUTES = [
   [/^#\/retouch\/([0-9A-Z]{26})$/, (id) => retouch.workspace(page, id)],
   [/^#\/ops$/, () => operator.overview(page)],
   [/^#\/ops\/requests$/, () => requests.pending(page)],
+  [/^#\/ops\/print$/, () => print.tasks(page)],
+  [/^#\/ops\/print\/([0-9A-Z]{26})$/, (task) => print.task(page, task)],
+  [/^#\/ops\/print\/batch\/([0-9A-Z]{26})$/, (id) => print.batch(page, id)],
   [/^#\/ops\/staff\/([^/]+)$/, (subject) => operator.staff(page, decodeURIComponent(subject))],
   [/^#\/ops\/case\/([0-9A-Za-z]{26})$/, (id) => operator.trail(page, id)],
 ];
@@ -72,6 +76,7 @@ function drawHeader() {
     who && who.role !== 'reviewer' ? h('a', { href: '#/retouch' }, t('retouch_queue')) : null,
     who?.role === 'operator' ? h('a', { href: '#/ops' }, t('operations')) : null,
     who?.role === 'operator' ? h('a', { href: '#/ops/requests' }, t('requests')) : null,
+    who?.role === 'operator' ? h('a', { href: '#/ops/print' }, t('print')) : null,
   );
 }
 

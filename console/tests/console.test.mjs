@@ -3,7 +3,7 @@
 // is explained; operators import rosters and read progress and audit trails.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { api, closeClean, launch, newContext, openConsole, signedIn, startStack } from './browser.mjs';
@@ -359,4 +359,76 @@ test('a reviewer sends a photo to retouching; the retoucher uploads a correction
   await reviewer.page.waitForSelector('.done');
   await closeClean(retoucher.context);
   await closeClean(reviewer.context);
+});
+
+test('an operator makes print sheets, downloads the labels, ships the batch, corrects a parcel from the courier’s CSV and records a delivery', async () => {
+  const task = stack.tasks.print;
+  const [first, second] = task.cases;
+  const { context, page: tab } = await signedIn(browser, stack, stack.tokens.operator, '#/ops/print');
+  await tab.locator(`li[data-task="${task.task_id}"] a`).click();
+  await tab.waitForSelector('section[data-stage="ordered"]');
+  assert.match(await tab.textContent('.hint'), /¥15\.00，33×48 毫米/);
+  const ordered = await tab.$$eval('section[data-stage="ordered"] tbody tr', (rows) => rows.map((r) => r.dataset.case));
+  assert.deepEqual(ordered.sort(), [first.collection_id, second.collection_id].sort());
+
+  // A PDF batch: one sheet per student, each a download of the paper's PDF.
+  await tab.selectOption('#sheet-format', 'pdf');
+  await tab.click('.make-batch button.primary');
+  await tab.waitForSelector('table.sheets tbody tr');
+  const links = await tab.$$eval('table.sheets tbody a', (as) => as.map((a) => a.href));
+  assert.equal(links.length, 2);
+  const pdf = Buffer.from(await (await fetch(links[0])).arrayBuffer());
+  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  await tab.screenshot({ path: `${ARTIFACTS}print-batch.png`, fullPage: true });
+
+  // The labels: a CSV with both students' full addresses, nothing a spreadsheet would run.
+  const [download] = await Promise.all([tab.waitForEvent('download'), tab.click('#labels')]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert.match(csv, /^\uFEFF"案件编号","学号","收件人","电话"/);
+  for (const c of [first, second]) assert.ok(csv.includes(`"${c.student_number}"`), csv);
+  assert.match(csv, /"13800138000"/);
+  assert.match(await tab.textContent('.step-results'), /已下载 2 个收件地址/);
+
+  // The whole batch as one parcel; then the courier's CSV corrects the second's number.
+  await tab.fill('#batch-courier', '顺丰速运');
+  await tab.fill('#batch-tracking', 'SF1000000001');
+  await tab.click('.ship-batch button.primary');
+  await tab.waitForSelector('.results li.done');
+  assert.equal(await tab.locator('.results li.done').count(), 2);
+  const told = await api(stack, 'GET', `/v1/collections/${first.collection_id}`, first.student_token);
+  assert.equal(told.body.print.order.stage, 'shipped');
+  assert.equal(told.body.print.order.shipped.tracking_no, 'SF1000000001');
+  const courierCsv = `案件编号,快递公司,运单号\n${second.collection_id},京东物流,JD0001234567\n`;
+  await tab.setInputFiles('#shipments-file', { name: 'jd.csv', mimeType: 'text/csv', buffer: Buffer.from(courierCsv) });
+  await tab.waitForSelector(`.results li.done[data-case="${second.collection_id}"]`);
+  // A bad tracking number is refused on its own line, with why.
+  await tab.fill(`tr[data-case="${first.collection_id}"] input.courier`, 'EMS');
+  await tab.fill(`tr[data-case="${first.collection_id}"] input.tracking`, '=1+1');
+  await tab.click(`tr[data-case="${first.collection_id}"] button.ship-one`);
+  await tab.waitForSelector('.results li.problem');
+  assert.match(await tab.textContent('.results li.problem'), /tracking_no/);
+
+  // Back on the task: both shipped with their numbers; the first marked delivered leaves.
+  await tab.click('a[href^="#/ops/print/"]:not([href*="batch"])');
+  await tab.waitForSelector('section[data-stage="shipped"] tbody tr');
+  const shippedRows = await tab.$$eval('section[data-stage="shipped"] tbody tr', (rows) => rows.map((r) => r.textContent));
+  assert.ok(shippedRows.some((r) => /JD0001234567/.test(r)), shippedRows.join(' | '));
+  await tab.check(`section[data-stage="shipped"] tr[data-case="${first.collection_id}"] input[type="checkbox"]`);
+  await tab.click('button.deliver');
+  // Drawn again: the delivery's result above, the second still on its way, the first gone.
+  await tab.waitForSelector(`#print-outcome .results li.done[data-case="${first.collection_id}"]`);
+  await tab.waitForSelector(`section[data-stage="shipped"] tr[data-case="${second.collection_id}"]`);
+  assert.equal(await tab.locator(`section[data-stage="shipped"] tr[data-case="${first.collection_id}"]`).count(), 0);
+  await tab.screenshot({ path: `${ARTIFACTS}print-task.png`, fullPage: true });
+  const delivered = await api(stack, 'GET', `/v1/collections/${first.collection_id}`, first.student_token);
+  assert.equal(delivered.body.print.order.stage, 'delivered');
+  assert.equal(delivered.body.print.address, undefined, 'the address went with the delivery');
+  await closeClean(context);
+});
+
+test('a label CSV cell never starts a formula', async () => {
+  const { cell } = await import('../site/csv.js');
+  assert.equal(cell('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
+  for (const risky of ['+86', '-1', '@SUM(A1)', '\tx']) assert.ok(cell(risky).startsWith(`"'`), risky);
+  assert.equal(cell('广东省'), '"广东省"');
 });

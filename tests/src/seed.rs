@@ -85,6 +85,41 @@ pub async fn task_in_review(
     students: u32,
     now: OffsetDateTime,
 ) -> Result<SeededTask, Error> {
+    cases_in_review(fns, school, first, students, false, now).await
+}
+
+/// As [`task_in_review`], each student having ordered printed photos with the payment
+/// (their address given first), and each case then approved by a reviewer: the prints wait
+/// for an operator's print batch.
+pub async fn task_with_prints(
+    fns: &Functions,
+    school: &str,
+    first: u32,
+    students: u32,
+    now: OffsetDateTime,
+) -> Result<SeededTask, Error> {
+    let task = cases_in_review(fns, school, first, students, true, now).await?;
+    let reviewer = fns.api.reviewer_token("reviewer-seed");
+    for case in &task.cases {
+        for step in ["claim", "approve"] {
+            let path = format!("/v1/review/cases/{}/{step}", case.collection_id);
+            fns.api
+                .send_review("POST", &path, &reviewer, Body::None)
+                .await?
+                .expect(200)?;
+        }
+    }
+    Ok(task)
+}
+
+async fn cases_in_review(
+    fns: &Functions,
+    school: &str,
+    first: u32,
+    students: u32,
+    prints: bool,
+    now: OffsetDateTime,
+) -> Result<SeededTask, Error> {
     let api = &fns.api;
     let code = format!("{:08}", ulid::Ulid::new().random() % 100_000_000);
     let task = api.create_task(school, &code, now).await?;
@@ -102,7 +137,10 @@ pub async fn task_in_review(
             .await?;
         let linked = api.link_by_roster(&token).await?;
         let case_id: CollectionId = text(&linked["collections"][0]["collection"]["id"])?.parse()?;
-        api.pay_case(&token, case_id).await?;
+        if prints {
+            api.put_address(&token, case_id, &p.name).await?;
+        }
+        api.pay_case_with(&token, case_id, prints).await?;
         let (attempt, _) = api.upload_photo(&token, case_id).await?;
         fns.photos.process(1).await?;
         api.submit(&token, case_id, attempt).await?;

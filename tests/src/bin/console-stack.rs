@@ -39,6 +39,9 @@ async fn main() -> Result<(), e2e::Error> {
         let task = seed::task_in_review(&fns, school, first, 1, now).await?;
         tasks.insert(scenario.into(), serde_json::to_value(task)?);
     }
+    // Two students' approved photos with prints ordered, for the print and shipping pages.
+    let prints = seed::task_with_prints(&fns, "广东工业大学", 6, 2, now).await?;
+    tasks.insert("print".into(), serde_json::to_value(prints)?);
     let requests = seed::requests(&fns, "华南理工大学", 10, now).await?;
     let large = fns.api.create_task("广州大学", "20261000", now).await?;
     let large_id = large["id"].as_str().ok_or("a task id")?.to_owned();
