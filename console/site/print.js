@@ -71,7 +71,17 @@ function makeBatchForm(root, id, outcome) {
         show(outcome, t('loading'));
         try {
           const batch = await call('POST', `/v1/review/print/tasks/${id}/batches`, { json: { format: format.value } });
-          location.hash = `#/ops/print/batch/${batch.batch_id}`;
+          if (batch.skipped.length === 0) {
+            location.hash = `#/ops/print/batch/${batch.batch_id}`;
+            return;
+          }
+          // Cases left out for want of a usable photo: said here, before moving on.
+          show(
+            outcome,
+            h('p', { class: 'problem', role: 'alert' }, t('sheets_skipped', { n: batch.skipped.length })),
+            h('ul', {}, batch.skipped.map((s) => h('li', {}, h('code', {}, s.collection_id), `: ${s.problem}`))),
+            h('a', { href: `#/ops/print/batch/${batch.batch_id}` }, t('print_batch')),
+          );
         } catch (error) {
           show(outcome, h('p', { class: 'problem', role: 'alert' }, error.words));
         }

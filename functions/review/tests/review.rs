@@ -1539,3 +1539,78 @@ async fn prints_are_made_in_batches_shipped_and_delivered_and_the_address_goes_w
     assert_eq!(shipped.len(), 1, "delivered cases leave the lists");
     assert_eq!(shipped[0]["tracking_no"], "JD0001234567");
 }
+
+#[tokio::test]
+async fn a_case_without_a_usable_photo_is_skipped_and_two_racing_batches_print_each_case_once() {
+    let h = Harness::new().await;
+    let mut good = Vec::new();
+    for n in 1..=4 {
+        good.push(h.approved_with_prints(n).await.id);
+    }
+    // Approved with prints, but its approved photo is not an image.
+    let broken = h.submitted_with(5, Face::Same, h.now(), 1500).await;
+    let approve = Command::Approve {
+        reviewer: "reviewer-1".into(),
+    };
+    h.env
+        .store
+        .table
+        .transition(
+            broken.id,
+            approve,
+            Actor::Reviewer("reviewer-1".into()),
+            h.now(),
+        )
+        .await
+        .unwrap();
+    let ops = h.token(Role::Operator, "ops-1");
+    let other = h.token(Role::Operator, "ops-2");
+    let path = format!("/v1/review/print/tasks/{}/batches", h.task.id);
+    let (a, b) = tokio::join!(
+        h.call(Method::POST, &path, &ops, Some(json!({}))),
+        h.call(Method::POST, &path, &other, Some(json!({}))),
+    );
+    let mut printed_in = std::collections::HashMap::new();
+    for answer in [&a, &b] {
+        if answer.status == 409 {
+            // The other batch took every case before this one looked.
+            assert_eq!(answer.body["code"], "nothing_to_print");
+            continue;
+        }
+        let body = answer.ok(201);
+        let skipped: Vec<_> = body["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["collection_id"].clone())
+            .collect();
+        assert!(
+            skipped.iter().all(|id| id == &json!(broken.id)),
+            "{skipped:?}"
+        );
+        let batch_id = body["batch_id"].as_str().unwrap().to_owned();
+        let stored = h
+            .env
+            .store
+            .table
+            .print_batch(batch_id.parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            stored.sheets.len(),
+            body["sheets"].as_array().unwrap().len()
+        );
+        for sheet in &stored.sheets {
+            let earlier = printed_in.insert(sheet.collection_id, batch_id.clone());
+            assert_eq!(earlier, None, "{} in two batches", sheet.collection_id);
+        }
+    }
+    // Every good case printed once, in the batch whose record lists it; the broken one waits.
+    assert_eq!(printed_in.len(), 4);
+    for id in good {
+        let printed = h.case(id).await.print.unwrap().printed.unwrap();
+        assert_eq!(printed.batch_id.to_string(), printed_in[&id]);
+    }
+    let waiting = h.case(broken.id).await.print.unwrap();
+    assert_eq!(waiting.stage(), domain::PrintStage::Ordered);
+}

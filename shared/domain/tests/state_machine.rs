@@ -661,7 +661,7 @@ fn prints_paid_with_the_case_are_printed_shipped_and_delivered_after_approval_on
     assert_eq!(print.stage(), PrintStage::Delivered);
     assert_eq!(print.shipped.as_ref().unwrap().tracking_no, "SF1000000001");
     assert_eq!(done.status, Approved, "printing never moves the case");
-    // Replays are duplicates; a reprint after shipping would be a second parcel.
+    // Replays are duplicates; a second batch would be a second parcel.
     for again in [printed, ship("SF1000000001"), Command::Delivered] {
         assert_eq!(
             try_apply(&done, again),
@@ -687,6 +687,16 @@ fn a_tracking_number_is_letters_and_digits_and_can_be_corrected_before_delivery(
             batch_id: PrintBatchId::new(),
         }],
     );
+    // Printed in one batch only.
+    assert!(matches!(
+        try_apply(
+            &printed,
+            Command::Printed {
+                batch_id: PrintBatchId::new()
+            }
+        ),
+        Err(TransitionError::NotAllowed { .. })
+    ));
     for bad in ["SF-1000000001", "1234567", "=HYPERLINK(\"x\")"] {
         assert!(
             matches!(
@@ -963,8 +973,8 @@ proptest! {
                 prop_assert_eq!(&after.payment, &before.payment);
                 let (was, now) = (before.print.as_ref().unwrap(), after.print.as_ref().unwrap());
                 prop_assert!(now.stage() >= was.stage(), "{:?} -> {:?}", was.stage(), now.stage());
-                if was.shipped.is_some() {
-                    prop_assert_eq!(&now.printed, &was.printed);
+                if was.printed.is_some() {
+                    prop_assert_eq!(&now.printed, &was.printed, "printed in two batches");
                 }
                 if matches!(command, Command::Delivered) {
                     prop_assert!(was.shipped.is_some());

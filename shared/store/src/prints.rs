@@ -71,17 +71,27 @@ impl Table {
 
     /// Writes a new print batch; its id is fresh, so an existing one is a bug.
     pub async fn put_print_batch(&self, batch: &PrintBatch) -> Result<(), StoreError> {
-        let mut item = record(PRINT_BATCH, keys::print_batch(batch.id), batch)?;
-        item.insert(GSI1_PK.into(), s(keys::print_batches(batch.task_id)));
-        // Batch ids are ULIDs: in time order by themselves.
-        item.insert(GSI1_SK.into(), s(batch.id.to_string()));
-        let put = self.put(item, ABSENT, &[], &[])?;
+        let put = self.put(self.print_batch_item(batch)?, ABSENT, &[], &[])?;
         self.transact(vec![put]).await.map_err(|failure| {
             failure.or_conflict(|_| StoreError::AlreadyExists {
                 entity: PRINT_BATCH,
                 id: batch.id.to_string(),
             })
         })
+    }
+
+    /// Stores `batch` over its earlier record: the sheets whose cases another batch printed
+    /// first are taken out.
+    pub async fn replace_print_batch(&self, batch: &PrintBatch) -> Result<(), StoreError> {
+        self.put_unconditional(self.print_batch_item(batch)?).await
+    }
+
+    fn print_batch_item(&self, batch: &PrintBatch) -> Result<crate::table::Item, StoreError> {
+        let mut item = record(PRINT_BATCH, keys::print_batch(batch.id), batch)?;
+        item.insert(GSI1_PK.into(), s(keys::print_batches(batch.task_id)));
+        // Batch ids are ULIDs: in time order by themselves.
+        item.insert(GSI1_SK.into(), s(batch.id.to_string()));
+        Ok(item)
     }
 
     pub async fn print_batch(&self, id: PrintBatchId) -> Result<PrintBatch, StoreError> {

@@ -189,9 +189,9 @@ impl From<TransitionError> for ApiError {
             } => {
                 if status.is_locked() {
                     conflict(
-                        "print_shipped",
-                        "照片已寄出，不能重新冲印",
-                        "The prints were shipped; they cannot be printed again",
+                        "already_printed",
+                        "照片已在其他批次冲印",
+                        "The prints were made in another batch",
                     )
                 } else {
                     conflict(

@@ -102,9 +102,12 @@ struct BatchBody {
 }
 
 /// `POST /v1/review/print/tasks/{task_id}/batches`: one sheet for each of the oldest cases
-/// with prints ordered (up to `max_sheets`), written to the photos bucket, then each case
-/// marked printed in that batch. A crash between the two leaves cases still `ordered`: the
-/// next batch prints them again, and the orphaned sheets are harmless.
+/// with prints ordered (up to `max_sheets`), written to the photos bucket with the batch's
+/// record, then each case marked printed in that batch. A crash between the two leaves cases
+/// still `ordered`: the next batch prints them, and the orphaned sheets are harmless. A case
+/// whose sheet cannot be made (its approved photo missing or unreadable) is left out, named
+/// in `skipped` and logged for an operator, so one bad case does not hold the others; a case
+/// another operator's batch printed meanwhile is taken out of this one.
 pub async fn make_batch(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let body: BatchBody = if ctx.body.is_empty() {
         BatchBody {
@@ -134,11 +137,21 @@ pub async fn make_batch(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     }
     let settings = print::Settings::four_r(offer.width_mm, offer.height_mm, body.format);
     let id = PrintBatchId::new();
-    let mut sheets = Vec::with_capacity(cases.len());
+    let (mut sheets, mut skipped) = (Vec::with_capacity(cases.len()), Vec::new());
     for case in &cases {
-        sheets.push(sheet(app, case, task.id, id, &settings).await?);
+        match sheet(app, case, task.id, id, &settings).await {
+            Ok(sheet) => sheets.push(sheet),
+            Err(Unprintable::Store(err)) => return Err(err.into()),
+            Err(Unprintable::Photo(problem)) => {
+                tracing::error!(case = %case.id, problem, alarm = "unprintable_case", "no sheet");
+                skipped.push(serde_json::json!({"collection_id": case.id, "problem": problem}));
+            }
+        }
     }
-    let batch = PrintBatch {
+    if sheets.is_empty() {
+        return Err(ApiError::internal());
+    }
+    let mut batch = PrintBatch {
         id,
         task_id: task.id,
         operator: operator.clone(),
@@ -146,21 +159,44 @@ pub async fn make_batch(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         sheets,
     };
     table.put_print_batch(&batch).await?;
-    for case in &cases {
+    let mut taken = Vec::new();
+    for sheet in &batch.sheets {
         let command = Command::Printed { batch_id: id };
+        let actor = Actor::Operator(operator.clone());
         match table
-            .transition(case.id, command, Actor::Operator(operator.clone()), ctx.now)
+            .transition(sheet.collection_id, command, actor, ctx.now)
             .await
         {
-            // Printed meanwhile by another batch: that sheet is the one that counts.
-            Ok(_) | Err(UpdateError::Refused(_)) => {}
+            Ok(_) => {}
+            // Printed meanwhile by another operator's batch: that sheet is the one that counts.
+            Err(UpdateError::Refused(_)) => taken.push(sheet.collection_id),
             Err(UpdateError::Store(err)) => return Err(err.into()),
         }
     }
-    show_batch(app, &batch, ctx.now).await.map(|view| Reply {
+    if !taken.is_empty() {
+        batch.sheets.retain(|s| !taken.contains(&s.collection_id));
+        table.replace_print_batch(&batch).await?;
+    }
+    let mut view = show_batch(app, &batch, ctx.now).await?;
+    view["skipped"] = skipped.into();
+    Ok(Reply {
         status: lambda_http::http::StatusCode::CREATED,
         body: view,
     })
+}
+
+/// Why a case got no sheet.
+enum Unprintable {
+    /// The store failed: worth the request's failure.
+    Store(store::StoreError),
+    /// The case's approved photo is missing or unreadable: an operator must look.
+    Photo(&'static str),
+}
+
+impl From<store::StoreError> for Unprintable {
+    fn from(err: store::StoreError) -> Self {
+        Self::Store(err)
+    }
 }
 
 /// Draws one case's sheet from its approved photo and stores it.
@@ -170,33 +206,24 @@ async fn sheet(
     task: domain::TaskId,
     batch: PrintBatchId,
     settings: &print::Settings,
-) -> ApiResult<SheetRecord> {
+) -> Result<SheetRecord, Unprintable> {
     let store = &app.store;
-    let review = case.review.as_ref().ok_or_else(ApiError::internal)?;
-    let checked = store
-        .table
-        .checked(case.id, review.attempt_id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
+    let missing = Unprintable::Photo("the approved photo is missing");
+    let Some(review) = case.review.as_ref() else {
+        return Err(missing);
+    };
+    let Some(checked) = store.table.checked(case.id, review.attempt_id).await? else {
+        return Err(missing);
+    };
     let key = store::approved_photo_key(case, &checked);
-    let bytes = store
-        .objects
-        .read_photo_object(&key)
-        .await?
-        .ok_or_else(|| {
-            tracing::error!(case = %case.id, "the approved photo is missing");
-            ApiError::internal()
-        })?;
+    let Some(bytes) = store.objects.read_photo_object(&key).await? else {
+        return Err(missing);
+    };
     let photo = image::load_from_memory(&bytes)
-        .map_err(|e| {
-            tracing::error!(case = %case.id, error = %e, "the approved photo does not decode");
-            ApiError::internal()
-        })?
+        .map_err(|_| Unprintable::Photo("the approved photo does not decode"))?
         .to_rgb8();
-    let sheet = print::render(&photo, &case.student_number, settings).map_err(|e| {
-        tracing::error!(case = %case.id, error = %e, "no sheet");
-        ApiError::internal()
-    })?;
+    let sheet = print::render(&photo, &case.student_number, settings)
+        .map_err(|_| Unprintable::Photo("the sheet could not be drawn"))?;
     let key = format!(
         "print-sheets/{task}/{batch}/{}.{}",
         case.student_number,

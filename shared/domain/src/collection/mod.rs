@@ -357,8 +357,8 @@ pub enum Command {
     Batch {
         batch_id: BatchId,
     },
-    /// An operator printed the approved photo on a sheet of `batch_id` (again, if the first
-    /// sheet was spoilt before it was shipped).
+    /// An operator printed the approved photo on a sheet of `batch_id` (once: a spoilt sheet
+    /// is printed again from the same file).
     Printed {
         batch_id: PrintBatchId,
     },

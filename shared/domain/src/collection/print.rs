@@ -44,8 +44,10 @@ impl Collection {
         {
             return Err(TransitionError::AlreadyApplied);
         }
-        // Only an approved photo is printed; once shipped, a reprint would be a second parcel.
-        if !self.status.is_locked() || order.shipped.is_some() {
+        // Only an approved photo is printed, and in one batch: a spoilt sheet is printed again
+        // from the same file (sheets are byte-identical); a second batch would be a second
+        // parcel.
+        if !self.status.is_locked() || order.printed.is_some() {
             return Err(not_allowed());
         }
         Self::print_order_mut(next)?.printed = Some(Printed { batch_id, at });
