@@ -1315,14 +1315,7 @@ impl Harness {
             .put_photo_object(&checked.standardised_key(), "image/jpeg", approved_jpeg())
             .await
             .unwrap();
-        let reviewer = Actor::Reviewer("reviewer-1".into());
-        let approve = Command::Approve {
-            reviewer: "reviewer-1".into(),
-        };
-        table
-            .transition(case.id, approve, reviewer, self.now())
-            .await
-            .unwrap();
+        self.approve(case.id).await;
         let address = domain::PostalAddress::parse(domain::PostalAddress {
             recipient: format!("学生{n}"),
             phone: format!("139000000{n:02}"),
@@ -1334,6 +1327,20 @@ impl Harness {
         .unwrap();
         table.put_address(case.id, &address).await.unwrap();
         self.case(case.id).await
+    }
+
+    /// Approved by reviewer-1, as the review routes record it.
+    async fn approve(&self, case: domain::CollectionId) {
+        let approve = Command::Approve {
+            reviewer: "reviewer-1".into(),
+        };
+        let reviewer = Actor::Reviewer("reviewer-1".into());
+        self.env
+            .store
+            .table
+            .transition(case, approve, reviewer, self.now())
+            .await
+            .unwrap();
     }
 
     async fn import_csv(&self, token: &str, csv: impl Into<Vec<u8>>) -> Answer {
@@ -1364,20 +1371,7 @@ async fn prints_are_made_in_batches_shipped_and_delivered_and_the_address_goes_w
     let second = h.approved_with_prints(2).await;
     // An approved case without prints is never printed.
     let plain = h.submitted(3, Face::Same).await;
-    let approve = Command::Approve {
-        reviewer: "reviewer-1".into(),
-    };
-    h.env
-        .store
-        .table
-        .transition(
-            plain.id,
-            approve,
-            Actor::Reviewer("reviewer-1".into()),
-            h.now(),
-        )
-        .await
-        .unwrap();
+    h.approve(plain.id).await;
     let ops = h.token(Role::Operator, "ops-1");
     let overview_path = format!("/v1/review/print/tasks/{}", h.task.id);
     for role in [Role::Reviewer, Role::Retoucher, Role::Student] {
@@ -1549,20 +1543,7 @@ async fn a_case_without_a_usable_photo_is_skipped_and_two_racing_batches_print_e
     }
     // Approved with prints, but its approved photo is not an image.
     let broken = h.submitted_with(5, Face::Same, h.now(), 1500).await;
-    let approve = Command::Approve {
-        reviewer: "reviewer-1".into(),
-    };
-    h.env
-        .store
-        .table
-        .transition(
-            broken.id,
-            approve,
-            Actor::Reviewer("reviewer-1".into()),
-            h.now(),
-        )
-        .await
-        .unwrap();
+    h.approve(broken.id).await;
     let ops = h.token(Role::Operator, "ops-1");
     let other = h.token(Role::Operator, "ops-2");
     let path = format!("/v1/review/print/tasks/{}/batches", h.task.id);
