@@ -125,6 +125,33 @@ fn reviewers_links_are_signed_for_the_evidence_copies_only() {
 }
 
 #[test]
+fn the_review_function_writes_print_sheets_and_no_evidence() {
+    let template = localstack::template();
+    let sheet = store::objects::print_sheet_key(
+        domain::TaskId::new(),
+        domain::PrintBatchId::new(),
+        "2022110101",
+        "pdf",
+    );
+    let writes = photo_patterns(&template, "ReviewFunction", "s3:PutObject");
+    let reads = photo_patterns(&template, "ReviewFunction", "s3:GetObject");
+    assert!(allowed(&writes, &sheet), "{writes:?}");
+    assert!(allowed(&reads, &sheet), "{reads:?}");
+    let (checked, portrait) = evidence();
+    for key in [
+        checked.original_key(),
+        checked.standardised_key(),
+        checked.report_key(),
+        portrait.copy_key(),
+    ] {
+        assert!(
+            !allowed(&writes, &key),
+            "the review function can write {key}"
+        );
+    }
+}
+
+#[test]
 fn the_api_reads_a_student_s_own_photos_and_no_evidence_copy() {
     let template = localstack::template();
     let (checked, portrait) = evidence();

@@ -93,6 +93,17 @@ pub fn batch_key(task: TaskId, batch: BatchId) -> String {
     format!("batches/{task}/{batch}.zip")
 }
 
+/// One student's print sheet in a print batch, in the photos bucket (`extension`: `jpg` or
+/// `pdf`). Student numbers are letters, digits and '-' (`Enrollment::from_row`).
+pub fn print_sheet_key(
+    task: TaskId,
+    batch: domain::PrintBatchId,
+    student_number: &str,
+    extension: &str,
+) -> String {
+    format!("print-sheets/{task}/{batch}/{student_number}.{extension}")
+}
+
 /// The image types a student may upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageType {

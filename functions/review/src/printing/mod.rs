@@ -19,8 +19,8 @@ use crate::queue::task_id;
 
 /// The most cases one stage's listing shows.
 const MAX_LISTED: usize = 500;
-/// Sheets one request makes: each is decoded, drawn and encoded in the request (about a
-/// tenth of a second of one core), and the HTTP API answers within 30 s.
+/// Sheets one request makes: each is decoded, drawn and encoded in the request (64 ms of one
+/// core, `cargo bench -p print --bench sheet`), and the HTTP API answers within 30 s.
 pub const MAX_SHEETS: usize = 20;
 
 /// A case with prints, as the print pages list it (no address: that is read per batch, on
@@ -224,10 +224,11 @@ async fn sheet(
         .to_rgb8();
     let sheet = print::render(&photo, &case.student_number, settings)
         .map_err(|_| Unprintable::Photo("the sheet could not be drawn"))?;
-    let key = format!(
-        "print-sheets/{task}/{batch}/{}.{}",
-        case.student_number,
-        settings.format.extension()
+    let key = store::objects::print_sheet_key(
+        task,
+        batch,
+        &case.student_number,
+        settings.format.extension(),
     );
     let sha256 = hex(&Sha256::digest(&sheet.bytes));
     store
