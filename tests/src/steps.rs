@@ -91,7 +91,14 @@ impl LocalApi {
     /// `POST /v1/identity/portrait` and the ID card's photo PUT to the presigned URL; returns
     /// the portrait id and the upload's status.
     pub async fn upload_id_card(&self, token: &str, card: &[u8]) -> Result<(String, u16), Error> {
-        let body = json!({"content_type": "image/jpeg", "content_length": card.len()});
+        // The student read the privacy notice and consents to every purpose, as the mini
+        // program asks before the card's photo.
+        let consent = json!({
+            "notice_version": domain::privacy::current().version,
+            "purposes": ["identity_check", "face_photo", "face_comparison"],
+        });
+        let body =
+            json!({"content_type": "image/jpeg", "content_length": card.len(), "consent": consent});
         let issued = self
             .send(
                 "POST",

@@ -403,3 +403,15 @@ pub fn print_shipped() -> ApiError {
         "The prints were shipped; the address can no longer be changed",
     )
 }
+
+/// Sensitive personal data is processed only with the student's consent to the current
+/// privacy notice, to every purpose in it.
+pub fn consent_required(notice_version: &str, missing: &[domain::privacy::Purpose]) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "consent_required",
+        "请先阅读并同意《个人信息处理规则》中的实名核验、人脸照片和人脸比对",
+        "Read the privacy notice and consent to the identity check, the face photo and the face comparison first",
+    )
+    .with_details(serde_json::json!({ "notice_version": notice_version, "missing": missing }))
+}

@@ -7,6 +7,7 @@ use web::Role;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Login,
+    PrivacyNotice,
     Me,
     VerifyIdentity,
     NewPortrait,
@@ -39,6 +40,7 @@ const STUDENT_OR_OPERATOR: Option<&[Role]> = Some(&[Role::Student, Role::Operato
 
 web::routes! { Action {
     POST "/v1/auth/wechat" => Login, None;
+    GET "/v1/privacy-notice" => PrivacyNotice, None;
     GET "/v1/me" => Me, STUDENT;
     POST "/v1/identity" => VerifyIdentity, STUDENT;
     POST "/v1/identity/portrait" => NewPortrait, STUDENT;

@@ -359,20 +359,61 @@ async fn identity_is_confirmed_from_the_card_checked_with_the_provider_and_shown
     let h = Harness::new().await;
     let token = h.student("o-id").await;
     let id = zhang_id();
-    // Nothing to confirm from before a card's photo was uploaded.
+    // Nothing sensitive is processed before the student consents to the privacy notice, to
+    // every purpose in it; the notice is public.
     let no_card = "01J0000000000000000000CARD";
-    h.post("/v1/identity", Some(&token), confirm(ZHANG, &id, no_card))
+    let refused = h
+        .post("/v1/identity", Some(&token), confirm(ZHANG, &id, no_card))
+        .await;
+    refused.refused(422, "consent_required");
+    assert_eq!(
+        refused.body["details"]["missing"].as_array().unwrap().len(),
+        3
+    );
+    let notice = h
+        .call(Method::GET, "/v1/privacy-notice", None, Body::Empty)
+        .await;
+    assert_eq!(notice.ok(200)["version"], "v1");
+    assert!(
+        notice.body["text_zh"]
+            .as_str()
+            .unwrap()
+            .contains("人脸比对")
+    );
+    let card = |consent: Value| json!({"content_type": "image/jpeg", "content_length": 300_000, "consent": consent});
+    let partial = json!({"notice_version": "v1", "purposes": ["identity_check", "face_photo"]});
+    let refused = h
+        .post("/v1/identity/portrait", Some(&token), card(partial))
+        .await;
+    refused.refused(422, "consent_required");
+    assert_eq!(
+        refused.body["details"]["missing"],
+        json!(["face_comparison"])
+    );
+    let stale = json!({"notice_version": "v0", "purposes": ["identity_check", "face_photo", "face_comparison"]});
+    h.post("/v1/identity/portrait", Some(&token), card(stale))
         .await
-        .refused(409, "id_card_required");
+        .refused(422, "consent_required");
+    assert!(h.env.store.table.consents("o-id").await.unwrap().is_empty());
 
-    // Where to upload the card; until the processor has read it, there is nothing to confirm.
+    // Where to upload the card, with the consent (recorded once, with its time); until the
+    // processor has read it, there is nothing to confirm.
     let first = h
         .post(
             "/v1/identity/portrait",
             Some(&token),
-            json!({"content_type": "image/jpeg", "content_length": 300_000}),
+            card(support::consent()),
         )
         .await;
+    let consents = h.env.store.table.consents("o-id").await.unwrap();
+    assert_eq!(consents.len(), 1);
+    assert_eq!(
+        (consents[0].notice_version.as_str(), consents[0].at),
+        ("v1", h.now())
+    );
+    h.post("/v1/identity", Some(&token), confirm(ZHANG, &id, no_card))
+        .await
+        .refused(409, "id_card_required");
     let first = first.ok(200).clone();
     let pending = first["portrait_id"].as_str().unwrap();
     let url = first["upload"]["url"].as_str().unwrap();
@@ -504,7 +545,7 @@ async fn identity_is_confirmed_from_the_card_checked_with_the_provider_and_shown
 async fn card_photos_are_budgeted_per_account() {
     let h = Harness::new().await;
     let token = h.student("o-many-cards").await;
-    let card = json!({"content_type": "image/jpeg", "content_length": 300_000});
+    let card = json!({"content_type": "image/jpeg", "content_length": 300_000, "consent": support::consent()});
     for _ in 0..10 {
         h.post("/v1/identity/portrait", Some(&token), card.clone())
             .await

@@ -58,6 +58,9 @@ pub enum Done {
     Frozen,
     /// No case, attempt, portrait or object matches the key.
     Orphan,
+    /// The card's owner never consented to the processing of sensitive data: nothing is
+    /// read or described (the API issues no upload without consent; this is the second lock).
+    NoConsent,
 }
 
 pub struct Processor {

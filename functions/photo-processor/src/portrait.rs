@@ -13,6 +13,9 @@ impl Processor {
         let Some(openid) = table.portrait_owner(portrait).await? else {
             return Ok(Done::Orphan);
         };
+        if table.consents(&openid).await?.is_empty() {
+            return Ok(Done::NoConsent);
+        }
         let current = table
             .student(&openid)
             .await?

@@ -4,6 +4,7 @@
 use std::sync::{Arc, LazyLock};
 
 use aws_lambda_events::event::sqs::SqsEvent;
+use domain::privacy::{self, Consent, Purpose};
 use domain::{
     Actor, AttemptId, AttemptStatus, CardProblem, CardText, CollectionId, Command, IdNumber,
     Payment, Portrait, PortraitId, PortraitStatus, ReasonCode, Student, TaskId,
@@ -143,8 +144,22 @@ fn card_photo(name: &str, id_number: &str, portrait: &str) -> Option<Vec<u8>> {
 
 const ZHANG: (&str, &str) = ("张三丰", "11010520030507123X");
 
-/// A student whose ID-card portrait upload URL was issued.
+/// A student whose ID-card portrait upload URL was issued (they consented first, as the API
+/// requires).
 async fn pending_portrait(env: &TestEnv, openid: &str) -> PortraitId {
+    let portrait = unconsented_portrait(env, openid).await;
+    let consent = Consent::given(
+        privacy::current().version,
+        &Purpose::ALL,
+        OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    env.store.table.put_consent(openid, &consent).await.unwrap();
+    portrait
+}
+
+/// A portrait upload of a student on record without any consent.
+async fn unconsented_portrait(env: &TestEnv, openid: &str) -> PortraitId {
     let portrait = PortraitId::new();
     let student = Student {
         openid: openid.into(),
@@ -158,6 +173,36 @@ async fn pending_portrait(env: &TestEnv, openid: &str) -> PortraitId {
     };
     env.store.table.put_student(&student).await.unwrap();
     portrait
+}
+
+#[tokio::test]
+async fn no_card_is_read_and_no_face_described_without_the_student_s_consent() {
+    let env = TestEnv::new().await;
+    let Some(card) = card_photo(ZHANG.0, ZHANG.1, "pass_frontal_woman_02.jpg") else {
+        return;
+    };
+    let portrait = unconsented_portrait(&env, "openid-unconsented").await;
+    let checked = PortraitChecked {
+        portrait,
+        digest: Digest::of(&card),
+    };
+    upload(&env, UploadKey::Portrait(portrait), card).await;
+    let event = queued(&env, 1).await;
+    let response = processor(&env.store).handle(event).await;
+    assert!(response.batch_item_failures.is_empty());
+    let table = &env.store.table;
+    assert_eq!(
+        portrait_status(&env, "openid-unconsented").await,
+        PortraitStatus::Pending
+    );
+    assert!(
+        table
+            .face(FaceOf::Portrait(portrait, checked.digest))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(table.card_text(&checked).await.unwrap().is_none());
 }
 
 async fn portrait_status(env: &TestEnv, openid: &str) -> PortraitStatus {

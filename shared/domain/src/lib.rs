@@ -12,6 +12,7 @@ pub mod id_number;
 pub mod ids;
 pub mod lease;
 pub mod payment;
+pub mod privacy;
 pub mod reason;
 pub mod student;
 pub mod task;

@@ -26,6 +26,7 @@
 //! | … the same, by staff | `ACCESS#STAFF#<subject>`   | `<ms>#<case>#…`   |                                  |                                 |
 //! | request to operators | `REQUEST#<id>`             | `REQUEST`           | `REQUESTS#PENDING` while pending |                                 |
 //! | revoked staff       | `REVOKED#<subject>`         | `REVOKED`           |                                  |                                 |
+//! | consent to a notice | `STUDENT#<openid>`          | `CONSENT#<version>` |                                  |                                 |
 //! | postal address (sealed) | `COLLECTION#<id>`       | `ADDRESS`           |                                  |                                 |
 //! | print batch         | `PRINTBATCH#<id>`           | `PRINTBATCH`        | `PRINTBATCHES#<task>`            |                                 |
 //!
@@ -168,6 +169,17 @@ pub fn publish_queue(task: TaskId) -> String {
 pub fn student(openid: &str) -> (String, String) {
     (format!("STUDENT#{openid}"), "STUDENT".into())
 }
+
+/// A student's consent to one version of the privacy notice: beside the student, written
+/// once, never changed.
+pub fn consent(openid: &str, notice_version: &str) -> (String, String) {
+    (
+        format!("STUDENT#{openid}"),
+        format!("{CONSENT_PREFIX}{notice_version}"),
+    )
+}
+
+pub const CONSENT_PREFIX: &str = "CONSENT#";
 
 pub fn portrait(portrait: PortraitId) -> (String, String) {
     (format!("PORTRAIT#{portrait}"), "PORTRAIT".into())

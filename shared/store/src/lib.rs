@@ -9,6 +9,7 @@ mod bulk;
 mod cards;
 pub mod clock;
 mod collections;
+mod consents;
 pub mod crypto;
 mod enrollments;
 mod error;

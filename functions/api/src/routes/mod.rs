@@ -1,6 +1,7 @@
 //! The handlers, one module per area, behind one dispatch on the router's actions.
 
 mod cases;
+mod consent;
 mod guards;
 mod limits;
 mod links;
@@ -58,6 +59,7 @@ async fn dispatch(app: &App, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> 
         Action::StartAttempt => cases::start_attempt(app, ctx).await,
         Action::Submit => cases::submit(app, ctx).await,
         Action::Withdraw => cases::withdraw(app, ctx).await,
+        Action::PrivacyNotice => consent::notice(app, ctx).await,
         Action::Pay => payments::pay(app, ctx).await,
         Action::PutAddress => prints::put_address(app, ctx).await,
         Action::PrintReceived => prints::received(app, ctx).await,

@@ -14,6 +14,7 @@ use web::{ApiError, ApiResult, Ctx, JSON_LIMIT, Reply};
 
 use crate::auth::{Principal, Role, STUDENT_TTL};
 use crate::identity::Verification;
+use crate::routes::consent::{self, ConsentBody};
 use crate::routes::guards::UploadRequest;
 use crate::routes::limits::{self, Budget};
 use crate::views::RequestView;
@@ -152,6 +153,19 @@ struct IdentityBody {
     id_number: String,
     /// The ID-card photo (身份证人像面) the student confirmed name and number from.
     portrait_id: String,
+    /// Consent to the privacy notice, unless given with the ID card's upload.
+    #[serde(default)]
+    consent: Option<ConsentBody>,
+}
+
+/// The ID card's upload: the file, and the consent that must come first.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PortraitBody {
+    content_type: String,
+    content_length: u64,
+    #[serde(default)]
+    consent: Option<ConsentBody>,
 }
 
 #[derive(Serialize)]
@@ -175,6 +189,7 @@ pub async fn verify_identity(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let name = domain::text::required("name", &body.name, 50)?;
     let id_number = IdNumber::parse(&body.id_number, china::date(ctx.now))
         .map_err(errors::invalid_id_number)?;
+    consent::required(app, ctx, openid, body.consent.as_ref()).await?;
     let table = &app.store.table;
     let student = table.student(openid).await?;
     let portrait = student
@@ -323,8 +338,14 @@ pub async fn request_transfer(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
 /// student then confirms what it says with `POST /v1/identity`.
 pub async fn new_portrait(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let openid = ctx.student()?;
-    let body: UploadRequest = ctx.json(JSON_LIMIT)?;
-    let image_type = body.validate()?;
+    let body: PortraitBody = ctx.json(JSON_LIMIT)?;
+    let file = UploadRequest {
+        content_type: body.content_type,
+        content_length: body.content_length,
+    };
+    let image_type = file.validate()?;
+    // No card is read, and no face described, without the student's consent.
+    consent::required(app, ctx, openid, body.consent.as_ref()).await?;
     let table = &app.store.table;
     Budget::new(table, &limits::CARD_PHOTOS, openid, ctx.now)
         .reserve()
@@ -340,7 +361,7 @@ pub async fn new_portrait(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         StoreError::PortraitHeld => errors::portrait_locked(),
         other => other.into(),
     })?;
-    let upload = presign_portrait(app, &portrait, image_type, &body).await?;
+    let upload = presign_portrait(app, &portrait, image_type, &file).await?;
     Reply::ok(serde_json::json!({
         "portrait_id": portrait.id.to_string(),
         "upload": upload,

@@ -230,7 +230,7 @@ impl Harness {
             .post(
                 "/v1/identity/portrait",
                 Some(token),
-                json!({"content_type": "image/jpeg", "content_length": 300_000}),
+                json!({"content_type": "image/jpeg", "content_length": 300_000, "consent": consent()}),
             )
             .await;
         let portrait: domain::PortraitId = reply.ok(200)["portrait_id"]
@@ -284,6 +284,14 @@ pub enum Card<'a> {
 }
 
 /// The body of `POST /v1/identity`: the name and number confirmed from `portrait_id`.
+/// The student's consent to the current privacy notice, to every purpose.
+pub fn consent() -> Value {
+    json!({
+        "notice_version": domain::privacy::current().version,
+        "purposes": ["identity_check", "face_photo", "face_comparison"],
+    })
+}
+
 pub fn confirm(name: &str, id_number: &str, portrait_id: &str) -> Value {
     json!({"name": name, "id_number": id_number, "portrait_id": portrait_id})
 }
