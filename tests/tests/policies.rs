@@ -181,3 +181,67 @@ fn the_wildcard_matcher_is_s3_s() {
     assert!(matches("reports/*.json", "reports/a/b.json"));
     assert!(!matches("reports/*.json", "reports/a/b.jpg"));
 }
+
+/// The functions that seal or open personal data, with the directory of their code.
+const HOLD_PII: [(&str, &str); 4] = [
+    ("ApiFunction", "api"),
+    ("PhotoProcessorFunction", "photo-processor"),
+    ("ReviewFunction", "review"),
+    ("PublisherFunction", "publisher"),
+];
+
+#[test]
+fn only_the_functions_that_handle_personal_data_hold_its_key() {
+    let template = localstack::template();
+    let globals = template["Globals"]["Function"]["Environment"]["Variables"].to_string();
+    assert!(
+        !globals.contains("PII_KEY"),
+        "every function is told the key: {globals}"
+    );
+    let resources = template["Resources"].as_object().unwrap();
+    let functions: Vec<&String> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(name, _)| name)
+        .collect();
+    assert!(functions.len() >= 7, "{functions:?}");
+    for name in functions {
+        let function = &resources[name.as_str()];
+        let told = function["Properties"]["Environment"]["Variables"]
+            .get("PII_KEY_PARAMETER")
+            .is_some();
+        let granted = function["Properties"]["Policies"]
+            .to_string()
+            .contains("parameter${PiiKeyParameterName}");
+        let needs = HOLD_PII.iter().any(|(n, _)| n == name);
+        assert_eq!(told, needs, "{name}: told the key's parameter");
+        assert_eq!(granted, needs, "{name}: granted the key's parameter");
+    }
+    // And the code agrees: only those functions load the key.
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../functions");
+    for entry in std::fs::read_dir(root).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let code = source_of(&dir.join("src"));
+        let loads = code.contains("load_with_pii") || code.contains("Store::from_env");
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let holds = HOLD_PII.iter().any(|(_, d)| *d == name);
+        assert_eq!(loads, holds, "functions/{name} loads the key: {loads}");
+    }
+}
+
+/// Every Rust file under `dir`, concatenated.
+fn source_of(dir: &std::path::Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            text.push_str(&source_of(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            text.push_str(&std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    text
+}

@@ -27,7 +27,7 @@ impl App {
     /// Builds the application from the function's environment (see `infra/template.yaml`).
     pub async fn from_env() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let sdk = aws_config::load_from_env().await;
-        let config = store::Config::load(&sdk).await?;
+        let config = store::Config::load_with_pii(&sdk).await?;
         let store = Store::with_sdk_config(&sdk, config);
         let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
         let tokens = Tokens::new(store::secret(&sdk, "SESSION_SECRET").await?.as_bytes())?;

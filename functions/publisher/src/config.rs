@@ -24,7 +24,7 @@ impl Publisher {
     /// the secret `CHSI_TOKEN` (or the SSM parameter named by `CHSI_TOKEN_PARAMETER`).
     pub async fn from_env() -> Result<Self, PublishError> {
         let sdk = aws_config::load_from_env().await;
-        let config = store::Config::load(&sdk).await?;
+        let config = store::Config::load_with_pii(&sdk).await?;
         let store = store::Store::with_sdk_config(&sdk, config);
         let gateway: Box<dyn ChsiGateway> = match std::env::var("CHSI_GATEWAY").as_deref() {
             Err(_) | Ok("outbox") => Box::new(S3Outbox::new(

@@ -316,7 +316,7 @@ pub fn store_config(names: &Names, pii: PiiKeys) -> Config {
             photos: names.photos_bucket.clone(),
             outbox: names.outbox_bucket.clone(),
         },
-        pii,
+        pii: Some(pii),
     }
 }
 

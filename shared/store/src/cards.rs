@@ -50,7 +50,7 @@ impl Table {
         };
         let plain = serde_json::to_string(&plain).map_err(StoreError::request)?;
         let sealed = CardRecord {
-            text_sealed: self.pii.seal(&seal_context(card), &plain),
+            text_sealed: self.pii()?.seal(&seal_context(card), &plain),
         };
         self.put_unconditional(record(ENTITY, keys::card_text(owner(card)), &sealed)?)
             .await
@@ -62,7 +62,7 @@ impl Table {
             return Ok(None);
         };
         let r: CardRecord = from_record(ENTITY, item)?;
-        let plain = self.pii.open(&seal_context(card), &r.text_sealed)?;
+        let plain = self.pii()?.open(&seal_context(card), &r.text_sealed)?;
         let plain: Plain =
             serde_json::from_str(&plain).map_err(|e| StoreError::corrupt(ENTITY, e))?;
         Ok(Some(match plain {

@@ -2,8 +2,9 @@
 //! through an HMAC-SHA256 blind index, so a table dump or a stray log line reveals neither.
 //!
 //! One 32-byte master key comes from configuration (the environment locally, an SSM
-//! SecureString in the cloud). Two working keys are derived from it, one per purpose, so the
-//! index key can never decrypt and a leaked index reveals nothing about the cipher key.
+//! SecureString in the cloud). Working keys are derived from it, one per purpose: identity
+//! and other personal data, biometric data (face descriptors), and the blind index. The index
+//! key can never decrypt, and a descriptor and an ID number are never under the same key.
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
@@ -14,8 +15,10 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Version byte in front of every sealed value, so keys or algorithms can be rotated later.
+/// Version byte in front of every sealed value, so keys or algorithms can be rotated later:
+/// 1 is the personal-data key, 2 the biometric key.
 const SEALED_V1: u8 = 1;
+const SEALED_BIOMETRIC_V2: u8 = 2;
 const NONCE_LEN: usize = 12;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +33,7 @@ pub enum CryptoError {
 #[derive(Clone)]
 pub struct PiiKeys {
     cipher: Aes256Gcm,
+    biometric: Aes256Gcm,
     index_key: [u8; 32],
 }
 
@@ -51,9 +55,11 @@ impl PiiKeys {
 
     pub fn from_master(master: &[u8; 32]) -> Self {
         let cipher_key = derive(master, b"graduate-photo/pii/aes-256-gcm/v1");
+        let biometric_key = derive(master, b"graduate-photo/pii/biometric/aes-256-gcm/v2");
         let index_key = derive(master, b"graduate-photo/pii/blind-index/v1");
         Self {
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&cipher_key)),
+            biometric: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&biometric_key)),
             index_key,
         }
     }
@@ -61,40 +67,23 @@ impl PiiKeys {
     /// Encrypts `plaintext`. `context` names the record and field the value belongs to and is
     /// authenticated, so a sealed value copied onto another record does not open there.
     pub fn seal(&self, context: &str, plaintext: &str) -> String {
-        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let payload = Payload {
-            msg: plaintext.as_bytes(),
-            aad: context.as_bytes(),
-        };
-        let ciphertext = self
-            .cipher
-            .encrypt(&nonce, payload)
-            .expect("AES-GCM encryption of a small value cannot fail");
-        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
-        sealed.push(SEALED_V1);
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&ciphertext);
-        BASE64.encode(sealed)
+        seal(&self.cipher, SEALED_V1, context, plaintext)
     }
 
     pub fn open(&self, context: &str, sealed: &str) -> Result<String, CryptoError> {
-        let sealed = BASE64.decode(sealed).map_err(|_| CryptoError::Unseal)?;
-        let Some((&SEALED_V1, rest)) = sealed.split_first() else {
-            return Err(CryptoError::Unseal);
-        };
-        if rest.len() < NONCE_LEN {
-            return Err(CryptoError::Unseal);
-        }
-        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let payload = Payload {
-            msg: ciphertext,
-            aad: context.as_bytes(),
-        };
-        let plaintext = self
-            .cipher
-            .decrypt(Nonce::from_slice(nonce), payload)
-            .map_err(|_| CryptoError::Unseal)?;
-        String::from_utf8(plaintext).map_err(|_| CryptoError::Unseal)
+        open(&self.cipher, SEALED_V1, context, sealed)
+    }
+
+    /// As [`PiiKeys::seal`], under the biometric key: for face descriptors only.
+    pub fn seal_biometric(&self, context: &str, plaintext: &str) -> String {
+        seal(&self.biometric, SEALED_BIOMETRIC_V2, context, plaintext)
+    }
+
+    /// Opens a descriptor sealed by [`PiiKeys::seal_biometric`], or one sealed before the
+    /// biometric key existed (version 1, under the personal-data key) until it is purged.
+    pub fn open_biometric(&self, context: &str, sealed: &str) -> Result<String, CryptoError> {
+        open(&self.biometric, SEALED_BIOMETRIC_V2, context, sealed)
+            .or_else(|_| open(&self.cipher, SEALED_V1, context, sealed))
     }
 
     /// A deterministic, keyed digest of `value` for equality look-ups. `kind` separates the
@@ -107,6 +96,47 @@ impl PiiKeys {
         mac.update(value.as_bytes());
         hex(&mac.finalize().into_bytes())
     }
+}
+
+fn seal(cipher: &Aes256Gcm, version: u8, context: &str, plaintext: &str) -> String {
+    let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+    let payload = Payload {
+        msg: plaintext.as_bytes(),
+        aad: context.as_bytes(),
+    };
+    let ciphertext = cipher
+        .encrypt(&nonce, payload)
+        .expect("AES-GCM encryption of a small value cannot fail");
+    let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
+    sealed.push(version);
+    sealed.extend_from_slice(&nonce);
+    sealed.extend_from_slice(&ciphertext);
+    BASE64.encode(sealed)
+}
+
+/// Opens a value sealed under `cipher` with `version`; any other version is not this key's.
+fn open(
+    cipher: &Aes256Gcm,
+    version: u8,
+    context: &str,
+    sealed: &str,
+) -> Result<String, CryptoError> {
+    let sealed = BASE64.decode(sealed).map_err(|_| CryptoError::Unseal)?;
+    let Some((&found, rest)) = sealed.split_first() else {
+        return Err(CryptoError::Unseal);
+    };
+    if found != version || rest.len() < NONCE_LEN {
+        return Err(CryptoError::Unseal);
+    }
+    let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
+    let payload = Payload {
+        msg: ciphertext,
+        aad: context.as_bytes(),
+    };
+    let plaintext = cipher
+        .decrypt(Nonce::from_slice(nonce), payload)
+        .map_err(|_| CryptoError::Unseal)?;
+    String::from_utf8(plaintext).map_err(|_| CryptoError::Unseal)
 }
 
 fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
@@ -170,6 +200,31 @@ mod tests {
         );
         assert_eq!(keys(7).open("c", "not base64!"), Err(CryptoError::Unseal));
         assert_eq!(keys(7).open("c", ""), Err(CryptoError::Unseal));
+    }
+
+    #[test]
+    fn biometric_data_is_under_a_key_of_its_own() {
+        let keys = keys(7);
+        let descriptor = keys.seal_biometric("face/A", "[0.1,0.2]");
+        assert_eq!(
+            keys.open_biometric("face/A", &descriptor).unwrap(),
+            "[0.1,0.2]"
+        );
+        // The identity key does not open a descriptor, nor the biometric key an ID number.
+        assert_eq!(keys.open("face/A", &descriptor), Err(CryptoError::Unseal));
+        let id_number = keys.seal("student/o/id_number", "440106199001011234");
+        assert_eq!(
+            open(
+                &keys.biometric,
+                SEALED_BIOMETRIC_V2,
+                "student/o/id_number",
+                &id_number
+            ),
+            Err(CryptoError::Unseal)
+        );
+        // A descriptor sealed before the biometric key existed still opens, until purged.
+        let legacy = keys.seal("face/B", "[0.3]");
+        assert_eq!(keys.open_biometric("face/B", &legacy).unwrap(), "[0.3]");
     }
 
     #[test]

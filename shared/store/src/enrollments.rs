@@ -52,9 +52,9 @@ impl Table {
             task_id: e.task_id,
             student_number: e.student_number.clone(),
             name_sealed: self
-                .pii
+                .pii()?
                 .seal(&seal_context(e.task_id, &e.student_number, "name"), &e.name),
-            id_number_sealed: self.pii.seal(
+            id_number_sealed: self.pii()?.seal(
                 &seal_context(e.task_id, &e.student_number, "id_number"),
                 e.id_number.as_str(),
             ),
@@ -68,7 +68,9 @@ impl Table {
             keys::enrollment(e.task_id, &e.student_number),
             &sealed,
         )?;
-        let index = self.pii.blind_index(ID_NUMBER_INDEX, e.id_number.as_str());
+        let index = self
+            .pii()?
+            .blind_index(ID_NUMBER_INDEX, e.id_number.as_str());
         item.insert(GSI2_PK.into(), s(keys::id_number_index(&index)));
         item.insert(
             GSI2_SK.into(),
@@ -79,11 +81,11 @@ impl Table {
 
     fn open_enrollment(&self, item: Item) -> Result<Enrollment, StoreError> {
         let r: EnrollmentRecord = from_record(ENTITY, item)?;
-        let name = self.pii.open(
+        let name = self.pii()?.open(
             &seal_context(r.task_id, &r.student_number, "name"),
             &r.name_sealed,
         )?;
-        let id_number = self.pii.open(
+        let id_number = self.pii()?.open(
             &seal_context(r.task_id, &r.student_number, "id_number"),
             &r.id_number_sealed,
         )?;
@@ -118,7 +120,7 @@ impl Table {
         for &row in &rows {
             items.push(self.enrollment_item(row)?);
             if let Some(code) = &row.chsi_code {
-                let key = keys::chsi_code(&self.pii.blind_index(CHSI_CODE_INDEX, code));
+                let key = keys::chsi_code(&self.pii()?.blind_index(CHSI_CODE_INDEX, code));
                 if codes.insert(key.0.clone()) {
                     let pointer = EnrollmentPointer {
                         task_id: row.task_id,
@@ -185,7 +187,7 @@ impl Table {
         &self,
         code: &str,
     ) -> Result<Option<Enrollment>, StoreError> {
-        let key = keys::chsi_code(&self.pii.blind_index(CHSI_CODE_INDEX, code));
+        let key = keys::chsi_code(&self.pii()?.blind_index(CHSI_CODE_INDEX, code));
         let Some(item) = self.get(key).await? else {
             return Ok(None);
         };
@@ -221,7 +223,7 @@ impl Table {
         &self,
         id_number: &IdNumber,
     ) -> Result<Vec<Enrollment>, StoreError> {
-        let index = self.pii.blind_index(ID_NUMBER_INDEX, id_number.as_str());
+        let index = self.pii()?.blind_index(ID_NUMBER_INDEX, id_number.as_str());
         self.enrollments_where(Query {
             index: Some(GSI2),
             partition: (GSI2_PK, keys::id_number_index(&index)),

@@ -55,7 +55,7 @@ impl Table {
     pub async fn put_face(&self, face: FaceOf, descriptor: &[f32]) -> Result<(), StoreError> {
         let plain = serde_json::to_string(descriptor).map_err(StoreError::request)?;
         let sealed = FaceRecord {
-            descriptor_sealed: self.pii.seal(&seal_context(face), &plain),
+            descriptor_sealed: self.pii()?.seal_biometric(&seal_context(face), &plain),
         };
         self.put_unconditional(record(FACE, keys::face(face.id()), &sealed)?)
             .await
@@ -71,7 +71,9 @@ impl Table {
             return Ok(None);
         };
         let r: FaceRecord = from_record(FACE, item)?;
-        let plain = self.pii.open(&seal_context(face), &r.descriptor_sealed)?;
+        let plain = self
+            .pii()?
+            .open_biometric(&seal_context(face), &r.descriptor_sealed)?;
         serde_json::from_str(&plain)
             .map(Some)
             .map_err(|e| StoreError::corrupt(FACE, e))

@@ -60,19 +60,17 @@ pub struct Store {
 pub struct Config {
     pub table: String,
     pub buckets: Buckets,
-    pub pii: PiiKeys,
+    /// `None` in functions that handle no personal data: they are not given the key.
+    pub pii: Option<PiiKeys>,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `UPLOADS_BUCKET`, `PHOTOS_BUCKET`, `OUTBOX_BUCKET`, and the
-    /// personal-data master key (base64 of 32 bytes): `PII_KEY` on a local stack, or in the
-    /// cloud the SSM SecureString named by `PII_KEY_PARAMETER`, so the key never sits in the
-    /// function's configuration.
-    pub async fn load(sdk: &aws_config::SdkConfig) -> Result<Self, StoreError> {
+    /// Reads `TABLE_NAME`, `UPLOADS_BUCKET`, `PHOTOS_BUCKET` and `OUTBOX_BUCKET`, for a
+    /// function that handles no personal data: it never reads the key that opens it.
+    pub async fn load(_sdk: &aws_config::SdkConfig) -> Result<Self, StoreError> {
         let var = |name: &str| {
             std::env::var(name).map_err(|_| StoreError::Config(format!("{name} is not set")))
         };
-        let pii = secret(sdk, "PII_KEY").await?;
         Ok(Self {
             table: var("TABLE_NAME")?,
             buckets: Buckets {
@@ -80,7 +78,18 @@ impl Config {
                 photos: var("PHOTOS_BUCKET")?,
                 outbox: var("OUTBOX_BUCKET")?,
             },
-            pii: PiiKeys::from_base64(&pii)?,
+            pii: None,
+        })
+    }
+
+    /// As [`Config::load`], with the personal-data master key (base64 of 32 bytes):
+    /// `PII_KEY` on a local stack, or in the cloud the SSM SecureString named by
+    /// `PII_KEY_PARAMETER`, which the template grants only to the functions that call this.
+    pub async fn load_with_pii(sdk: &aws_config::SdkConfig) -> Result<Self, StoreError> {
+        let pii = secret(sdk, "PII_KEY").await?;
+        Ok(Self {
+            pii: Some(PiiKeys::from_base64(&pii)?),
+            ..Self::load(sdk).await?
         })
     }
 }
@@ -110,10 +119,11 @@ pub async fn secret(sdk: &aws_config::SdkConfig, name: &str) -> Result<String, S
 
 impl Store {
     /// Builds the clients once, from the standard AWS configuration chain and the
-    /// environment (`AWS_ENDPOINT_URL` points every client at a local stack).
+    /// environment (`AWS_ENDPOINT_URL` points every client at a local stack), with the
+    /// personal-data key.
     pub async fn from_env() -> Result<Self, StoreError> {
         let sdk = aws_config::load_from_env().await;
-        let config = Config::load(&sdk).await?;
+        let config = Config::load_with_pii(&sdk).await?;
         Ok(Self::with_sdk_config(&sdk, config))
     }
 
@@ -125,7 +135,7 @@ impl Store {
     /// On `clock` (tests freeze it).
     pub fn with_clock(sdk: &aws_config::SdkConfig, config: Config, clock: Clock) -> Self {
         Self {
-            table: Table::new(aws_sdk_dynamodb::Client::new(sdk), config.table, config.pii),
+            table: Table::with_keys(aws_sdk_dynamodb::Client::new(sdk), config.table, config.pii),
             objects: Objects::new(s3_client(sdk), config.buckets, clock.clone()),
             clock,
         }

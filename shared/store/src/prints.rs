@@ -52,7 +52,7 @@ impl Table {
     ) -> Result<(), StoreError> {
         let plain = serde_json::to_string(address).map_err(StoreError::request)?;
         let sealed = AddressRecord {
-            address_sealed: self.pii.seal(&seal_context(case), &plain),
+            address_sealed: self.pii()?.seal(&seal_context(case), &plain),
         };
         self.put_unconditional(record(ADDRESS, keys::address(case), &sealed)?)
             .await
@@ -63,7 +63,7 @@ impl Table {
             return Ok(None);
         };
         let r: AddressRecord = from_record(ADDRESS, item)?;
-        let plain = self.pii.open(&seal_context(case), &r.address_sealed)?;
+        let plain = self.pii()?.open(&seal_context(case), &r.address_sealed)?;
         serde_json::from_str(&plain)
             .map(Some)
             .map_err(|e| StoreError::corrupt(ADDRESS, e))

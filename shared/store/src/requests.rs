@@ -95,7 +95,7 @@ impl Table {
         at: OffsetDateTime,
     ) -> Result<OperatorRequest, StoreError> {
         let named = serde_json::to_string(&kind).map_err(StoreError::request)?;
-        let id = self.pii.blind_index(REQUEST_INDEX, &named)[..26].to_uppercase();
+        let id = self.pii()?.blind_index(REQUEST_INDEX, &named)[..26].to_uppercase();
         let request = OperatorRequest {
             id: id.clone(),
             kind,

@@ -140,13 +140,18 @@ impl Table {
         student: &Student,
     ) -> Result<(Item, Option<String>), StoreError> {
         let openid = &student.openid;
-        let identity = student.identity.as_ref().map(|id| SealedIdentity {
-            name_sealed: self.pii.seal(&seal_context(openid, "name"), &id.name),
-            id_number_sealed: self
-                .pii
-                .seal(&seal_context(openid, "id_number"), id.id_number.as_str()),
-            verified_at: id.verified_at,
-        });
+        let identity = match &student.identity {
+            Some(id) => {
+                let pii = self.pii()?;
+                Some(SealedIdentity {
+                    name_sealed: pii.seal(&seal_context(openid, "name"), &id.name),
+                    id_number_sealed: pii
+                        .seal(&seal_context(openid, "id_number"), id.id_number.as_str()),
+                    verified_at: id.verified_at,
+                })
+            }
+            None => None,
+        };
         let record_ = StudentRecord {
             openid: openid.clone(),
             identity,
@@ -156,7 +161,8 @@ impl Table {
         let blind = student
             .identity
             .as_ref()
-            .map(|id| self.id_number_blind(&id.id_number));
+            .map(|id| self.id_number_blind(&id.id_number))
+            .transpose()?;
         if let Some(blind) = &blind {
             item.insert(GSI2_PK.into(), s(keys::id_number_index(blind)));
             item.insert(GSI2_SK.into(), s(keys::STUDENT_IN_INDEX));
@@ -192,7 +198,7 @@ impl Table {
 
     /// The account that holds the verified identity with this ID number, if any.
     pub async fn identity_owner(&self, id_number: &IdNumber) -> Result<Option<String>, StoreError> {
-        self.owner_of(&self.id_number_blind(id_number)).await
+        self.owner_of(&self.id_number_blind(id_number)?).await
     }
 
     async fn owner_of(&self, blind: &str) -> Result<Option<String>, StoreError> {
@@ -215,7 +221,7 @@ impl Table {
         let expires = now + REFUTED_FOR;
         let item = record(
             REFUTED,
-            keys::refuted_pair(&self.pair_blind(name, id_number)),
+            keys::refuted_pair(&self.pair_blind(name, id_number)?),
             &RefutedRecord {
                 expires_at: expires.unix_timestamp(),
             },
@@ -230,7 +236,7 @@ impl Table {
         id_number: &IdNumber,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let key = keys::refuted_pair(&self.pair_blind(name, id_number));
+        let key = keys::refuted_pair(&self.pair_blind(name, id_number)?);
         let Some(item) = self.get(key).await? else {
             return Ok(false);
         };
@@ -239,13 +245,14 @@ impl Table {
         Ok(r.expires_at > now.unix_timestamp())
     }
 
-    fn pair_blind(&self, name: &str, id_number: &IdNumber) -> String {
-        self.pii
-            .blind_index(PAIR_INDEX, &format!("{name}\u{1f}{}", id_number.as_str()))
+    fn pair_blind(&self, name: &str, id_number: &IdNumber) -> Result<String, StoreError> {
+        Ok(self
+            .pii()?
+            .blind_index(PAIR_INDEX, &format!("{name}\u{1f}{}", id_number.as_str())))
     }
 
-    fn id_number_blind(&self, id_number: &IdNumber) -> String {
-        self.pii.blind_index(ID_NUMBER_INDEX, id_number.as_str())
+    fn id_number_blind(&self, id_number: &IdNumber) -> Result<String, StoreError> {
+        Ok(self.pii()?.blind_index(ID_NUMBER_INDEX, id_number.as_str()))
     }
 
     pub async fn student(&self, openid: &str) -> Result<Option<Student>, StoreError> {
@@ -257,9 +264,9 @@ impl Table {
             .identity
             .map(|sealed| -> Result<_, StoreError> {
                 let name = self
-                    .pii
+                    .pii()?
                     .open(&seal_context(&r.openid, "name"), &sealed.name_sealed)?;
-                let id_number = self.pii.open(
+                let id_number = self.pii()?.open(
                     &seal_context(&r.openid, "id_number"),
                     &sealed.id_number_sealed,
                 )?;

@@ -18,21 +18,43 @@ use crate::keys::{ENTITY, PK, SK};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
-/// The service's single table, with the keys that seal personal data on the way in.
+/// The service's single table, with the keys that seal personal data on the way in where
+/// the function holds them.
 #[derive(Debug, Clone)]
 pub struct Table {
     pub(crate) ddb: aws_sdk_dynamodb::Client,
     pub(crate) name: String,
-    pub(crate) pii: PiiKeys,
+    pii: Option<PiiKeys>,
 }
 
 impl Table {
     pub fn new(ddb: aws_sdk_dynamodb::Client, name: impl Into<String>, pii: PiiKeys) -> Self {
+        Self::with_keys(ddb, name, Some(pii))
+    }
+
+    /// A table for a function that handles no personal data (the payment webhook, the
+    /// reconciler, the notifier): anything that would seal or open some fails.
+    pub fn without_pii(ddb: aws_sdk_dynamodb::Client, name: impl Into<String>) -> Self {
+        Self::with_keys(ddb, name, None)
+    }
+
+    pub(crate) fn with_keys(
+        ddb: aws_sdk_dynamodb::Client,
+        name: impl Into<String>,
+        pii: Option<PiiKeys>,
+    ) -> Self {
         Self {
             ddb,
             name: name.into(),
             pii,
         }
+    }
+
+    /// The personal-data keys, or why this function cannot seal or open personal data.
+    pub(crate) fn pii(&self) -> Result<&PiiKeys, StoreError> {
+        self.pii
+            .as_ref()
+            .ok_or_else(|| StoreError::Config("this function holds no personal-data key".into()))
     }
 
     pub fn name(&self) -> &str {

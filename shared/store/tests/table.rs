@@ -631,6 +631,31 @@ async fn sealed_data_does_not_open_with_another_key() {
 }
 
 #[tokio::test]
+async fn a_function_without_the_key_can_neither_read_nor_write_personal_data() {
+    let env = TestEnv::new().await;
+    let task = task("20260007");
+    env.store
+        .table
+        .put_enrollments(&[enrollment(task.id, "2022031", "孙七", &id_number(2))])
+        .await
+        .unwrap();
+    let keyless = store::Table::without_pii(env.dynamodb(), env.store.table.name());
+    for err in [
+        keyless.enrollment(task.id, "2022031").await.unwrap_err(),
+        keyless
+            .put_enrollments(&[enrollment(task.id, "2022032", "周八", &id_number(3))])
+            .await
+            .unwrap_err(),
+        keyless
+            .enrollments_by_id_number(&id_number(2))
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(matches!(err, StoreError::Config(_)), "{err}");
+    }
+}
+
+#[tokio::test]
 async fn review_queue_lists_cases_in_review_oldest_first() {
     let env = TestEnv::new().await;
     let table = &env.store.table;
