@@ -245,3 +245,66 @@ fn source_of(dir: &std::path::Path) -> String {
     }
     text
 }
+
+#[test]
+fn every_function_logs_to_a_group_kept_for_the_retention_parameter() {
+    let template = localstack::template();
+    let resources = template["Resources"].as_object().unwrap();
+    assert_eq!(
+        template["Parameters"]["LogRetentionDays"]["Default"],
+        serde_json::json!(30)
+    );
+    for (name, function) in resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+    {
+        let group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} logs to no group of the stack's"));
+        let group = &resources[group];
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup", "{name}");
+        assert_eq!(
+            group["Properties"]["RetentionInDays"]["Ref"], "LogRetentionDays",
+            "{name}'s logs are kept forever"
+        );
+    }
+}
+
+#[test]
+fn every_bucket_of_personal_data_expires_what_it_holds() {
+    let template = localstack::template();
+    let resources = template["Resources"].as_object().unwrap();
+    let mut checked = 0;
+    for (name, bucket) in resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::S3::Bucket")
+    {
+        let props = &bucket["Properties"];
+        let personal = props["Tags"].as_array().is_some_and(|tags| {
+            tags.iter()
+                .any(|t| t["Key"] == "data-class" && t["Value"] == "personal")
+        });
+        if !personal {
+            continue;
+        }
+        checked += 1;
+        let rules = props["LifecycleConfiguration"]["Rules"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} has no lifecycle rules"));
+        let enabled = || rules.iter().filter(|r| r["Status"] == "Enabled");
+        // Current objects too, by a rule that applies to every object (no filter).
+        assert!(
+            enabled().any(|r| r.get("ExpirationInDays").is_some()
+                && r.get("TagFilters").is_none()
+                && r.get("Prefix").is_none()),
+            "{name}: current objects never expire"
+        );
+        if props["VersioningConfiguration"]["Status"] == "Enabled" {
+            assert!(
+                enabled().any(|r| r.get("NoncurrentVersionExpiration").is_some()),
+                "{name}: old versions are kept forever"
+            );
+        }
+    }
+    assert_eq!(checked, 3, "uploads, photos and outbox hold personal data");
+}
