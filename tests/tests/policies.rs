@@ -308,3 +308,80 @@ fn every_bucket_of_personal_data_expires_what_it_holds() {
     }
     assert_eq!(checked, 3, "uploads, photos and outbox hold personal data");
 }
+
+/// The partitions a function may delete from: none holds a case or its audit events.
+const DELETABLE: [&str; 4] = ["LEASE#*", "ADDRESS#*", "REVOKED#*", "FACE#*"];
+/// The partitions a roster import writes in bulk: enrollments and their pointers.
+const BULK_WRITABLE: [&str; 2] = ["TASK#*", "CHSICODE#*"];
+
+#[test]
+fn no_function_can_delete_or_overwrite_in_bulk_an_audit_event() {
+    let template = localstack::template();
+    for (name, function) in template["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+    {
+        let statements = function["Properties"]["Policies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p["Statement"].as_array().cloned().unwrap_or_default());
+        for statement in statements {
+            let actions = statement["Action"].to_string();
+            assert!(!actions.contains("dynamodb:*"), "{name} may do anything");
+            let leading = |what: &str| -> Vec<String> {
+                let keys =
+                    &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+                keys.as_array()
+                    .unwrap_or_else(|| panic!("{name} may {what} any item: {statement}"))
+                    .iter()
+                    .map(|k| k.as_str().unwrap().to_owned())
+                    .collect()
+            };
+            if actions.contains("dynamodb:DeleteItem") {
+                for key in leading("delete") {
+                    assert!(
+                        DELETABLE.contains(&key.as_str()),
+                        "{name} may delete from {key}"
+                    );
+                }
+            }
+            // Bulk writes (a roster) only where no case and no event lives.
+            if actions.contains("dynamodb:BatchWriteItem") {
+                for key in leading("overwrite in bulk") {
+                    assert!(
+                        BULK_WRITABLE.contains(&key.as_str()),
+                        "{name} may bulk-write {key}"
+                    );
+                }
+            }
+        }
+    }
+    // The keys the code deletes live in those partitions, apart from the cases'.
+    let case = CollectionId::new();
+    for (pk, _) in [store::keys::lease(case), store::keys::address(case)] {
+        assert!(!pk.starts_with("COLLECTION#"), "{pk}");
+        assert!(DELETABLE.iter().any(|p| matches(p, &pk)), "{pk}");
+    }
+    assert!(
+        DELETABLE
+            .iter()
+            .any(|p| matches(p, &store::keys::revoked("ops-1").0))
+    );
+    let (event_pk, _) = store::keys::event(case, 1);
+    assert!(
+        !DELETABLE
+            .iter()
+            .chain(&BULK_WRITABLE)
+            .any(|p| matches(p, &event_pk))
+    );
+    let task = domain::TaskId::new();
+    for (pk, _) in [
+        store::keys::enrollment(task, "2022001"),
+        store::keys::chsi_code("ab12"),
+    ] {
+        assert!(BULK_WRITABLE.iter().any(|p| matches(p, &pk)), "{pk}");
+    }
+}

@@ -27,7 +27,7 @@
 //! | request to operators | `REQUEST#<id>`             | `REQUEST`           | `REQUESTS#PENDING` while pending |                                 |
 //! | revoked staff       | `REVOKED#<subject>`         | `REVOKED`           |                                  |                                 |
 //! | consent to a notice | `STUDENT#<openid>`          | `CONSENT#<version>` |                                  |                                 |
-//! | postal address (sealed) | `COLLECTION#<id>`       | `ADDRESS`           |                                  |                                 |
+//! | postal address (sealed) | `ADDRESS#<id>`          | `ADDRESS`           |                                  |                                 |
 //! | print batch         | `PRINTBATCH#<id>`           | `PRINTBATCH`        | `PRINTBATCHES#<task>`            |                                 |
 //!
 //! Cases with printed photos still to deliver are also in the sparse index `gsi3`, under
@@ -139,9 +139,10 @@ pub fn queue(task: TaskId, status: CollectionStatus) -> Option<String> {
     }
 }
 
-/// A reviewer's lease on a case: beside the case, not in it.
+/// A reviewer's lease on a case: in a partition of its own, so that the right to delete a
+/// lease (`dynamodb:LeadingKeys` `LEASE#*`) is no right to delete the case's audit events.
 pub fn lease(id: CollectionId) -> (String, String) {
-    (format!("COLLECTION#{id}"), "LEASE".into())
+    (format!("LEASE#{id}"), "LEASE".into())
 }
 
 /// One reviewer's decisions on one day.
@@ -266,9 +267,10 @@ pub fn anomaly(id: ulid::Ulid) -> (String, String) {
 /// Payment anomalies, newest last, for operators.
 pub const ANOMALIES: &str = "ANOMALIES";
 
-/// The sealed postal address printed photos go to: beside the case, deleted on delivery.
+/// The sealed postal address printed photos go to, deleted on delivery: in a partition of its
+/// own, as leases are, so that deleting it is no right to delete anything of the case.
 pub fn address(id: CollectionId) -> (String, String) {
-    (format!("COLLECTION#{id}"), "ADDRESS".into())
+    (format!("ADDRESS#{id}"), "ADDRESS".into())
 }
 
 /// Cases of a task whose prints are at `stage` (never `Delivered`: done, out of the index).
