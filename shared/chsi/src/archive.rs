@@ -253,10 +253,10 @@ fn check_entry(entry: &Entry) -> Result<(), ArchiveError> {
 fn manifest_row(entry: &Entry) -> ManifestRow {
     ManifestRow {
         chsi_code: entry.chsi_code.clone(),
-        name: entry.name.clone(),
+        name: crate::manifest::inert(&entry.name),
         masked_id: entry.masked_id.clone(),
         student_number: entry.student_number.clone(),
-        school: entry.school.clone(),
+        school: crate::manifest::inert(&entry.school),
         level: entry.level.clone(),
         photo_file: format!("photos/{}.jpg", entry.student_number),
         sha256: sha256_hex(&entry.photo),

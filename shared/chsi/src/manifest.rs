@@ -54,6 +54,18 @@ impl fmt::Debug for ManifestRow {
     }
 }
 
+/// Typed text (a name from a roster, a school an operator named) as a cell a spreadsheet
+/// shows and never runs: one that would start a formula (`= + - @`, or a tab or carriage
+/// return before one) gets a leading apostrophe, which Excel and WPS hide. Real names never
+/// start so; rosters refuse them, and this holds for anything stored before.
+pub(crate) fn inert(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// The manifest as a file: BOM, header, one CRLF-terminated row per case.
 pub(crate) fn write(rows: &[ManifestRow]) -> Result<Vec<u8>, ArchiveError> {
     let mut out = UTF8_BOM.to_vec();
@@ -75,4 +87,26 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Vec<ManifestRow>, ArchiveError> {
         .deserialize()
         .map(|row| row.map_err(ArchiveError::from))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_that_would_start_a_formula_is_made_inert() {
+        for risky in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-1+1",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert_eq!(inert(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for plain in ["张三", "欧阳娜娜", "华南理工大学", "O'Neil"] {
+            assert_eq!(inert(plain), plain);
+        }
+    }
 }

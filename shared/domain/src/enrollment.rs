@@ -112,7 +112,7 @@ impl Enrollment {
         Ok(Self {
             task_id,
             student_number,
-            name: text::required("name", row.name, 50)?,
+            name: person_name(row.name)?,
             id_number,
             school: text::required("school", row.school, 100)?,
             education_level: row.education_level,
@@ -120,6 +120,19 @@ impl Enrollment {
             chsi_code: (!chsi_code.is_empty()).then(|| chsi_code.to_owned()),
         })
     }
+}
+
+/// A name as a roster gives it. One that starts as a spreadsheet formula would (`= + - @`) is
+/// no one's name, and it would run in the manifest 学信网's agency opens in Excel.
+fn person_name(name: &str) -> Result<String, ValidationError> {
+    let name = text::required("name", name, 50)?;
+    if name.starts_with(['=', '+', '-', '@']) {
+        return Err(ValidationError::new(
+            "name",
+            "must not start with = + - or @",
+        ));
+    }
+    Ok(name)
 }
 
 #[cfg(test)]
@@ -141,6 +154,25 @@ mod tests {
             chsi_code: "",
         };
         Enrollment::from_row(TaskId::new(), &row, TODAY).unwrap()
+    }
+
+    #[test]
+    fn a_name_that_would_run_as_a_spreadsheet_formula_is_refused() {
+        let id = IdNumber::complete("44010620040517123").unwrap();
+        for name in ["=HYPERLINK(\"x\")", "+1", "-2", "@A1"] {
+            let row = RosterRow {
+                student_number: "2022001",
+                name,
+                id_number: &id,
+                school: "华南理工大学",
+                education_level: EducationLevel::Bachelor,
+                major: "软件工程",
+                chsi_code: "",
+            };
+            let err = Enrollment::from_row(TaskId::new(), &row, TODAY).unwrap_err();
+            assert_eq!(err.field, "name", "{name}");
+        }
+        assert_eq!(row("欧阳娜娜", "44010620040517123").name, "欧阳娜娜");
     }
 
     fn verified(name: &str, id: &str) -> VerifiedIdentity {
