@@ -74,8 +74,9 @@ impl HttpIdentityVerifier {
             .bytes()
             .await
             .map_err(|e| VerifierUnavailable(e.without_url().to_string()))?;
-        let reply: Reply = serde_json::from_slice(&bytes)
-            .map_err(|e| VerifierUnavailable(format!("unreadable reply: {e}")))?;
+        let reply: Reply = serde_json::from_slice(&bytes).map_err(|e| {
+            VerifierUnavailable(format!("unreadable reply: {}", wechat::json::problem(&e)))
+        })?;
         match reply.result.as_str() {
             "match" => Ok(Verification::Match),
             "mismatch" => Ok(Verification::Mismatch),

@@ -4,7 +4,7 @@ use lambda_http::{Error, Request, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    store::logging::init();
     // Clients and secrets once per container, not per request.
     let app = Arc::new(api::App::from_env().await?);
     lambda_http::run(service_fn(move |request: Request| {

@@ -5,7 +5,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    store::logging::init();
     // Clients once per container: the WeChat access token is cached across invocations.
     let notifier = Arc::new(notifier::Notifier::from_env().await?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {

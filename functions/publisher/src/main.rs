@@ -8,7 +8,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    store::logging::init();
     let publisher = Arc::new(publisher::Publisher::from_env().await?);
     lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| {
         let publisher = Arc::clone(&publisher);

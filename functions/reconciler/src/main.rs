@@ -8,7 +8,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    store::logging::init();
     let sdk = aws_config::load_from_env().await;
     let config = store::Config::load(&sdk).await?;
     let table = store::Store::with_sdk_config(&sdk, config).table;

@@ -18,6 +18,7 @@ mod expiring;
 mod faces;
 pub mod keys;
 mod leases;
+pub mod logging;
 mod notices;
 pub mod objects;
 mod payments;

@@ -1,6 +1,7 @@
 //! WeChat's server APIs as the service uses them. Base URLs are configuration, so the local
 //! stack and the tests point them at servers of their own.
 
+pub mod json;
 pub mod login;
 pub mod message;
 pub mod pay;

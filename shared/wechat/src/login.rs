@@ -100,8 +100,9 @@ impl LoginClient {
             .bytes()
             .await
             .map_err(|e| LoginError::Unavailable(e.without_url().to_string()))?;
-        let reply: Reply = serde_json::from_slice(&body)
-            .map_err(|e| LoginError::Unavailable(format!("unreadable reply: {e}")))?;
+        let reply: Reply = serde_json::from_slice(&body).map_err(|e| {
+            LoginError::Unavailable(format!("unreadable reply: {}", crate::json::problem(&e)))
+        })?;
         match (reply.errcode, reply.openid) {
             (0, Some(openid)) if !openid.is_empty() => Ok(Session {
                 openid,

@@ -353,7 +353,8 @@ impl MessageClient {
             return Err(SendError::Unavailable(format!("HTTP {status}")));
         }
         let body = response.bytes().await.map_err(transport)?;
-        serde_json::from_slice(&body)
-            .map_err(|e| SendError::Unavailable(format!("unreadable reply: {e}")))
+        serde_json::from_slice(&body).map_err(|e| {
+            SendError::Unavailable(format!("unreadable reply: {}", crate::json::problem(&e)))
+        })
     }
 }

@@ -234,7 +234,7 @@ impl PayClient {
         body: Option<serde_json::Value>,
     ) -> Result<T, PayError> {
         let reply = self.call(method, path_and_query, body).await?;
-        serde_json::from_slice(&reply).map_err(|e| PayError::Malformed(e.to_string()))
+        serde_json::from_slice(&reply).map_err(|e| PayError::Malformed(crate::json::problem(&e)))
     }
 
     /// Sends a signed request; returns the body of a 2xx reply whose signature verified.

@@ -62,13 +62,18 @@ pub enum Event {
 
 impl Notification {
     pub fn parse(body: &[u8]) -> Result<Self, NotificationError> {
-        serde_json::from_slice(body).map_err(|e| NotificationError::Malformed(e.to_string()))
+        serde_json::from_slice(body)
+            .map_err(|e| NotificationError::Malformed(crate::json::problem(&e)))
     }
 
     pub fn open(&self, key: &ApiV3Key) -> Result<Event, NotificationError> {
         let plaintext = key.decrypt(&self.resource)?;
         let malformed = |e: serde_json::Error| {
-            NotificationError::Malformed(format!("{} resource: {e}", self.event_type))
+            NotificationError::Malformed(format!(
+                "{} resource: {}",
+                self.event_type,
+                crate::json::problem(&e)
+            ))
         };
         let kind = self.event_type.split_once('.').map(|(kind, _)| kind);
         Ok(match kind {
