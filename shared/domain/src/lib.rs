@@ -14,6 +14,7 @@ pub mod lease;
 pub mod payment;
 pub mod privacy;
 pub mod reason;
+pub mod retention;
 pub mod student;
 pub mod task;
 pub mod text;

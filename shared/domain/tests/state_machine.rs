@@ -963,6 +963,9 @@ proptest! {
                 prop_assert_eq!(Some(&pending.order_no), after.payment.as_ref().map(|p| &p.order_no));
             }
 
+            // A case knows when it was published exactly when it is (retention counts from it).
+            prop_assert_eq!(after.published_at.is_some(), after.status == Published);
+
             // Prints exist exactly when a payment paid for them, move forward only, only for
             // an approved photo, and never move the case.
             let paid_prints = after.payment.as_ref().is_some_and(|p| p.print_fen > 0);

@@ -503,6 +503,9 @@ pub struct Collection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub print: Option<PrintOrder>,
     pub batch_id: Option<BatchId>,
+    /// When 学信网 acknowledged the case's batch: what the retention of its data counts from.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -550,6 +553,7 @@ impl Collection {
             retouch: None,
             print: None,
             batch_id: None,
+            published_at: None,
             created_at: at,
             updated_at: at,
         };
@@ -641,7 +645,7 @@ impl Collection {
             // publication.rs
             Command::Batch { batch_id } => self.batch(&mut next, *batch_id, not_allowed),
             Command::AcknowledgePublished { batch_id } => {
-                self.acknowledge_published(&mut next, *batch_id, not_allowed)
+                self.acknowledge_published(&mut next, *batch_id, at, not_allowed)
             }
             // ownership.rs
             Command::Transfer { from, to, .. } => self.transfer(&mut next, from, to, not_allowed),

@@ -27,13 +27,17 @@ impl Collection {
         &self,
         next: &mut Collection,
         batch_id: BatchId,
+        at: time::OffsetDateTime,
         not_allowed: impl Fn() -> TransitionError,
     ) -> Result<(), TransitionError> {
         if self.batch_id != Some(batch_id) {
             return Err(TransitionError::OtherBatch { given: batch_id });
         }
         match self.status {
-            Publishing => next.status = Published,
+            Publishing => {
+                next.status = Published;
+                next.published_at = Some(at);
+            }
             Published => return Err(TransitionError::AlreadyApplied),
             _ => return Err(not_allowed()),
         }
