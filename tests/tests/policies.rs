@@ -8,6 +8,12 @@ use store::{Checked, Digest, PortraitChecked};
 
 /// The object patterns `function`'s policies allow `action` on in the photos bucket.
 fn photo_patterns(template: &Value, function: &str, action: &str) -> Vec<String> {
+    bucket_patterns(template, function, action, "PhotosBucket")
+}
+
+/// The object patterns `function`'s policies allow `action` on in `bucket`.
+fn bucket_patterns(template: &Value, function: &str, action: &str, bucket: &str) -> Vec<String> {
+    let arn = format!("${{{bucket}.Arn}}/");
     let statements = template["Resources"][function]["Properties"]["Policies"]
         .as_array()
         .unwrap_or_else(|| panic!("{function} has policies"))
@@ -32,7 +38,7 @@ fn photo_patterns(template: &Value, function: &str, action: &str) -> Vec<String>
         };
         for resource in resources {
             if let Some(sub) = resource["Fn::Sub"].as_str()
-                && let Some(pattern) = sub.strip_prefix("${PhotosBucket.Arn}/")
+                && let Some(pattern) = sub.strip_prefix(arn.as_str())
             {
                 patterns.push(pattern.to_owned());
             }
@@ -383,5 +389,61 @@ fn no_function_can_delete_or_overwrite_in_bulk_an_audit_event() {
         store::keys::chsi_code("ab12"),
     ] {
         assert!(BULK_WRITABLE.iter().any(|p| matches(p, &pk)), "{pk}");
+    }
+}
+
+#[test]
+fn the_purger_may_delete_every_object_it_purges() {
+    let template = localstack::template();
+    let (checked, portrait) = evidence();
+    let photos = photo_patterns(&template, "PurgerFunction", "s3:DeleteObject");
+    let retouched = store::RetouchedKey {
+        collection: checked.collection,
+        attempt: checked.attempt,
+        digest: checked.digest,
+    };
+    let sheet = store::objects::print_sheet_key(
+        domain::TaskId::new(),
+        domain::PrintBatchId::new(),
+        "2022110101",
+        "jpg",
+    );
+    for key in [
+        checked.original_key(),
+        checked.standardised_key(),
+        checked.preview_key(),
+        checked.report_key(),
+        portrait.copy_key(),
+        retouched.photo_key(),
+        store::RetouchedKey::check_key(checked.collection, checked.attempt),
+        sheet,
+    ] {
+        assert!(
+            allowed(&photos, &key),
+            "the purger cannot delete {key}: {photos:?}"
+        );
+    }
+    let uploads = bucket_patterns(
+        &template,
+        "PurgerFunction",
+        "s3:DeleteObject",
+        "UploadsBucket",
+    );
+    for key in [
+        store::UploadKey::Attempt {
+            collection: checked.collection,
+            attempt: checked.attempt,
+        },
+        store::UploadKey::Retouch {
+            collection: checked.collection,
+            attempt: checked.attempt,
+        },
+        store::UploadKey::Portrait(portrait.portrait),
+    ] {
+        let key = key.to_string();
+        assert!(
+            allowed(&uploads, &key),
+            "the purger cannot delete {key}: {uploads:?}"
+        );
     }
 }

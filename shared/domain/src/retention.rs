@@ -13,7 +13,9 @@ use crate::collection::{Collection, CollectionStatus};
 use crate::task::CollectionTask;
 
 /// The kinds of data deleted on their own schedules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Face descriptors of the case's photos: their only use is the face match before review.
@@ -33,6 +35,15 @@ impl Kind {
         Self::Photos,
         Self::Identity,
     ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Descriptors => "descriptors",
+            Self::Originals => "originals",
+            Self::Photos => "photos",
+            Self::Identity => "identity",
+        }
+    }
 }
 
 /// The periods, in days.

@@ -28,6 +28,8 @@
 //! | revoked staff       | `REVOKED#<subject>`         | `REVOKED`           |                                  |                                 |
 //! | consent to a notice | `STUDENT#<openid>`          | `CONSENT#<version>` |                                  |                                 |
 //! | postal address (sealed) | `ADDRESS#<id>`          | `ADDRESS`           |                                  |                                 |
+//! | purged kinds of a case | `PURGED#<id>`            | `PURGED`            |                                  |                                 |
+//! | purge run (counts)  | `PURGELOG`                  | `<ns since epoch>`  |                                  |                                 |
 //! | print batch         | `PRINTBATCH#<id>`           | `PRINTBATCH`        | `PRINTBATCHES#<task>`            |                                 |
 //!
 //! Cases with printed photos still to deliver are also in the sparse index `gsi3`, under
@@ -280,6 +282,17 @@ pub fn print_queue(task: TaskId, stage: PrintStage) -> String {
 
 pub fn print_batch(id: PrintBatchId) -> (String, String) {
     (format!("PRINTBATCH#{id}"), "PRINTBATCH".into())
+}
+
+/// Which kinds of a case's data the purge has deleted: beside the case's partition, apart
+/// from its events.
+pub fn purged(id: CollectionId) -> (String, String) {
+    (format!("PURGED#{id}"), "PURGED".into())
+}
+
+/// One run of the purge, by its time.
+pub fn purge_log(at: time::OffsetDateTime) -> (String, String) {
+    ("PURGELOG".into(), at.unix_timestamp_nanos().to_string())
 }
 
 /// The `gsi1` partition listing a task's print batches.

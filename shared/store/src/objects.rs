@@ -291,12 +291,21 @@ impl Objects {
         Ok(())
     }
 
-    /// Deletes a result of the photo processor that is no one's evidence (made by a delivery
-    /// whose verdict another delivery recorded); deleting a missing key is no error.
+    /// Deletes an object of the photos bucket: a result of the photo processor that is no
+    /// one's evidence, or what the purge finds due. Deleting a missing key is no error.
     pub async fn delete_photo_object(&self, key: &str) -> Result<(), StoreError> {
+        self.delete(&self.buckets.photos, key).await
+    }
+
+    /// Deletes an upload (the purge); deleting a missing key is no error.
+    pub async fn delete_upload(&self, key: &str) -> Result<(), StoreError> {
+        self.delete(&self.buckets.uploads, key).await
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
         self.s3
             .delete_object()
-            .bucket(&self.buckets.photos)
+            .bucket(bucket)
             .key(key)
             .send()
             .await
