@@ -292,7 +292,14 @@ pub async fn requests(
             "POST",
             "/v1/identity/transfer-requests",
             Some(&new),
-            Body::Json(json!({"name": mover.name, "id_number": mover.id_number})),
+            Body::Json(json!({
+                "name": mover.name,
+                "id_number": mover.id_number,
+                "consent": {
+                    "notice_version": domain::privacy::current().version,
+                    "purposes": ["identity_check", "face_photo", "face_comparison"],
+                },
+            })),
         )
         .await?
         .expect(202)?;

@@ -736,7 +736,13 @@ async fn a_new_account_asks_an_operator_for_its_identity_and_gets_nothing_by_ask
     let ask = |name: &str, id: &str| json!({"name": name, "id_number": id});
     let path = "/v1/identity/transfer-requests";
 
-    h.post(path, Some(&new), ask("王五", &zhang_id()))
+    // The request checks a name and a number: only with the student's consent.
+    h.post(path, Some(&new), ask(ZHANG, &zhang_id()))
+        .await
+        .refused(422, "consent_required");
+    let mut with_consent = ask("王五", &zhang_id());
+    with_consent["consent"] = support::consent();
+    h.post(path, Some(&new), with_consent)
         .await
         .refused(422, "identity_mismatch");
     let filed = h.post(path, Some(&new), ask(ZHANG, &zhang_id())).await;

@@ -298,6 +298,9 @@ async fn holder_of(app: &App, name: &str, id_number: &IdNumber) -> ApiResult<Opt
 struct TransferBody {
     name: String,
     id_number: String,
+    /// The request checks a name and an ID number: the same consent as the identity check.
+    #[serde(default)]
+    consent: Option<ConsentBody>,
 }
 
 /// `POST /v1/identity/transfer-requests`: a student whose identity another account holds (a
@@ -310,6 +313,7 @@ pub async fn request_transfer(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let name = domain::text::required("name", &body.name, 50)?;
     let id_number = IdNumber::parse(&body.id_number, china::date(ctx.now))
         .map_err(errors::invalid_id_number)?;
+    consent::required(app, ctx, openid, body.consent.as_ref()).await?;
     let table = &app.store.table;
     if table
         .student(openid)
