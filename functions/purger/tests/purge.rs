@@ -228,3 +228,42 @@ async fn a_published_case_is_purged_as_its_data_falls_due_and_a_case_in_review_n
         case.version
     );
 }
+
+#[tokio::test]
+async fn a_case_that_cannot_be_purged_is_counted_and_holds_back_no_other() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let task = open_task(table, EducationLevel::Bachelor).await;
+    let start = OffsetDateTime::now_utc();
+    let publication = start + Duration::hours(1);
+    let (good, good_checked, _) = submitted(&env, task.id, 1, start).await;
+    let (broken, broken_checked, _) = submitted(&env, task.id, 2, start).await;
+    published(&env, &good, publication).await;
+    published(&env, &broken, publication).await;
+    // A record a bug left unreadable: the broken case's evidence names no digest.
+    let (pk, sk) = store::keys::evidence(broken_checked.attempt);
+    let value = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.into());
+    env.dynamodb()
+        .put_item()
+        .table_name(table.name())
+        .item("pk", value(&pk))
+        .item("sk", value(&sk))
+        .item("entity", value("evidence"))
+        .item("sha256", value("not a digest"))
+        .send()
+        .await
+        .unwrap();
+    let purger = Purger {
+        store: env.store.clone(),
+        policy: Default::default(),
+    };
+    let log = purger.run(publication).await.unwrap();
+    assert_eq!(log.cases_failed, 1);
+    assert_eq!(log.cases_purged.get(&Kind::Descriptors), Some(&1));
+    let good_face = FaceOf::Attempt(good_checked.attempt, good_checked.digest);
+    assert!(table.face(good_face).await.unwrap().is_none());
+    assert!(
+        table.purged(broken.id).await.unwrap().is_empty(),
+        "still due next run"
+    );
+}

@@ -22,6 +22,10 @@ pub struct PurgeLog {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub cases_seen: u64,
+    /// Cases whose purge failed this run (logged as the alarm `purge_case_failed`); what
+    /// is due stays due, and the next run tries again.
+    #[serde(default)]
+    pub cases_failed: u64,
     /// Cases whose data of each kind this run deleted.
     pub cases_purged: BTreeMap<Kind, u64>,
     pub objects_deleted: u64,
