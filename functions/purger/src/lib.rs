@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use domain::retention::{self, Kind, Policy};
 use domain::{Collection, CollectionTask};
-use store::{FaceOf, PurgeLog, RetouchedKey, Store, StoreError, UploadKey};
+use store::{FaceOf, PortraitChecked, PurgeLog, RetouchedKey, Store, StoreError, UploadKey};
 use time::OffsetDateTime;
 
 pub struct Purger {
@@ -133,15 +133,12 @@ impl Purger {
                             .await?;
                         deleted.items += 1;
                     }
-                    // The ID card's face, once no case of its student may still need it.
-                    if let Some(portrait) = table.matched_portrait(attempt.id).await?
-                        && self.owner_is_done(case, task, now).await?
-                    {
-                        table
-                            .delete_face(FaceOf::Portrait(portrait.portrait, portrait.digest))
-                            .await?;
-                        deleted.items += 1;
-                    }
+                }
+                for card in self.cards_to_forget(case, task, now).await? {
+                    table
+                        .delete_face(FaceOf::Portrait(card.portrait, card.digest))
+                        .await?;
+                    deleted.items += 1;
                 }
             }
             Kind::Originals => {
@@ -163,14 +160,12 @@ impl Purger {
                         objects.delete_photo_object(&checked.original_key()).await?;
                         deleted.objects += 1;
                     }
-                    if let Some(portrait) = table.matched_portrait(attempt.id).await?
-                        && self.owner_is_done(case, task, now).await?
-                    {
-                        let upload = UploadKey::Portrait(portrait.portrait).to_string();
-                        objects.delete_upload(&upload).await?;
-                        objects.delete_photo_object(&portrait.copy_key()).await?;
-                        deleted.objects += 2;
-                    }
+                }
+                for card in self.cards_to_forget(case, task, now).await? {
+                    let upload = UploadKey::Portrait(card.portrait).to_string();
+                    objects.delete_upload(&upload).await?;
+                    objects.delete_photo_object(&card.copy_key()).await?;
+                    deleted.objects += 2;
                 }
             }
             Kind::Photos => {
@@ -204,6 +199,28 @@ impl Purger {
             Kind::Identity => return Ok(None),
         }
         Ok(Some(deleted))
+    }
+
+    /// The ID-card uploads `case`'s submissions were matched against, once no case of its
+    /// student may still need them (none when one is open): each once, read once per kind.
+    async fn cards_to_forget(
+        &self,
+        case: &Collection,
+        task: &CollectionTask,
+        now: OffsetDateTime,
+    ) -> Result<Vec<PortraitChecked>, StoreError> {
+        if !self.owner_is_done(case, task, now).await? {
+            return Ok(Vec::new());
+        }
+        let mut cards = Vec::new();
+        for attempt in &case.attempts {
+            if let Some(card) = self.store.table.matched_portrait(attempt.id).await?
+                && !cards.contains(&card)
+            {
+                cards.push(card);
+            }
+        }
+        Ok(cards)
     }
 
     /// Whether every case of `case`'s student is closed: only then may what their ID card

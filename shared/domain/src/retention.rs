@@ -157,23 +157,11 @@ mod tests {
     use super::*;
     use crate::collection::PendingRefund;
     use crate::event::Actor;
-    use crate::task::{EducationLevel, NewTask, PhotoProfile, SessionCode};
 
     const CLOSES: OffsetDateTime = datetime!(2026-06-30 16:00 UTC);
 
     fn task() -> CollectionTask {
-        CollectionTask::create(NewTask {
-            session_code: SessionCode::parse("12345678").unwrap(),
-            school: "华南理工大学".into(),
-            education_level: EducationLevel::Bachelor,
-            graduation_year: 2026,
-            fee_fen: 3000,
-            profile: PhotoProfile::default(),
-            print: None,
-            opens_at: datetime!(2026-03-01 00:00 UTC),
-            closes_at: CLOSES,
-        })
-        .unwrap()
+        crate::task::test_task(CLOSES)
     }
 
     fn case(status: CollectionStatus) -> Collection {

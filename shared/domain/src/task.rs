@@ -259,6 +259,24 @@ pub enum Session {
     Closed,
 }
 
+/// A bachelor's task of 华南理工大学 open from 2026-03-01 until `closes_at`, for the domain's
+/// tests.
+#[cfg(test)]
+pub(crate) fn test_task(closes_at: OffsetDateTime) -> CollectionTask {
+    CollectionTask::create(NewTask {
+        session_code: SessionCode::parse("12345678").unwrap(),
+        school: "华南理工大学".into(),
+        education_level: EducationLevel::Bachelor,
+        graduation_year: 2026,
+        fee_fen: 3000,
+        profile: PhotoProfile::default(),
+        print: None,
+        opens_at: time::macros::datetime!(2026-03-01 00:00 UTC),
+        closes_at,
+    })
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
@@ -267,18 +285,7 @@ mod tests {
 
     #[test]
     fn a_session_is_open_from_its_opening_up_to_but_not_at_its_close() {
-        let task = CollectionTask::create(NewTask {
-            session_code: SessionCode::parse("12345678").unwrap(),
-            school: "华南理工大学".into(),
-            education_level: EducationLevel::Bachelor,
-            graduation_year: 2026,
-            fee_fen: 3000,
-            profile: PhotoProfile::default(),
-            print: None,
-            opens_at: datetime!(2026-03-01 00:00 UTC),
-            closes_at: datetime!(2026-04-01 00:00 UTC),
-        })
-        .unwrap();
+        let task = test_task(datetime!(2026-04-01 00:00 UTC));
         let at = |t| task.session(t);
         assert_eq!(at(datetime!(2026-02-28 23:59:59 UTC)), Session::NotYetOpen);
         assert_eq!(at(datetime!(2026-03-01 00:00 UTC)), Session::Open);
