@@ -386,7 +386,7 @@ async fn the_minted_refund_returns_the_case_to_awaiting_payment() {
         collection_id: h.case.id,
         amount_fen: 3000,
         status: domain::RefundStatus::Requested,
-        requested_by: Actor::Student(h.case.owner.clone()),
+        requested_by: Actor::Student,
         reason: None,
         refund_id: None,
         created_at: refund_now,
@@ -519,4 +519,57 @@ mod fuzz {
             .unwrap()
     });
     static HARNESS: LazyLock<Harness> = LazyLock::new(|| RUNTIME.block_on(Harness::new()));
+}
+
+/// What a test's subscriber wrote.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_signed_notification_of_the_wrong_form_is_refused_and_its_values_never_logged() {
+    let h = Harness::new().await;
+    // Authentic (signed and encrypted with the merchant's keys), but the amount is a string:
+    // serde's message would quote it, and with it the payer's account.
+    const PAYER: &str = "oSECRETpayer0penidXYZ";
+    let mut resource = h.minted.transaction(3000);
+    resource["payer"]["openid"] = json!(PAYER);
+    resource["amount"]["total"] = json!(format!("{PAYER} 3000"));
+    let now = h.minted.now();
+    let delivery = h
+        .minted
+        .mint("TRANSACTION.SUCCESS", &resource, now.unix_timestamp());
+
+    // Logged as a function logs, with `RUST_LOG=trace`: the most a debugging session can ask.
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_env_filter(store::logging::filter(Some("trace")))
+        .finish();
+    let status = {
+        let _logging = tracing::subscriber::set_default(subscriber);
+        h.deliver(&delivery, now).await
+    };
+    assert_eq!(status, 400);
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("notification refused: malformed") && logs.contains("wrong type"),
+        "{logs}"
+    );
+    for value in [PAYER, ORDER_NO] {
+        assert!(!logs.contains(value), "{value} logged: {logs}");
+    }
+    assert_eq!(h.commands().await, Vec::<String>::new(), "nothing applied");
 }
