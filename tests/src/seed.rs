@@ -227,11 +227,11 @@ fn lived_until_review(
         task,
         person.student_number.clone(),
         openid.clone(),
-        Actor::Student(openid.clone()),
+        Actor::Student,
         at - Duration::minutes(30),
     );
     let mut events = vec![created];
-    let steps = paid_to_submitted(&openid, submission, at);
+    let steps = paid_to_submitted(submission, at);
     for (command, actor) in steps {
         let t = case.apply(command, actor, at)?;
         events.push(t.event);
@@ -248,6 +248,7 @@ pub struct SeededRequests {
     pub task_id: String,
     pub transfer: SeededRequest,
     pub link: SeededRequest,
+    pub erasure: SeededRequest,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -271,14 +272,21 @@ pub async fn requests(
     let task = api.create_task(school, &code, now).await?;
     let task_id = text(&task["id"])?.to_owned();
     let prefix = &code[..4];
-    let (mover, typo) = (person(prefix, first), person(prefix, first + 1));
+    let (mover, typo, leaver) = (
+        person(prefix, first),
+        person(prefix, first + 1),
+        person(prefix, first + 2),
+    );
     // The school's file has one digit of the second person's number wrong.
     let mut mistyped = typo.clone();
     let body = &typo.id_number[..17];
     let last = if body.ends_with('9') { '8' } else { '9' };
     mistyped.id_number = IdNumber::complete(&format!("{}{last}", &body[..16])).expect("17 digits");
-    api.import_roster(&task_id, &roster_csv(&[mover.clone(), mistyped]))
-        .await?;
+    api.import_roster(
+        &task_id,
+        &roster_csv(&[mover.clone(), mistyped, leaver.clone()]),
+    )
+    .await?;
 
     let old = api.login(&format!("o-seed-{task_id}-old-phone")).await?;
     api.verify_identity(&fns.photos, &old, &mover.name, &mover.id_number)
@@ -328,9 +336,31 @@ pub async fn requests(
         student_number: typo.student_number,
         collection_id: None,
     };
+    // A student who linked their row, then asks for their data to be erased.
+    let student = api.login(&format!("o-seed-{task_id}-leaver")).await?;
+    api.verify_identity(&fns.photos, &student, &leaver.name, &leaver.id_number)
+        .await?;
+    let linked = api.link_by_roster(&student).await?;
+    let case_id = text(&linked["collections"][0]["collection"]["id"])?.to_owned();
+    let asked = api
+        .send(
+            "POST",
+            "/v1/me/erasure",
+            Some(&student),
+            Body::Json(json!({"confirm": true})),
+        )
+        .await?
+        .expect(202)?;
+    let erasure = SeededRequest {
+        request_id: text(&asked["request_id"])?.to_owned(),
+        student_token: student,
+        student_number: leaver.student_number,
+        collection_id: Some(case_id),
+    };
     Ok(SeededRequests {
         task_id,
         transfer,
         link,
+        erasure,
     })
 }

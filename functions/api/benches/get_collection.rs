@@ -93,7 +93,7 @@ async fn main() {
         task.id,
         row.student_number.clone(),
         "o-bench".into(),
-        Actor::Student("o-bench".into()),
+        Actor::Student,
         now,
     );
     table.open_collection(&case, &created).await.unwrap();

@@ -101,7 +101,7 @@ impl Harness {
             self.task.id,
             format!("2022{}", ulid::Ulid::new()),
             openid.into(),
-            Actor::Student(openid.into()),
+            Actor::Student,
             OffsetDateTime::now_utc(),
         );
         self.env

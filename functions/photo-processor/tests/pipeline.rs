@@ -50,7 +50,7 @@ async fn paid_case(env: &TestEnv, attempts: usize) -> (CollectionId, Vec<Attempt
         TaskId::new(),
         "2022001".into(),
         "openid-1".into(),
-        Actor::Student("openid-1".into()),
+        Actor::Student,
         now,
     );
     table.open_collection(&case, &created).await.unwrap();
@@ -72,7 +72,7 @@ async fn paid_case(env: &TestEnv, attempts: usize) -> (CollectionId, Vec<Attempt
         let attempt_id = AttemptId::new();
         let start = Command::StartAttempt { attempt_id };
         table
-            .transition(case.id, start, Actor::Student("openid-1".into()), now)
+            .transition(case.id, start, Actor::Student, now)
             .await
             .unwrap();
         ids.push(attempt_id);
@@ -702,7 +702,7 @@ async fn a_retouched_photo_within_the_standard_goes_back_to_review() {
                 attempt_id: attempt,
                 face_match: None,
             },
-            Actor::Student("openid-1".into()),
+            Actor::Student,
         ),
         (
             Command::SendToRetouch {

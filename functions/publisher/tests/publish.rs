@@ -82,7 +82,7 @@ async fn approved_case(
         task.id,
         student_number,
         openid.clone(),
-        Actor::Student(openid.clone()),
+        Actor::Student,
         now(),
     );
     store.table.open_collection(&case, &created).await.unwrap();
@@ -93,7 +93,7 @@ async fn approved_case(
         review_flags: Vec::new(),
         face_match: None,
     };
-    let mut steps = paid_to_submitted(&openid, submission, now());
+    let mut steps = paid_to_submitted(submission, now());
     steps.push((
         Command::Approve {
             reviewer: "r1".into(),

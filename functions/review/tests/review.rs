@@ -190,13 +190,8 @@ impl Harness {
             })
             .await
             .unwrap();
-        let (case, created) = Collection::open(
-            self.task.id,
-            number,
-            openid.clone(),
-            Actor::Student(openid.clone()),
-            at,
-        );
+        let (case, created) =
+            Collection::open(self.task.id, number, openid.clone(), Actor::Student, at);
         table.open_collection(&case, &created).await.unwrap();
         let attempt = AttemptId::new();
         let mut submitted_face = descriptor.clone();
@@ -254,7 +249,7 @@ impl Harness {
                     .unwrap(),
             ),
         };
-        let mut steps = paid_to_submitted(&openid, submission, at);
+        let mut steps = paid_to_submitted(submission, at);
         if let Command::ConfirmPayment { payment } = &mut steps[0].0 {
             payment.print_fen = print_fen;
             payment.amount_fen += print_fen;
@@ -646,7 +641,7 @@ async fn a_rejection_lets_the_student_retake_without_paying() {
         .transition(
             case.id,
             Command::StartAttempt { attempt_id: retake },
-            Actor::Student(case.owner.clone()),
+            Actor::Student,
             h.now(),
         )
         .await

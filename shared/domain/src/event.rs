@@ -6,12 +6,19 @@ use time::OffsetDateTime;
 use crate::collection::{Collection, CollectionStatus, Command};
 use crate::ids::CollectionId;
 
-/// Who caused a change. Identifiers only: no names or ID numbers ever enter the audit trail.
+/// Who caused a change. Identifiers of staff and functions only: a student is named by role,
+/// never by account (the case says whose it is), so the trail stays anonymous once a student's
+/// account is erased from the case; no names or ID numbers ever enter it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    content = "id",
+    rename_all = "snake_case",
+    from = "StoredActor"
+)]
 pub enum Actor {
-    /// A student, by WeChat openid.
-    Student(String),
+    /// The case's owner, whoever that was at the time.
+    Student,
     Reviewer(String),
     Operator(String),
     /// WeChat Pay's notification or the reconciler's query.
@@ -20,10 +27,38 @@ pub enum Actor {
     System(String),
 }
 
+/// How an actor is read back: events written before students were anonymous name the openid,
+/// which is dropped on reading.
+#[derive(Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+enum StoredActor {
+    Student(
+        #[serde(default)]
+        #[allow(dead_code)]
+        Option<serde::de::IgnoredAny>,
+    ),
+    Reviewer(String),
+    Operator(String),
+    PaymentProvider,
+    System(String),
+}
+
+impl From<StoredActor> for Actor {
+    fn from(stored: StoredActor) -> Self {
+        match stored {
+            StoredActor::Student(_) => Self::Student,
+            StoredActor::Reviewer(id) => Self::Reviewer(id),
+            StoredActor::Operator(id) => Self::Operator(id),
+            StoredActor::PaymentProvider => Self::PaymentProvider,
+            StoredActor::System(name) => Self::System(name),
+        }
+    }
+}
+
 impl std::fmt::Display for Actor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Student(openid) => write!(f, "student {openid}"),
+            Self::Student => f.write_str("the student"),
             Self::Reviewer(id) => write!(f, "reviewer {id}"),
             Self::Operator(id) => write!(f, "operator {id}"),
             Self::PaymentProvider => f.write_str("WeChat Pay"),

@@ -21,9 +21,9 @@ pub mod text;
 
 pub use address::PostalAddress;
 pub use collection::{
-    AttemptStatus, CheckOutcome, Collection, CollectionStatus, Command, Payment, PendingRefund,
-    PhotoAttempt, PrintOrder, PrintStage, Printed, RefundFailure, Retouch, RetouchedPhoto,
-    ReviewDecision, Shipment, Transition, TransitionError, Verdict,
+    AttemptStatus, CheckOutcome, Collection, CollectionStatus, Command, ErasureBlocked, Payment,
+    PendingRefund, PhotoAttempt, PrintOrder, PrintStage, Printed, RefundFailure, Retouch,
+    RetouchedPhoto, ReviewDecision, Shipment, Transition, TransitionError, Verdict,
 };
 pub use enrollment::{Enrollment, RosterRow, validate_chsi_code};
 pub use event::{Actor, Event};

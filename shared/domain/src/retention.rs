@@ -133,6 +133,13 @@ pub fn due_at(
     ])
 }
 
+/// Whether a task's roster (its rows, their CHSI codes, the cases' guards) may go at `now`:
+/// `identity_days` after the task closed, once no case of it is still open. The caller knows
+/// the second half; this is the first.
+pub fn roster_due(task: &CollectionTask, now: OffsetDateTime, policy: &Policy) -> bool {
+    now >= task.closes_at + Duration::days(policy.identity_days)
+}
+
 /// What of `case` may be deleted at `now`.
 pub fn due(
     case: &Collection,
@@ -169,7 +176,7 @@ mod tests {
             task().id,
             "2022001".into(),
             "o-1".into(),
-            Actor::Student("o-1".into()),
+            Actor::Student,
             datetime!(2026-03-02 00:00 UTC),
         );
         case.status = status;

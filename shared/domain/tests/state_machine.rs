@@ -3,7 +3,8 @@
 use domain::collection::MAX_ATTEMPTS;
 use domain::{
     Actor, AttemptId, AttemptStatus, BatchId, CheckOutcome, Collection, CollectionStatus, Command,
-    Payment, PrintBatchId, PrintStage, ReasonCode, RefundFailure, TaskId, TransitionError,
+    ErasureBlocked, Payment, PrintBatchId, PrintStage, ReasonCode, RefundFailure, TaskId,
+    TransitionError,
 };
 use proptest::prelude::*;
 use time::OffsetDateTime;
@@ -14,7 +15,7 @@ use CollectionStatus::*;
 const NOW: OffsetDateTime = datetime!(2026-06-01 08:00 UTC);
 
 fn student() -> Actor {
-    Actor::Student("o-student".into())
+    Actor::Student
 }
 
 fn new_case() -> Collection {
@@ -738,6 +739,115 @@ fn a_refund_takes_the_prints_back_with_the_case() {
     assert_eq!(refunded.print, None);
 }
 
+#[test]
+fn a_student_erased_while_nothing_waits_on_their_data_leaves_an_ownerless_case() {
+    let blocked = |case: &Collection| case.erasable().err();
+    let a = AttemptId::new();
+    let review = in_review(a);
+    assert_eq!(blocked(&review), Some(ErasureBlocked::InReview));
+    assert_eq!(
+        try_apply(&review, Command::Erase),
+        Err(TransitionError::ErasureBlocked(ErasureBlocked::InReview))
+    );
+    let approved = run(review.clone(), [approve()]);
+    assert_eq!(
+        blocked(&approved),
+        Some(ErasureBlocked::AwaitingPublication)
+    );
+    let batch = BatchId::new();
+    let published = run(
+        approved,
+        [
+            Command::Batch { batch_id: batch },
+            Command::AcknowledgePublished { batch_id: batch },
+        ],
+    );
+    let erased = try_apply(&published, Command::Erase).unwrap();
+    assert!(erased.is_erased() && !published.is_erased());
+    assert_eq!(erased.status, Published);
+    assert_eq!(
+        (&erased.attempts, &erased.payment),
+        (&published.attempts, &published.payment)
+    );
+    assert_eq!(
+        try_apply(&erased, Command::Erase),
+        Err(TransitionError::AlreadyApplied)
+    );
+    // No one can act on it as its student any more: not even its former owner.
+    let transfer = Command::Transfer {
+        from: "o-student".into(),
+        to: "o-new".into(),
+        reason: "换了微信号".into(),
+    };
+    assert_eq!(
+        try_apply(&erased, transfer),
+        Err(TransitionError::OtherOwner)
+    );
+
+    let refunding = run(run(new_case(), [pay("GP1")]), [request_refund("RF1")]);
+    assert_eq!(blocked(&refunding), Some(ErasureBlocked::RefundPending));
+    // Unpaid, or paid and no photo yet: nothing waits.
+    assert_eq!(blocked(&new_case()), None);
+    assert_eq!(blocked(&run(new_case(), [pay("GP1")])), None);
+}
+
+#[test]
+fn paid_prints_hold_the_erasure_until_they_are_delivered() {
+    let batch = BatchId::new();
+    let published = run(
+        approved_with_prints(),
+        [
+            Command::Batch { batch_id: batch },
+            Command::AcknowledgePublished { batch_id: batch },
+        ],
+    );
+    assert_eq!(published.erasable(), Err(ErasureBlocked::PrintsPending));
+    let delivered = run(
+        published,
+        [
+            Command::Printed {
+                batch_id: PrintBatchId::new(),
+            },
+            ship("SF1234567890"),
+            Command::Delivered,
+        ],
+    );
+    assert_eq!(delivered.erasable(), Ok(()));
+}
+
+#[test]
+fn the_audit_trail_names_no_student_account() {
+    let case = new_case();
+    let transfer = Command::Transfer {
+        from: "o-student".into(),
+        to: "o-new".into(),
+        reason: "换了微信号".into(),
+    };
+    let paid = case.apply(pay("GP1"), student(), NOW).unwrap();
+    let moved = paid
+        .next
+        .apply(transfer, Actor::Operator("op-1".into()), NOW)
+        .unwrap();
+    for event in [&paid.event, &moved.event] {
+        let stored = serde_json::to_string(event).unwrap();
+        assert!(
+            !stored.contains("o-student") && !stored.contains("o-new"),
+            "{stored}"
+        );
+    }
+    let stored = serde_json::to_value(&moved.event).unwrap();
+    assert_eq!(stored["command"]["reason"], "换了微信号");
+    let read: domain::Event =
+        serde_json::from_str(&serde_json::to_string(&paid.event).unwrap()).unwrap();
+    assert_eq!(read, paid.event);
+    // Events written before the trail was anonymous name the openid: it is dropped on reading.
+    let mut legacy = serde_json::to_value(&paid.event).unwrap();
+    legacy["actor"] = serde_json::json!({"kind": "student", "id": "o-student"});
+    let read: domain::Event = serde_json::from_value(legacy).unwrap();
+    assert_eq!(read.actor, Actor::Student);
+    assert!(!format!("{read:?}").contains("o-student"));
+}
+
 // ---- properties over random event sequences ----
 
 /// Commands drawn from a small pool of ids, so that duplicates, stale and out-of-order
@@ -764,6 +874,7 @@ enum Step {
     Delivered,
     /// To the other of two accounts: `true` from the first to the second.
     Transfer(bool),
+    Erase,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -787,6 +898,7 @@ fn step() -> impl Strategy<Value = Step> {
         (0..2u8).prop_map(Step::Shipped),
         Just(Step::Delivered),
         any::<bool>().prop_map(Step::Transfer),
+        Just(Step::Erase),
     ]
 }
 
@@ -877,6 +989,7 @@ impl Pool {
                     reason: "换了微信号".into(),
                 }
             }
+            Step::Erase => Command::Erase,
         }
     }
 }
@@ -933,7 +1046,7 @@ proptest! {
             // No transition outside the diagram; nothing goes back from approval.
             // A transfer changes the owner only, in any state but review.
             // Printing moves the print order only.
-            let transfer = matches!(command, Command::Transfer { .. });
+            let transfer = matches!(command, Command::Transfer { .. } | Command::Erase);
             let printing = matches!(command, Command::Printed { .. } | Command::Shipped { .. } | Command::Delivered);
             let edge = is_edge(before.status, after.status) || ((transfer || printing) && before.status == after.status);
             prop_assert!(edge, "{:?} -> {:?}", before.status, after.status);
@@ -995,6 +1108,17 @@ proptest! {
                 prop_assert_eq!(after.status, before.status);
                 prop_assert_eq!(&after.attempts, &before.attempts);
                 prop_assert_eq!(&after.payment, &before.payment);
+            } else if matches!(command, Command::Erase) {
+                // Erasure names no owner from then on, and only where nothing waits on the
+                // student's data: no review, no publication, no refund, no undelivered prints.
+                prop_assert!(before.erasable().is_ok());
+                prop_assert!(!before.status.is_under_review() && !matches!(before.status, Approved | Publishing));
+                prop_assert!(before.pending_refund.is_none());
+                prop_assert!(after.is_erased());
+                prop_assert_eq!(after.status, before.status);
+                prop_assert_eq!(&after.attempts, &before.attempts);
+                prop_assert_eq!(&after.payment, &before.payment);
+                prop_assert_eq!(&after.print, &before.print);
             } else {
                 prop_assert_eq!(&after.owner, &before.owner);
             }

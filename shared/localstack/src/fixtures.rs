@@ -44,12 +44,8 @@ pub struct Submission {
 
 /// Paid (¥30), an attempt started, processed and passed, and submitted: each command with its
 /// actor, in order, for `Collection::apply` or `Table::transition`.
-pub fn paid_to_submitted(
-    openid: &str,
-    submission: Submission,
-    at: OffsetDateTime,
-) -> Vec<(Command, Actor)> {
-    let student = Actor::Student(openid.to_owned());
+pub fn paid_to_submitted(submission: Submission, at: OffsetDateTime) -> Vec<(Command, Actor)> {
+    let student = Actor::Student;
     let processor = Actor::System("photo-processor".into());
     let attempt_id = submission.attempt;
     let order = ulid::Ulid::new();

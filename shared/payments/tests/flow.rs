@@ -40,7 +40,7 @@ impl Harness {
             task.id,
             "2022001".into(),
             "o-student".into(),
-            Actor::Student("o-student".into()),
+            Actor::Student,
             now(),
         );
         env.store
@@ -213,7 +213,7 @@ async fn a_paid_case_pays_no_more_and_the_notification_counts_once() {
 async fn a_refund_before_approval_returns_the_case_to_awaiting_payment() {
     let h = Harness::new().await;
     let paid_order = h.pay().await;
-    let student = Actor::Student("o-student".into());
+    let student = Actor::Student;
     let refund = h
         .payments
         .request_refund(h.case.id, student.clone(), Some("不需要了".into()), now())
@@ -418,7 +418,7 @@ async fn the_reconciler_makes_up_for_lost_notifications_and_closes_expired_order
     // notification was lost: the reconciler sends it, then settles it.
     let down = Harness::payments_at(&h.env, &h.peer, Some("http://127.0.0.1:9"));
     let refund = down
-        .request_refund(h.case.id, Actor::Student("o-student".into()), None, now())
+        .request_refund(h.case.id, Actor::Student, None, now())
         .await
         .unwrap();
     assert_eq!(refund.status, OurRefundStatus::Requested);

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use domain::{CollectionStatus, TransitionError, ValidationError};
+use domain::{CollectionStatus, ErasureBlocked, TransitionError, ValidationError};
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 use store::{StoreError, UpdateError};
@@ -258,6 +258,7 @@ impl From<TransitionError> for ApiError {
                 "上传次数已达上限，请联系客服",
                 "You have reached the upload limit; please contact support",
             ),
+            TransitionError::ErasureBlocked(why) => why.into(),
             other => {
                 // Domain refusals name ids only, so they are safe to log.
                 tracing::info!(refusal = %other, "command refused");
@@ -268,6 +269,31 @@ impl From<TransitionError> for ApiError {
                 )
             }
         }
+    }
+}
+
+/// Why a student's erasure waits: each says what it waits for.
+impl From<ErasureBlocked> for ApiError {
+    fn from(why: ErasureBlocked) -> Self {
+        let (zh, en) = match why {
+            ErasureBlocked::InReview => (
+                "照片正在审核中，审核结束后才能删除您的数据",
+                "Your photo is being reviewed; your data can be erased once the review is over",
+            ),
+            ErasureBlocked::AwaitingPublication => (
+                "照片已审核通过、正在报送学信网，报送完成后才能删除您的数据",
+                "Your approved photo is on its way to CHSI; your data can be erased once it is published",
+            ),
+            ErasureBlocked::RefundPending => (
+                "退款正在处理中，完成后才能删除您的数据",
+                "A refund is being processed; your data can be erased once it is settled",
+            ),
+            ErasureBlocked::PrintsPending => (
+                "冲印照片尚未送达，签收后才能删除您的数据",
+                "Your printed photos are not delivered yet; your data can be erased once they arrive",
+            ),
+        };
+        Self::new(StatusCode::CONFLICT, "erasure_blocked", zh, en)
     }
 }
 

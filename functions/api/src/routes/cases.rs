@@ -15,7 +15,7 @@ use crate::routes::guards::{UploadRequest, session_open, visible_case};
 use crate::views::{CaseView, InReviewView, PointAt};
 use crate::{App, errors};
 
-async fn view(app: &App, case: &Collection) -> ApiResult<CaseView> {
+pub(super) async fn view(app: &App, case: &Collection) -> ApiResult<CaseView> {
     let table = &app.store.table;
     // Independent reads: in flight together, so the request waits for one round trip, not two.
     let (task, enrollment) = tokio::try_join!(
@@ -110,7 +110,7 @@ struct AttemptStarted {
 /// `POST /v1/collections/{id}/attempts`: records a new attempt and returns where to upload
 /// its photo. Refused unless the case is paid and not locked (the domain decides).
 pub async fn start_attempt(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
-    let openid = ctx.student()?;
+    ctx.student()?;
     let body: UploadRequest = ctx.json(JSON_LIMIT)?;
     let image_type = body.validate()?;
     let case = visible_case(app, ctx).await?;
@@ -122,7 +122,7 @@ pub async fn start_attempt(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         .transition(
             case.id,
             Command::StartAttempt { attempt_id },
-            Actor::Student(openid.to_owned()),
+            Actor::Student,
             ctx.now,
         )
         .await?;
@@ -199,7 +199,7 @@ pub async fn submit(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
                 attempt_id,
                 face_match: Some(face_match),
             },
-            Actor::Student(openid.to_owned()),
+            Actor::Student,
             ctx.now,
             &along,
         )
@@ -233,13 +233,7 @@ pub async fn withdraw(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         },
     ];
     let withdrawn = table
-        .transition_along(
-            case.id,
-            Command::Withdraw,
-            Actor::Student(openid.to_owned()),
-            ctx.now,
-            &along,
-        )
+        .transition_along(case.id, Command::Withdraw, Actor::Student, ctx.now, &along)
         .await;
     match withdrawn {
         Ok(transition) => Reply::ok(view(app, &transition.next).await?),

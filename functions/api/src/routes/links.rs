@@ -264,7 +264,7 @@ async fn open_case(
         task.id,
         row.student_number.clone(),
         openid.to_owned(),
-        Actor::Student(openid.to_owned()),
+        Actor::Student,
         ctx.now,
     );
     let case = match table.open_collection(&case, &created).await? {

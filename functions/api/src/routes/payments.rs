@@ -84,7 +84,7 @@ pub async fn request_refund(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
     let principal = ctx.principal()?;
     let actor = match principal.role {
         Role::Operator => Actor::Operator(principal.subject.clone()),
-        Role::Student => Actor::Student(principal.subject.clone()),
+        Role::Student => Actor::Student,
         // The router admits students and operators only.
         _ => return Err(ApiError::forbidden()),
     };

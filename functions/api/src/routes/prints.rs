@@ -54,7 +54,7 @@ pub async fn put_address(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
 /// `POST /v1/collections/{id}/print/received`: the student confirms the parcel arrived; the
 /// address goes in the same write.
 pub async fn received(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
-    let openid = ctx.student()?.to_owned();
+    ctx.student()?;
     let case = visible_case(app, ctx).await?;
     let next = app
         .store
@@ -62,7 +62,7 @@ pub async fn received(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         .transition_along(
             case.id,
             Command::Delivered,
-            Actor::Student(openid),
+            Actor::Student,
             ctx.now,
             &[Along::ForgetAddress(case.id)],
         )

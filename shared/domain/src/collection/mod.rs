@@ -33,6 +33,7 @@ mod print;
 mod publication;
 mod retouch;
 mod review;
+pub use ownership::ErasureBlocked;
 
 /// A case holds at most this many attempts: enough for any honest retake, and a bound on the
 /// item size (DynamoDB items stop at 400 KB) and on abuse of paid processing.
@@ -374,11 +375,18 @@ pub enum Command {
     },
     /// An operator hands the case from one account to another (the student changed WeChat
     /// accounts and proved who they are); `reason` is the operator's, for the audit trail.
+    /// The accounts are not written into the event (the operator's request names them, and
+    /// the trail names no student); read back, they are empty.
     Transfer {
+        #[serde(default, skip_serializing)]
         from: String,
+        #[serde(default, skip_serializing)]
         to: String,
         reason: String,
     },
+    /// The student asked for their data to be erased: the case keeps its history and no
+    /// longer names its owner (see [`Collection::erasable`]).
+    Erase,
 }
 
 impl Command {
@@ -403,6 +411,7 @@ impl Command {
             Self::Delivered => "delivered",
             Self::AcknowledgePublished { .. } => "acknowledge_published",
             Self::Transfer { .. } => "transfer",
+            Self::Erase => "erase",
         }
     }
 }
@@ -450,6 +459,8 @@ pub enum TransitionError {
     NoPrintOrder,
     #[error("the prints must be {needed} first")]
     PrintNotReady { needed: &'static str },
+    #[error("the student's data cannot be erased now: {}", .0.code())]
+    ErasureBlocked(ErasureBlocked),
     #[error("{field} {problem}")]
     Invalid {
         field: &'static str,
@@ -649,6 +660,7 @@ impl Collection {
             }
             // ownership.rs
             Command::Transfer { from, to, .. } => self.transfer(&mut next, from, to, not_allowed),
+            Command::Erase => self.erase(&mut next),
         }?;
 
         next.version = self.version + 1;

@@ -57,7 +57,7 @@ pub fn case(task: TaskId, student_number: &str) -> (Collection, Event) {
         task,
         student_number.into(),
         "o-openid-1".into(),
-        Actor::Student("o-openid-1".into()),
+        Actor::Student,
         NOW,
     )
 }
