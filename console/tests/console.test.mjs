@@ -288,6 +288,36 @@ test('an operator confirms a roster row the school mistyped, seeing how far the 
   await closeClean(context);
 });
 
+test('an operator approves a student’s erasure and sees it carried out, naming no one', async () => {
+  const { erasure } = stack.requests;
+  const { context, page: tab } = await signedIn(browser, stack, stack.tokens.operator);
+  await tab.goto(`${page(stack)}#/ops/requests`);
+  const card = tab.locator(`article.request[data-request="${erasure.request_id}"]`);
+  await card.waitFor();
+  assert.match(await card.textContent(), /删除个人信息/);
+  assert.equal(await card.locator('dd.cases').textContent(), '1');
+  assert.doesNotMatch(await card.textContent(), /\d{17}[\dX]/);
+  await card.locator('input.reason').fill('学生本人来电申请，已核实身份');
+  await card.locator('button.approve').click();
+  await card.locator('.outcome .done').waitFor();
+  // The local stack runs the purger's erasures every 2 s: reload until the row says done.
+  const row = tab.locator(`tr.erasure.done[data-request="${erasure.request_id}"]`);
+  for (let reloads = 0; (await row.count()) === 0; reloads++) {
+    assert.ok(reloads < 240, 'the approved erasure is carried out');
+    await tab.waitForTimeout(250);
+    await tab.reload();
+    await tab.locator('h1').waitFor();
+  }
+  assert.match(await row.locator('td.counts').textContent(), /案件 1 个/);
+  await tab.screenshot({ path: `${ARTIFACTS}operator-erasures.png`, fullPage: true });
+  // The student's data is gone: no identity, no case of theirs.
+  const own = await api(stack, 'GET', '/v1/me/data', erasure.student_token);
+  assert.equal(own.status, 200);
+  assert.equal(own.body.identity, null);
+  assert.deepEqual(own.body.cases, []);
+  await closeClean(context);
+});
+
 test('operators see who opened a case, and what a reviewer opened', async () => {
   // A reviewer opens a case in review (the contention task's stays in review).
   const id = stack.tasks.contention.cases[0].collection_id;

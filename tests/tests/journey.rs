@@ -266,6 +266,179 @@ async fn one_student_goes_from_login_to_published_through_every_function() {
     assert!(!printed.contains("张三"), "{printed}");
     assert!(!printed.contains("20040517"), "{printed}");
     assert!(printed.contains("张*"));
+
+    erasure(&env, &fns, &journey).await;
+}
+
+/// After the journey, the student downloads their data and asks for its erasure: refused
+/// while the prints are in the post, filed once they arrived; an operator approves it; the
+/// purger carries it out; the operator sees it done; nothing that names the student is left
+/// in the table or the buckets, and the case keeps its anonymous history.
+async fn erasure(env: &TestEnv, fns: &Functions, journey: &e2e::Journey) {
+    let (api, table) = (&fns.api, &env.store.table);
+    let token = api.login(&journey.openid).await.unwrap();
+    let ask = || async {
+        let confirm = Body::Json(json!({"confirm": true}));
+        api.send("POST", "/v1/me/erasure", Some(&token), confirm)
+            .await
+            .unwrap()
+    };
+    let early = ask().await;
+    assert_eq!(early.status, 409, "{}", early.body);
+    assert_eq!(early.body["code"], "erasure_blocked");
+    assert!(early.body["message_zh"].as_str().unwrap().contains("冲印"));
+
+    let own = api
+        .send("GET", "/v1/me/data", Some(&token), Body::None)
+        .await
+        .unwrap()
+        .expect(200)
+        .unwrap();
+    assert_eq!(own["identity"]["name"], "张三");
+    assert_eq!(own["identity"]["id_number"], "440106200405171230");
+    assert_eq!(own["consents"][0]["notice_version"], "v1");
+    let case = table.collection(journey.collection).await.unwrap();
+    assert_eq!(
+        own["cases"][0]["history"].as_array().unwrap().len() as u64,
+        case.version
+    );
+    assert!(own["cases"][0]["address"]["phone"].is_string(), "{own}");
+    assert!(own["cases"][0]["payment"]["order_no"].is_string(), "{own}");
+
+    let received = format!("/v1/collections/{}/print/received", case.id);
+    let received = api
+        .send("POST", &received, Some(&token), Body::None)
+        .await
+        .unwrap();
+    assert_eq!(received.status, 200, "{}", received.body);
+    let asked = ask().await.expect(202).unwrap();
+    assert_eq!(
+        (&asked["kind"], &asked["status"]),
+        (&json!("erasure"), &json!("pending"))
+    );
+    assert!(asked["kept_zh"].as_str().unwrap().contains("学信网"));
+    let id = asked["request_id"].as_str().unwrap().to_owned();
+    assert_eq!(ask().await.expect(202).unwrap()["request_id"], id.as_str());
+
+    let operator = api.operator_token();
+    let pending = api
+        .send_review("GET", "/v1/review/requests", &operator, Body::None)
+        .await
+        .unwrap()
+        .expect(200)
+        .unwrap();
+    let shown = pending["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id.as_str())
+        .expect("the erasure waits for an operator")
+        .clone();
+    assert_eq!(
+        (&shown["cases"], &shown["identity"]["name"]),
+        (&json!(1), &json!("张*"))
+    );
+    let approve = format!("/v1/review/requests/{id}/approve");
+    let reason = Body::Json(json!({"reason": "本人来电核实"}));
+    let approved = api
+        .send_review("POST", &approve, &operator, reason)
+        .await
+        .unwrap();
+    assert_eq!(approved.status, 200, "{}", approved.body);
+
+    // The purger's hourly run; a second changes nothing.
+    let purger = purger::Purger {
+        store: env.store.clone(),
+        policy: Default::default(),
+    };
+    let now = OffsetDateTime::now_utc();
+    assert_eq!(purger.run_erasures(now).await.unwrap().done, 1);
+    assert_eq!(purger.run_erasures(now).await.unwrap(), Default::default());
+    let erasures = api
+        .send_review("GET", "/v1/review/erasures", &operator, Body::None)
+        .await
+        .unwrap()
+        .expect(200)
+        .unwrap();
+    let done = &erasures["done"][0];
+    assert_eq!((&done["id"], &done["status"]), (&json!(id), &json!("done")));
+    assert_eq!(done["erasure"]["done"]["cases"], 1);
+    assert!(done["erasure"]["done"]["objects"].as_u64().unwrap() > 0);
+    assert!(!erasures.to_string().contains(&journey.openid));
+
+    let own = api
+        .send("GET", "/v1/me/data", Some(&token), Body::None)
+        .await
+        .unwrap()
+        .expect(200)
+        .unwrap();
+    assert_eq!(
+        (
+            &own["identity"],
+            &own["id_card"],
+            &own["consents"],
+            &own["cases"]
+        ),
+        (&Value::Null, &Value::Null, &json!([]), &json!([]))
+    );
+    let erased = table.collection(case.id).await.unwrap();
+    assert!(erased.is_erased());
+    assert_eq!(erased.status, CollectionStatus::Published);
+    let events = table.events(case.id).await.unwrap();
+    assert_eq!(events.len() as u64, erased.version);
+    assert_eq!(events.last().unwrap().kind(), "erase");
+
+    // Nothing left names the student: no item holds their account, name or number in the
+    // clear, and neither bucket holds an object of the case or of their ID card.
+    let mut start = None;
+    loop {
+        let page = env
+            .dynamodb()
+            .scan()
+            .table_name(table.name())
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        for item in page.items() {
+            let text = format!("{item:?}");
+            // Rate-limit windows (keyed by the account) outlive an erasure, so erasing cannot
+            // reset a limit; they are gone within a day by the table's TTL.
+            if text.contains("\"COUNTER#") {
+                let expires = item["expires_at"].as_n().unwrap().parse::<i64>().unwrap();
+                assert!(expires <= now.unix_timestamp() + 2 * 86_400, "{text}");
+                continue;
+            }
+            for personal in [journey.openid.as_str(), "张三", "44010620040517123"] {
+                assert!(!text.contains(personal), "{personal} in {text}");
+            }
+            assert!(
+                !text.contains("\"STUDENT#")
+                    && !text.contains("\"CARD#")
+                    && !text.contains("\"FACE#"),
+                "{text}"
+            );
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            break;
+        }
+    }
+    let s3 = env.store.objects.client();
+    let buckets = env.store.objects.buckets();
+    for bucket in [&buckets.uploads, &buckets.photos] {
+        let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+        for object in listed.contents() {
+            let key = object.key().unwrap();
+            assert!(!key.contains(&case.id.to_string()), "{bucket}/{key}");
+            assert!(
+                !["portraits/", "checked-portraits/", "print-sheets/"]
+                    .iter()
+                    .any(|p| key.starts_with(p)),
+                "{bucket}/{key}"
+            );
+        }
+    }
 }
 
 /// A card's photo uploaded by `token`'s student and read by the processor: the card's id and

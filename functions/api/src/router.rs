@@ -9,6 +9,8 @@ pub enum Action {
     Login,
     PrivacyNotice,
     Me,
+    OwnData,
+    Erasure,
     VerifyIdentity,
     NewPortrait,
     RequestTransfer,
@@ -42,6 +44,8 @@ web::routes! { Action {
     POST "/v1/auth/wechat" => Login, None;
     GET "/v1/privacy-notice" => PrivacyNotice, None;
     GET "/v1/me" => Me, STUDENT;
+    GET "/v1/me/data" => OwnData, STUDENT;
+    POST "/v1/me/erasure" => Erasure, STUDENT;
     POST "/v1/identity" => VerifyIdentity, STUDENT;
     POST "/v1/identity/portrait" => NewPortrait, STUDENT;
     POST "/v1/identity/transfer-requests" => RequestTransfer, STUDENT;

@@ -279,7 +279,7 @@ impl CaseView {
 #[derive(Debug, Serialize)]
 pub struct RequestView {
     pub request_id: String,
-    /// `transfer` or `link`.
+    /// `transfer`, `link` or `erasure`.
     pub kind: &'static str,
     pub status: store::RequestStatus,
     #[serde(with = "time::serde::rfc3339")]
@@ -295,6 +295,7 @@ impl RequestView {
             kind: match request.kind {
                 store::RequestKind::Transfer { .. } => "transfer",
                 store::RequestKind::Link { .. } => "link",
+                store::RequestKind::Erasure { .. } => "erasure",
             },
             status: request.status,
             created_at: request.created_at,
@@ -302,7 +303,8 @@ impl RequestView {
                 store::RequestStatus::Pending => {
                     "申请已提交。请联系学校或客服并告知申请编号，工作人员核实您的身份后处理"
                 }
-                store::RequestStatus::Approved => "此申请已获批准",
+                store::RequestStatus::Approved => "此申请已获批准，将在一小时内处理完毕",
+                store::RequestStatus::Done => "已处理完毕",
                 store::RequestStatus::Refused => {
                     "此申请未获批准。如有疑问，请联系学校或客服并告知申请编号"
                 }
@@ -311,7 +313,10 @@ impl RequestView {
                 store::RequestStatus::Pending => {
                     "Your request is filed. Contact your school or our support with its number; staff will decide once they have checked who you are"
                 }
-                store::RequestStatus::Approved => "This request was approved",
+                store::RequestStatus::Approved => {
+                    "This request was approved and will be carried out within the hour"
+                }
+                store::RequestStatus::Done => "Done",
                 store::RequestStatus::Refused => {
                     "This request was refused. If you think that is wrong, contact your school or our support with its number"
                 }

@@ -4,26 +4,25 @@
 //! by the next, and a later run deletes nothing twice. A case that is not closed is never
 //! touched. It holds no personal-data key: it deletes, it never reads what it deletes.
 //!
-//! Not yet carried out here: the `identity` kind (sealed identities, roster rows, what ID
-//! cards read), which other cases of the same student may still need.
+//! It also carries out the erasures students asked for and operators approved (`erasure`).
+
+mod delete;
+mod erasure;
+mod identity;
 
 use std::collections::BTreeMap;
 
 use domain::retention::{self, Kind, Policy};
 use domain::{Collection, CollectionTask};
-use store::{FaceOf, PortraitChecked, PurgeLog, RetouchedKey, Store, StoreError, UploadKey};
+use store::{PortraitChecked, PurgeLog, Store, StoreError};
 use time::OffsetDateTime;
+
+use delete::Deleted;
+pub use erasure::ErasureLog;
 
 pub struct Purger {
     pub store: Store,
     pub policy: Policy,
-}
-
-/// What one case's purge of one kind deleted.
-#[derive(Default)]
-struct Deleted {
-    objects: u64,
-    items: u64,
 }
 
 impl Purger {
@@ -59,21 +58,33 @@ impl Purger {
             cases_purged: BTreeMap::new(),
             objects_deleted: 0,
             items_deleted: 0,
+            roster_items_deleted: 0,
         };
         for task in table.tasks().await? {
+            // Cases whose identity is still kept: the roster waits for the last of them.
+            let mut identity_kept = 0;
             for case in table.collections_of_task(task.id).await? {
                 log.cases_seen += 1;
                 // One case that cannot be purged (a record a bug left unreadable, a store
                 // that throttles) must not keep every other case's data past its time.
-                if let Err(error) = self.purge_case(&case, &task, now, &mut log).await {
-                    log.cases_failed += 1;
-                    tracing::error!(
-                        alarm = "purge_case_failed",
-                        case_id = %case.id,
-                        %error,
-                        "case not purged; tried again next run"
-                    );
+                match self.purge_case(&case, &task, now, &mut log).await {
+                    Ok(identity_gone) => identity_kept += u64::from(!identity_gone),
+                    Err(error) => {
+                        identity_kept += 1;
+                        log.cases_failed += 1;
+                        tracing::error!(
+                            alarm = "purge_case_failed",
+                            case_id = %case.id,
+                            %error,
+                            "case not purged; tried again next run"
+                        );
+                    }
                 }
+            }
+            if identity_kept == 0 && retention::roster_due(&task, now, &self.policy) {
+                let rows = table.forget_roster(task.id).await?;
+                log.items_deleted += rows;
+                log.roster_items_deleted += rows;
             }
         }
         table.put_purge_log(&log).await?;
@@ -88,33 +99,36 @@ impl Purger {
     }
 
     /// Deletes what of `case` is due and not yet recorded done, recording each kind after its
-    /// last deletion.
+    /// last deletion. Whether the case's identity is gone (now or before).
     async fn purge_case(
         &self,
         case: &Collection,
         task: &CollectionTask,
         now: OffsetDateTime,
         log: &mut PurgeLog,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let table = &self.store.table;
         let due = retention::due(case, task, now, &self.policy);
         if due.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
-        let done = table.purged(case.id).await?;
-        for kind in due.into_iter().filter(|k| !done.contains(k)) {
+        let mut done = table.purged(case.id).await?;
+        let todo: Vec<Kind> = due.into_iter().filter(|k| !done.contains(k)).collect();
+        for kind in todo {
             let Some(deleted) = self.purge(case, task, kind, now).await? else {
                 continue;
             };
             table.record_purged(case.id, kind).await?;
+            done.push(kind);
             *log.cases_purged.entry(kind).or_default() += 1;
             log.objects_deleted += deleted.objects;
             log.items_deleted += deleted.items;
         }
-        Ok(())
+        Ok(done.contains(&Kind::Identity))
     }
 
-    /// Deletes `kind` of `case`'s data; `None` for a kind not carried out here.
+    /// Deletes `kind` of `case`'s data if it may go now; `None` when it must wait (an ID
+    /// card another case of the student still needs, an identity another case still needs).
     async fn purge(
         &self,
         case: &Collection,
@@ -122,96 +136,30 @@ impl Purger {
         kind: Kind,
         now: OffsetDateTime,
     ) -> Result<Option<Deleted>, StoreError> {
-        let (table, objects) = (&self.store.table, &self.store.objects);
-        let mut deleted = Deleted::default();
-        match kind {
-            Kind::Descriptors => {
-                for attempt in &case.attempts {
-                    if let Some(checked) = table.checked(case.id, attempt.id).await? {
-                        table
-                            .delete_face(FaceOf::Attempt(attempt.id, checked.digest))
-                            .await?;
-                        deleted.items += 1;
-                    }
-                }
-                for card in self.cards_to_forget(case, task, now).await? {
-                    table
-                        .delete_face(FaceOf::Portrait(card.portrait, card.digest))
-                        .await?;
-                    deleted.items += 1;
-                }
-            }
-            Kind::Originals => {
-                for attempt in &case.attempts {
-                    for upload in [
-                        UploadKey::Attempt {
-                            collection: case.id,
-                            attempt: attempt.id,
-                        },
-                        UploadKey::Retouch {
-                            collection: case.id,
-                            attempt: attempt.id,
-                        },
-                    ] {
-                        objects.delete_upload(&upload.to_string()).await?;
-                        deleted.objects += 1;
-                    }
-                    if let Some(checked) = table.checked(case.id, attempt.id).await? {
-                        objects.delete_photo_object(&checked.original_key()).await?;
-                        deleted.objects += 1;
-                    }
-                }
-                for card in self.cards_to_forget(case, task, now).await? {
-                    let upload = UploadKey::Portrait(card.portrait).to_string();
-                    objects.delete_upload(&upload).await?;
-                    objects.delete_photo_object(&card.copy_key()).await?;
-                    deleted.objects += 2;
-                }
-            }
-            Kind::Photos => {
-                for attempt in &case.attempts {
-                    if let Some(checked) = table.checked(case.id, attempt.id).await? {
-                        for key in [
-                            checked.standardised_key(),
-                            checked.preview_key(),
-                            checked.report_key(),
-                        ] {
-                            objects.delete_photo_object(&key).await?;
-                            deleted.objects += 1;
-                        }
-                    }
-                    let check = RetouchedKey::check_key(case.id, attempt.id);
-                    objects.delete_photo_object(&check).await?;
-                    deleted.objects += 1;
-                }
-                if let Some(retouched) = RetouchedKey::of(case) {
-                    objects.delete_photo_object(&retouched.photo_key()).await?;
-                    deleted.objects += 1;
-                }
-                if let Some(printed) = case.print.as_ref().and_then(|p| p.printed.as_ref()) {
-                    let batch = table.print_batch(printed.batch_id).await?;
-                    for sheet in batch.sheets.iter().filter(|s| s.collection_id == case.id) {
-                        objects.delete_photo_object(&sheet.key).await?;
-                        deleted.objects += 1;
-                    }
-                }
-            }
-            Kind::Identity => return Ok(None),
+        if kind == Kind::Identity {
+            return self.purge_identity(case, task, now).await;
         }
-        Ok(Some(deleted))
+        let cards = self.cards_to_forget(case, task, now).await?;
+        self.delete(case, kind, &cards).await.map(Some)
     }
 
     /// The ID-card uploads `case`'s submissions were matched against, once no case of its
-    /// student may still need them (none when one is open): each once, read once per kind.
+    /// student may still need them (none while one is open).
     async fn cards_to_forget(
         &self,
         case: &Collection,
         task: &CollectionTask,
         now: OffsetDateTime,
     ) -> Result<Vec<PortraitChecked>, StoreError> {
-        if !self.owner_is_done(case, task, now).await? {
+        let closed = |c: &Collection, t: &CollectionTask| retention::closed(c, t, now).is_some();
+        if !self.every_case_of_owner(case, task, closed).await? {
             return Ok(Vec::new());
         }
+        self.cards_of(case).await
+    }
+
+    /// The ID-card uploads `case`'s submissions were matched against, each once.
+    async fn cards_of(&self, case: &Collection) -> Result<Vec<PortraitChecked>, StoreError> {
         let mut cards = Vec::new();
         for attempt in &case.attempts {
             if let Some(card) = self.store.table.matched_portrait(attempt.id).await?
@@ -223,22 +171,25 @@ impl Purger {
         Ok(cards)
     }
 
-    /// Whether every case of `case`'s student is closed: only then may what their ID card
-    /// gave (its face, its photo) go, which a case still open would compare with.
-    async fn owner_is_done(
+    /// Whether `test` holds for every case of `case`'s student (`case` included, with its
+    /// `task` at hand); true for an erased case, which is no one's.
+    async fn every_case_of_owner(
         &self,
         case: &Collection,
         task: &CollectionTask,
-        now: OffsetDateTime,
+        test: impl Fn(&Collection, &CollectionTask) -> bool,
     ) -> Result<bool, StoreError> {
         let table = &self.store.table;
+        if case.is_erased() {
+            return Ok(test(case, task));
+        }
         for other in table.collections_of(&case.owner).await? {
             let other_task = if other.task_id == task.id {
                 task.clone()
             } else {
                 table.task(other.task_id).await?
             };
-            if retention::closed(&other, &other_task, now).is_none() {
+            if !test(&other, &other_task) {
                 return Ok(false);
             }
         }

@@ -1,8 +1,13 @@
-//! The purge on moto: a published case's data goes as it falls due, and only then; a second
-//! run deletes nothing; a case in review is never touched, however late.
+//! The purge on moto: a published case's data goes as it falls due, and only then, down to who
+//! its student was and the task's roster; a second run deletes nothing; a case in review is
+//! never touched, however late.
 
+use domain::privacy::{self, Consent, Purpose};
 use domain::retention::Kind;
-use domain::{Actor, AttemptId, BatchId, Collection, Command, EducationLevel, PortraitId};
+use domain::{
+    Actor, AttemptId, BatchId, CardText, Collection, Command, EducationLevel, Enrollment, IdNumber,
+    Portrait, PortraitId, PortraitStatus, PostalAddress, Student, VerifiedIdentity,
+};
 use localstack::TestEnv;
 use localstack::fixtures::{Submission, live_through, open_task, paid_to_submitted};
 use purger::Purger;
@@ -24,7 +29,7 @@ async fn submitted(
         task,
         format!("20221101{n:02}"),
         openid.clone(),
-        Actor::Student(openid.clone()),
+        Actor::Student,
         at,
     );
     table.open_collection(&case, &created).await.unwrap();
@@ -88,7 +93,7 @@ async fn submitted(
         review_flags: vec![],
         face_match: None,
     };
-    let steps = paid_to_submitted(&openid, submission, at);
+    let steps = paid_to_submitted(submission, at);
     let case = live_through(table, case.id, steps, &checked, Some(&portrait), at).await;
     (case, checked, portrait)
 }
@@ -222,11 +227,13 @@ async fn a_published_case_is_purged_as_its_data_falls_due_and_a_case_in_review_n
         assert!(photo_exists(&env, &key).await, "{key}");
     }
     assert!(table.purged(waiting.id).await.unwrap().is_empty());
-    // The audit trail is whole.
-    assert_eq!(
-        table.events(case.id).await.unwrap().len() as u64,
-        case.version
-    );
+    // The published case, past its identity date too by now, names no owner; its audit trail
+    // is whole, the erasure its last event.
+    let case = table.collection(case.id).await.unwrap();
+    assert!(case.is_erased());
+    let events = table.events(case.id).await.unwrap();
+    assert_eq!(events.len() as u64, case.version);
+    assert_eq!(events.last().map(|e| e.kind()), Some("erase"));
 }
 
 #[tokio::test]
@@ -266,4 +273,205 @@ async fn a_case_that_cannot_be_purged_is_counted_and_holds_back_no_other() {
         table.purged(broken.id).await.unwrap().is_empty(),
         "still due next run"
     );
+}
+
+/// What the identity check, the ID card, the roster and the print order leave of student `n`:
+/// the roster row (with its CHSI code), the verified identity with the card as its portrait,
+/// what the card read, a consent, and a postal address on the case.
+async fn identified(
+    env: &TestEnv,
+    case: &Collection,
+    card: &PortraitChecked,
+    id_number: &str,
+    at: OffsetDateTime,
+) {
+    let table = &env.store.table;
+    let id_number = IdNumber::parse_stored(&IdNumber::complete(id_number).unwrap()).unwrap();
+    table
+        .put_enrollments(&[Enrollment {
+            task_id: case.task_id,
+            student_number: case.student_number.clone(),
+            name: "张三".into(),
+            id_number: id_number.clone(),
+            school: "中山大学".into(),
+            education_level: EducationLevel::Bachelor,
+            major: "计算机科学与技术".into(),
+            chsi_code: Some(format!("C{}", case.student_number)),
+        }])
+        .await
+        .unwrap();
+    table
+        .put_student(&Student {
+            openid: case.owner.clone(),
+            identity: Some(VerifiedIdentity {
+                name: "张三".into(),
+                id_number: id_number.clone(),
+                verified_at: at,
+            }),
+            portrait: Some(Portrait {
+                id: card.portrait,
+                status: PortraitStatus::Usable,
+                sha256: Some(card.digest.to_string()),
+                problem: None,
+            }),
+        })
+        .await
+        .unwrap();
+    let read = CardText::Read {
+        name: "张三".into(),
+        id_number,
+    };
+    table.put_card_text(card, &read).await.unwrap();
+    let consent = Consent::given(privacy::current().version, &Purpose::ALL, at).unwrap();
+    table.put_consent(&case.owner, &consent).await.unwrap();
+    let address = PostalAddress {
+        recipient: "张三".into(),
+        phone: "13800138000".into(),
+        province: "广东省".into(),
+        city: "广州市".into(),
+        district: "海珠区".into(),
+        detail: "新港西路135号".into(),
+    };
+    table.put_address(case.id, &address).await.unwrap();
+}
+
+/// Every item of the table, as text.
+async fn every_item(env: &TestEnv) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = env
+            .dynamodb()
+            .scan()
+            .table_name(env.store.table.name())
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        items.extend(page.items().iter().map(|item| format!("{item:?}")));
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return items;
+        }
+    }
+}
+
+#[tokio::test]
+async fn who_the_student_was_goes_after_the_task_closes_and_the_roster_with_its_last_case() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let task = open_task(table, EducationLevel::Bachelor).await;
+    let start = OffsetDateTime::now_utc();
+    let (case, checked, card) = submitted(&env, task.id, 1, start).await;
+    identified(&env, &case, &card, "44010620040517123", start).await;
+    let case = published(&env, &case, start + Duration::hours(1)).await;
+    let purger = Purger {
+        store: env.store.clone(),
+        policy: Default::default(),
+    };
+    let identity_date = task.closes_at + Duration::days(180);
+
+    // Published, its photos gone after 180 days: the identity stays until 180 days after the
+    // task closed (it closes after publication here).
+    purger
+        .run(identity_date - Duration::minutes(1))
+        .await
+        .unwrap();
+    assert!(table.student(&case.owner).await.unwrap().is_some());
+    assert!(!table.collection(case.id).await.unwrap().is_erased());
+
+    let log = purger.run(identity_date).await.unwrap();
+    assert_eq!(log.cases_purged.get(&Kind::Identity), Some(&1));
+    assert!(log.roster_items_deleted >= 3, "row, code, guard: {log:?}");
+    assert!(table.student(&case.owner).await.unwrap().is_none());
+    assert!(table.consents(&case.owner).await.unwrap().is_empty());
+    assert!(table.card_text(&card).await.unwrap().is_none());
+    assert!(table.address(case.id).await.unwrap().is_none());
+    assert!(table.enrollments_of_task(task.id).await.unwrap().is_empty());
+    let code = format!("C{}", case.student_number);
+    assert!(
+        table
+            .enrollment_by_chsi_code(&code)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        table
+            .case_of_enrollment(task.id, &case.student_number)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let erased = table.collection(case.id).await.unwrap();
+    assert!(erased.is_erased());
+    assert_eq!(erased.status, domain::CollectionStatus::Published);
+    assert_eq!(
+        table.events(case.id).await.unwrap().len() as u64,
+        erased.version
+    );
+    for key in [
+        checked.standardised_key(),
+        checked.original_key(),
+        card.copy_key(),
+    ] {
+        assert!(!photo_exists(&env, &key).await, "{key}");
+    }
+    // Nothing in the table names the student any more, in the clear or by key.
+    for item in every_item(&env).await {
+        for personal in [
+            case.owner.as_str(),
+            "张三",
+            "13800138000",
+            "44010620040517123",
+        ] {
+            assert!(!item.contains(personal), "{personal} in {item}");
+        }
+        for partition in [
+            "\"STUDENT#",
+            "\"CARD#",
+            "\"FACE#",
+            "\"ADDRESS#",
+            "\"IDENTITY#",
+        ] {
+            assert!(!item.contains(partition), "{partition} in {item}");
+        }
+    }
+
+    // A second run changes nothing.
+    let again = purger.run(identity_date + Duration::days(1)).await.unwrap();
+    assert_eq!((again.objects_deleted, again.items_deleted), (0, 0));
+    assert!(again.cases_purged.is_empty());
+}
+
+#[tokio::test]
+async fn a_case_in_review_keeps_its_student_s_identity_and_the_task_s_roster() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let task = open_task(table, EducationLevel::Bachelor).await;
+    let start = OffsetDateTime::now_utc();
+    let (done, _, done_card) = submitted(&env, task.id, 1, start).await;
+    identified(&env, &done, &done_card, "44010620040517123", start).await;
+    published(&env, &done, start + Duration::hours(1)).await;
+    let (waiting, _, waiting_card) = submitted(&env, task.id, 2, start).await;
+    identified(&env, &waiting, &waiting_card, "11010520031109246", start).await;
+    let purger = Purger {
+        store: env.store.clone(),
+        policy: Default::default(),
+    };
+    let log = purger
+        .run(task.closes_at + Duration::days(3 * 365))
+        .await
+        .unwrap();
+    // The published case's student is forgotten; the one in review keeps everything, and so
+    // does the roster, which its review may still need.
+    assert_eq!(log.cases_purged.get(&Kind::Identity), Some(&1));
+    assert_eq!(log.roster_items_deleted, 0);
+    assert!(table.student(&done.owner).await.unwrap().is_none());
+    let kept = table.student(&waiting.owner).await.unwrap().unwrap();
+    assert!(kept.identity.is_some());
+    assert!(table.card_text(&waiting_card).await.unwrap().is_some());
+    assert!(table.address(waiting.id).await.unwrap().is_some());
+    assert_eq!(table.enrollments_of_task(task.id).await.unwrap().len(), 2);
+    assert!(!table.collection(waiting.id).await.unwrap().is_erased());
 }

@@ -46,6 +46,7 @@ pub enum Action {
     Requests,
     ApproveRequest,
     RefuseRequest,
+    Erasures,
     PrintOverview,
     MakePrintBatch,
     PrintBatch,
@@ -81,6 +82,7 @@ web::routes! { Action {
     GET "/v1/review/requests" => Requests, OPERATOR;
     POST "/v1/review/requests/{request_id}/approve" => ApproveRequest, OPERATOR;
     POST "/v1/review/requests/{request_id}/refuse" => RefuseRequest, OPERATOR;
+    GET "/v1/review/erasures" => Erasures, OPERATOR;
     GET "/v1/review/print/tasks/{task_id}" => PrintOverview, OPERATOR;
     POST "/v1/review/print/tasks/{task_id}/batches" => MakePrintBatch, OPERATOR;
     GET "/v1/review/print/batches/{batch_id}" => PrintBatch, OPERATOR;
@@ -179,6 +181,7 @@ impl web::Service for App {
             Action::Requests => Box::pin(requests::pending(self, ctx)).await,
             Action::ApproveRequest => Box::pin(requests::approve(self, ctx)).await,
             Action::RefuseRequest => Box::pin(requests::refuse(self, ctx)).await,
+            Action::Erasures => Box::pin(requests::erasures(self, ctx)).await,
             Action::PrintOverview => Box::pin(printing::overview(self, ctx)).await,
             Action::MakePrintBatch => Box::pin(printing::make_batch(self, ctx)).await,
             Action::PrintBatch => Box::pin(printing::batch(self, ctx)).await,

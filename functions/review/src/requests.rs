@@ -1,7 +1,9 @@
 //! Students' requests the operators decide (DESIGN §2): moving a verified identity and its
-//! cases to a new WeChat account, and linking a roster row whose ID number the school typed
-//! wrong. The operator checks who the student is outside the service (the student quotes the
-//! request's number) and approves or refuses with a reason; the request keeps the decision.
+//! cases to a new WeChat account, linking a roster row whose ID number the school typed
+//! wrong, and erasing a student's personal data (DESIGN §3). The operator checks who the
+//! student is outside the service (the student quotes the request's number) and approves or
+//! refuses with a reason; the request keeps the decision. An approved erasure is carried out
+//! by the purger within the hour; operators follow it in `GET /v1/review/erasures`.
 
 use domain::{IdNumber, mask_name};
 use lambda_http::http::StatusCode;
@@ -21,8 +23,11 @@ struct RequestView {
     identity: Option<Masked>,
     /// The roster row asked for (link).
     row: Option<RowView>,
-    /// The cases that would move with a transfer.
+    /// The cases that would move with a transfer, or be erased.
     cases: usize,
+    /// Why an erasure could not be carried out now, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    erasure_blocked: Option<domain::ErasureBlocked>,
 }
 
 #[derive(Serialize)]
@@ -62,7 +67,7 @@ pub async fn pending(app: &App, _ctx: &Ctx<'_>) -> ApiResult<Reply> {
 async fn view(app: &App, request: OperatorRequest) -> ApiResult<RequestView> {
     let table = &app.store.table;
     let (owner, row) = match &request.kind {
-        RequestKind::Transfer { from, .. } => (from, None),
+        RequestKind::Transfer { from, .. } | RequestKind::Erasure { openid: from } => (from, None),
         RequestKind::Link {
             openid,
             task_id,
@@ -77,9 +82,14 @@ async fn view(app: &App, request: OperatorRequest) -> ApiResult<RequestView> {
         }
     };
     let identity = table.student(owner).await?.and_then(|s| s.identity);
-    let cases = match &request.kind {
-        RequestKind::Transfer { from, .. } => table.collections_of(from).await?.len(),
-        RequestKind::Link { .. } => 0,
+    let (cases, erasure_blocked) = match &request.kind {
+        RequestKind::Transfer { from, .. } => (table.collections_of(from).await?.len(), None),
+        RequestKind::Erasure { openid } => {
+            let cases = table.collections_of(openid).await?;
+            let blocked = cases.iter().find_map(|c| c.erasable().err());
+            (cases.len(), blocked)
+        }
+        RequestKind::Link { .. } => (0, None),
     };
     let row = row.map(|(task, row)| RowView {
         school: task.school,
@@ -99,8 +109,32 @@ async fn view(app: &App, request: OperatorRequest) -> ApiResult<RequestView> {
         identity: identity.map(|i| masked(&i.name, &i.id_number)),
         row,
         cases,
+        erasure_blocked,
         request,
     })
+}
+
+/// `GET /v1/review/erasures`: approved erasures the purger has yet to carry out (with why
+/// they wait, if they do), and those carried out, latest first. Neither names the student.
+pub async fn erasures(app: &App, _ctx: &Ctx<'_>) -> ApiResult<Reply> {
+    let table = &app.store.table;
+    let (running, done) =
+        futures_util::future::try_join(table.erasures_to_run(), table.erasures_done()).await?;
+    let anonymous = |requests: Vec<OperatorRequest>| -> Vec<OperatorRequest> {
+        requests
+            .into_iter()
+            .map(|mut r| {
+                r.kind = RequestKind::Erasure {
+                    openid: String::new(),
+                };
+                r
+            })
+            .collect()
+    };
+    Reply::ok(serde_json::json!({
+        "approved": anonymous(running),
+        "done": anonymous(done),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -138,6 +172,10 @@ pub async fn approve(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
         RequestKind::Link { .. } => {
             let case = table.approve_link(&request, decision).await;
             case.map(|c| serde_json::json!({ "collection_id": c.id }))
+        }
+        RequestKind::Erasure { .. } => {
+            let approved = table.approve_erasure(&request, decision).await;
+            approved.map(|_| serde_json::json!({}))
         }
     };
     let mut answer = done.map_err(refusal)?;

@@ -175,16 +175,7 @@ impl Table {
                 )?;
                 self.put_any(item)
             }
-            Along::ForgetAddress(case) => {
-                let (pk, sk) = keys::address(*case);
-                let delete = Delete::builder()
-                    .table_name(&self.name)
-                    .key(keys::PK, s(pk))
-                    .key(keys::SK, s(sk))
-                    .build()
-                    .map_err(StoreError::request)?;
-                Ok(TransactWriteItem::builder().delete(delete).build())
-            }
+            Along::ForgetAddress(case) => self.delete_item(keys::address(*case)),
             Along::Tally {
                 reviewer,
                 at,

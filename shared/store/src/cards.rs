@@ -56,6 +56,12 @@ impl Table {
             .await
     }
 
+    /// Deletes what `card` says (the purger's: its purpose ended).
+    pub async fn delete_card_text(&self, card: &PortraitChecked) -> Result<(), StoreError> {
+        self.delete_unconditional(keys::card_text(owner(card)))
+            .await
+    }
+
     /// What `card` says, if the processor read it.
     pub async fn card_text(&self, card: &PortraitChecked) -> Result<Option<CardText>, StoreError> {
         let Some(item) = self.get(keys::card_text(owner(card))).await? else {

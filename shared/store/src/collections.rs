@@ -74,8 +74,11 @@ impl Table {
                 item.insert(GSI3_SK.into(), s(queue_order(c)));
             }
         }
-        item.insert(GSI2_PK.into(), s(keys::owner(&c.owner)));
-        item.insert(GSI2_SK.into(), s(keys::owned_collection(c.id)));
+        // An erased case is no one's: it leaves the owners' index.
+        if !c.is_erased() {
+            item.insert(GSI2_PK.into(), s(keys::owner(&c.owner)));
+            item.insert(GSI2_SK.into(), s(keys::owned_collection(c.id)));
+        }
         Ok(item)
     }
 

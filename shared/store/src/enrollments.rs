@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use domain::{EducationLevel, Enrollment, IdNumber, TaskId};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,10 @@ struct EnrollmentRecord {
     education_level: EducationLevel,
     major: String,
     chsi_code: Option<String>,
+    /// The blind index keying the CHSI code's pointer, so the purger, which holds no key to
+    /// compute it, can delete the pointer with the row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    chsi_pointer: Option<String>,
 }
 
 /// The blind-index kind for ID numbers, shared by enrollments and students.
@@ -62,6 +66,11 @@ impl Table {
             education_level: e.education_level,
             major: e.major.clone(),
             chsi_code: e.chsi_code.clone(),
+            chsi_pointer: e
+                .chsi_code
+                .as_ref()
+                .map(|code| self.chsi_pointer(code))
+                .transpose()?,
         };
         let mut item = record(
             ENTITY,
@@ -102,6 +111,51 @@ impl Table {
         })
     }
 
+    fn chsi_pointer(&self, code: &str) -> Result<String, StoreError> {
+        Ok(self.pii()?.blind_index(CHSI_CODE_INDEX, code))
+    }
+
+    /// Deletes a task's roster: its rows, their CHSI codes' pointers (where they still point
+    /// at this task) and the guards of its cases. The cases and their histories stay. Returns
+    /// how many items went; a second call finds none.
+    pub async fn forget_roster(&self, task: TaskId) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        let (partition, _) = keys::task(task);
+        for prefix in [keys::ENROLLMENT_PREFIX, keys::CASE_PREFIX] {
+            let items = self
+                .query_attributes(
+                    Query {
+                        index: None,
+                        partition: (PK, partition.clone()),
+                        sort_prefix: Some((SK, prefix)),
+                        limit: None,
+                        newest_first: false,
+                    },
+                    &[PK, SK, "chsi_pointer"],
+                )
+                .await?;
+            for item in items {
+                let text = |name| match item.get(name) {
+                    Some(AttributeValue::S(v)) => Some(v.clone()),
+                    _ => None,
+                };
+                // Only where the code still points here: a later roster may have given the
+                // code to its own row.
+                if let Some(pointer) = text("chsi_pointer") {
+                    let key = keys::chsi_code(&pointer);
+                    let here = self.delete_if(key, "task_id", &task.to_string()).await?;
+                    deleted += u64::from(here);
+                }
+                let (Some(pk), Some(sk)) = (text(PK), text(SK)) else {
+                    return Err(StoreError::corrupt(ENTITY, "a roster item without its key"));
+                };
+                self.delete_unconditional((pk, sk)).await?;
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
     /// Writes roster rows and returns how many distinct rows were written. A row with the
     /// same task and student number replaces the stored one (and a later row in `rows` an
     /// earlier one), so importing the same roster again changes nothing. A row's CHSI code
@@ -120,7 +174,7 @@ impl Table {
         for &row in &rows {
             items.push(self.enrollment_item(row)?);
             if let Some(code) = &row.chsi_code {
-                let key = keys::chsi_code(&self.pii()?.blind_index(CHSI_CODE_INDEX, code));
+                let key = keys::chsi_code(&self.chsi_pointer(code)?);
                 if codes.insert(key.0.clone()) {
                     let pointer = EnrollmentPointer {
                         task_id: row.task_id,
@@ -187,7 +241,7 @@ impl Table {
         &self,
         code: &str,
     ) -> Result<Option<Enrollment>, StoreError> {
-        let key = keys::chsi_code(&self.pii()?.blind_index(CHSI_CODE_INDEX, code));
+        let key = keys::chsi_code(&self.chsi_pointer(code)?);
         let Some(item) = self.get(key).await? else {
             return Ok(None);
         };

@@ -331,3 +331,15 @@ pub fn operator_request(id: &str) -> (String, String) {
 
 /// The `gsi1` partition of requests waiting for an operator.
 pub const PENDING_REQUESTS: &str = "REQUESTS#PENDING";
+
+/// The `gsi1` partition of approved erasures, waiting for the purger.
+pub const APPROVED_ERASURES: &str = "ERASURES#APPROVED";
+
+/// The `gsi1` partition of erasures carried out, by when.
+pub const DONE_ERASURES: &str = "ERASURES#DONE";
+
+/// The erasure a student asked for and that is not carried out yet: beside the student, so
+/// that asking twice is one request and the erasure of the student's partition ends it.
+pub fn erasure_of_student(openid: &str) -> (String, String) {
+    (format!("STUDENT#{openid}"), "ERASURE".into())
+}

@@ -87,28 +87,8 @@ impl Table {
         case: CollectionId,
         reviewer: &str,
     ) -> Result<bool, StoreError> {
-        let (pk, sk) = keys::lease(case);
-        let result = self
-            .ddb
-            .delete_item()
-            .table_name(&self.name)
-            .key(keys::PK, s(pk))
-            .key(keys::SK, s(sk))
-            .condition_expression("#reviewer = :me")
-            .expression_attribute_names("#reviewer", "reviewer")
-            .expression_attribute_values(":me", s(reviewer))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::dynamodb("DeleteItem", e)),
-        }
+        self.delete_if(keys::lease(case), "reviewer", reviewer)
+            .await
     }
 
     /// Ends `holder`'s lease on `case` at `now`, keeping the item (an update: the photo

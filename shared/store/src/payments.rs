@@ -28,6 +28,22 @@ fn since(at: time::OffsetDateTime, id: &str) -> String {
 }
 
 impl Table {
+    /// Clears the payer's account from a settled order (an erasure, or the end of the identity's
+    /// retention): the accounting record keeps the order, its amount and times. Whether an
+    /// order was there.
+    pub async fn forget_payer(&self, order_no: &str) -> Result<bool, StoreError> {
+        let cleared = self
+            .update(keys::order(order_no))
+            .update_expression("SET #payer = :none")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#payer", "payer")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_values(":none", s(""))
+            .send()
+            .await;
+        crate::table::written(cleared, "UpdateItem")
+    }
+
     pub(crate) fn order_item(&self, order: &PaymentOrder) -> Result<Item, StoreError> {
         let mut item = record(ORDER, keys::order(&order.order_no), order)?;
         if order.status == OrderStatus::Created {

@@ -30,6 +30,9 @@ pub struct PurgeLog {
     pub cases_purged: BTreeMap<Kind, u64>,
     pub objects_deleted: u64,
     pub items_deleted: u64,
+    /// Of `items_deleted`, rows, CHSI codes and guards of rosters whose time was up.
+    #[serde(default)]
+    pub roster_items_deleted: u64,
 }
 
 #[derive(Deserialize)]

@@ -34,6 +34,9 @@ pub enum RequestKind {
         task_id: TaskId,
         student_number: String,
     },
+    /// Account `openid` asks for its personal data to be erased (PIPL Art. 47); approved, the
+    /// purger carries it out, and `openid` is cleared from the request when it is done.
+    Erasure { openid: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +45,8 @@ pub enum RequestStatus {
     Pending,
     Approved,
     Refused,
+    /// Carried out (an erasure, by the purger, after its approval).
+    Done,
 }
 
 /// An operator's decision on a request.
@@ -61,6 +66,9 @@ pub struct OperatorRequest {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub decision: Option<RequestDecision>,
+    /// An erasure's progress, once the purger took it up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure: Option<crate::erasure::ErasureProgress>,
 }
 
 /// Why an approval wrote nothing.
@@ -102,6 +110,7 @@ impl Table {
             status: RequestStatus::Pending,
             created_at: at,
             decision: None,
+            erasure: None,
         };
         let put = self.put(self.request_item(&request)?, ABSENT, &[], &[])?;
         match self.transact(vec![put]).await {
@@ -283,18 +292,37 @@ impl Table {
         }
     }
 
-    fn request_item(&self, request: &OperatorRequest) -> Result<Item, StoreError> {
+    /// A request as stored, in the `gsi1` list of whoever acts on it next: operators for a
+    /// pending one, the purger for an approved erasure; a done erasure in the list operators
+    /// see them done in.
+    pub(crate) fn request_item(&self, request: &OperatorRequest) -> Result<Item, StoreError> {
         let mut item = record(ENTITY, keys::operator_request(&request.id), request)?;
-        if request.status == RequestStatus::Pending {
-            item.insert(GSI1_PK.into(), s(keys::PENDING_REQUESTS));
-            let millis = request.created_at.unix_timestamp_nanos() / 1_000_000;
+        let erasure = matches!(request.kind, RequestKind::Erasure { .. });
+        let listed = match request.status {
+            RequestStatus::Pending => Some((keys::PENDING_REQUESTS, request.created_at)),
+            RequestStatus::Approved if erasure => {
+                Some((keys::APPROVED_ERASURES, request.created_at))
+            }
+            RequestStatus::Done => request
+                .erasure
+                .as_ref()
+                .and_then(|e| e.done.as_ref())
+                .map(|done| (keys::DONE_ERASURES, done.at)),
+            _ => None,
+        };
+        if let Some((list, at)) = listed {
+            item.insert(GSI1_PK.into(), s(list));
+            let millis = at.unix_timestamp_nanos() / 1_000_000;
             item.insert(GSI1_SK.into(), s(format!("{millis:015}#{}", request.id)));
         }
         Ok(item)
     }
 
     /// The decided request, written only while it is still pending.
-    fn decided_put(&self, decided: &OperatorRequest) -> Result<TransactWriteItem, StoreError> {
+    pub(crate) fn decided_put(
+        &self,
+        decided: &OperatorRequest,
+    ) -> Result<TransactWriteItem, StoreError> {
         self.put(
             self.request_item(decided)?,
             "#status = :pending",
@@ -304,7 +332,7 @@ impl Table {
     }
 
     /// Writes a decision with what it brings, or says why it could not.
-    async fn write_decided(
+    pub(crate) async fn write_decided(
         &self,
         items: Vec<TransactWriteItem>,
         request: &OperatorRequest,
@@ -336,14 +364,14 @@ impl Table {
 
 /// A request read as decided is answered at once; one decided since is caught by the
 /// decision's condition.
-fn still_pending(request: &OperatorRequest) -> Result<(), ApproveError> {
+pub(crate) fn still_pending(request: &OperatorRequest) -> Result<(), ApproveError> {
     match request.status {
         RequestStatus::Pending => Ok(()),
         _ => Err(ApproveError::Decided),
     }
 }
 
-fn decided(
+pub(crate) fn decided(
     request: &OperatorRequest,
     status: RequestStatus,
     decision: RequestDecision,

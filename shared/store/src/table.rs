@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
@@ -269,6 +270,28 @@ impl Table {
         Ok(())
     }
 
+    /// Deletes the item at `key` if its `attribute` is `value`; whether it did (false too when
+    /// there is no such item).
+    pub(crate) async fn delete_if(
+        &self,
+        (pk, sk): (String, String),
+        attribute: &str,
+        value: &str,
+    ) -> Result<bool, StoreError> {
+        let deleted = self
+            .ddb
+            .delete_item()
+            .table_name(&self.name)
+            .key(PK, AttributeValue::S(pk))
+            .key(SK, AttributeValue::S(sk))
+            .condition_expression("#a = :v")
+            .expression_attribute_names("#a", attribute)
+            .expression_attribute_values(":v", AttributeValue::S(value.to_owned()))
+            .send()
+            .await;
+        written(deleted, "DeleteItem")
+    }
+
     /// An UpdateItem of the item at `key` in this table, to be given its expressions.
     pub(crate) fn update(&self, (pk, sk): (String, String)) -> UpdateItemFluentBuilder {
         self.ddb
@@ -331,6 +354,26 @@ impl Table {
             Ok(_) => Ok(()),
             Err(err) => Err(classify(err)),
         }
+    }
+}
+
+/// Whether a conditional write went through: `false` when its condition failed.
+pub(crate) fn written<T, E>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    operation: &'static str,
+) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error().and_then(|e| e.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(StoreError::dynamodb(operation, e)),
     }
 }
 

@@ -5,6 +5,7 @@ mod consent;
 mod guards;
 mod limits;
 mod links;
+mod own_data;
 mod payments;
 mod prints;
 mod student;
@@ -46,6 +47,9 @@ async fn dispatch(app: &App, action: Action, ctx: &Ctx<'_>) -> ApiResult<Reply> 
     match action {
         Action::Login => student::login(app, ctx).await,
         Action::Me => student::me(app, ctx).await,
+        // Boxed: their futures hold several reads at once, and would grow every route's.
+        Action::OwnData => Box::pin(own_data::data(app, ctx)).await,
+        Action::Erasure => Box::pin(own_data::erasure(app, ctx)).await,
         Action::VerifyIdentity => student::verify_identity(app, ctx).await,
         Action::NewPortrait => student::new_portrait(app, ctx).await,
         Action::RequestTransfer => student::request_transfer(app, ctx).await,
