@@ -316,7 +316,13 @@ fn every_bucket_of_personal_data_expires_what_it_holds() {
 }
 
 /// The partitions a function may delete from: none holds a case or its audit events.
-const DELETABLE: [&str; 4] = ["LEASE#*", "ADDRESS#*", "REVOKED#*", "FACE#*"];
+const DELETABLE: [&str; 5] = [
+    "LEASE#*",
+    "ADDRESS#*",
+    "REVOKED#*",
+    "FACE#*",
+    "PROCESSING#*",
+];
 /// And the purger's besides: the personal data it deletes (DESIGN §3), still never a case or
 /// an event.
 const PURGER_DELETABLE: [&str; 7] = [
@@ -380,7 +386,12 @@ fn no_function_can_delete_or_overwrite_in_bulk_an_audit_event() {
     }
     // The keys the code deletes live in those partitions, apart from the cases'.
     let case = CollectionId::new();
-    for (pk, _) in [store::keys::lease(case), store::keys::address(case)] {
+    let attempt = domain::AttemptId::new();
+    for (pk, _) in [
+        store::keys::lease(case),
+        store::keys::address(case),
+        store::keys::processing(attempt),
+    ] {
         assert!(!pk.starts_with("COLLECTION#"), "{pk}");
         assert!(DELETABLE.iter().any(|p| matches(p, &pk)), "{pk}");
     }
@@ -478,4 +489,176 @@ fn the_purger_may_delete_every_object_it_purges() {
             "the purger cannot delete {key}: {uploads:?}"
         );
     }
+}
+
+/// The resources of `kind`, by logical id.
+fn resources<'a>(template: &'a Value, kind: &str) -> Vec<(&'a String, &'a Value)> {
+    template["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .collect()
+}
+
+/// Every `alarm = "..."` the code logs, with the file that logs it.
+fn logged_alarms() -> Vec<(String, std::path::PathBuf)> {
+    let mut found = Vec::new();
+    let mut dirs = vec![
+        localstack::workspace_root().join("functions"),
+        localstack::workspace_root().join("shared"),
+    ];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with("tests") && !path.ends_with("target") {
+                    dirs.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for piece in text.split("alarm = \"").skip(1) {
+                    let name = piece.split('"').next().unwrap().to_owned();
+                    found.push((name, path.clone()));
+                }
+            }
+        }
+    }
+    found
+}
+
+fn acts_on_the_topic(alarm: &Value) -> bool {
+    alarm["Properties"]["AlarmActions"]
+        .as_array()
+        .is_some_and(|actions| actions.iter().any(|a| a["Ref"] == "AlarmTopic"))
+}
+
+#[test]
+fn every_alarm_the_code_logs_is_counted_by_a_metric_filter_and_pages_someone() {
+    let template = localstack::template();
+    let filters = resources(&template, "AWS::Logs::MetricFilter");
+    let alarms = resources(&template, "AWS::CloudWatch::Alarm");
+    let logged = logged_alarms();
+    assert!(
+        logged.len() >= 8,
+        "the scan finds the code's alarms: {logged:?}"
+    );
+    for (name, file) in &logged {
+        let counted: Vec<_> = filters
+            .iter()
+            .filter(|(_, f)| {
+                let p = &f["Properties"];
+                p["MetricTransformations"][0]["MetricName"] == name.as_str()
+                    && p["FilterPattern"].as_str().unwrap().contains(name.as_str())
+                    && p["FilterPattern"].as_str().unwrap().contains("alarm=")
+            })
+            .collect();
+        assert!(
+            !counted.is_empty(),
+            "{name} ({}) has no metric filter",
+            file.display()
+        );
+        // On the log group of a function that runs the code that logs it.
+        let crate_dir = file
+            .ancestors()
+            .find(|a| a.join("Cargo.toml").exists())
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let group_of = |f: &Value| {
+            f["Properties"]["LogGroupName"]["Ref"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let groups: Vec<String> = counted.iter().map(|(_, f)| group_of(f)).collect();
+        let function = crate_dir
+            .split('-')
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect::<String>();
+        assert!(
+            crate_dir == "payments" || groups.contains(&format!("{function}Logs")),
+            "{name} is logged by {crate_dir}, counted in {groups:?}"
+        );
+        assert!(
+            alarms.iter().any(
+                |(_, a)| a["Properties"]["MetricName"] == name.as_str() && acts_on_the_topic(a)
+            ),
+            "{name} has no alarm that acts"
+        );
+    }
+}
+
+#[test]
+fn every_alarm_acts_and_the_queues_and_functions_that_matter_have_one() {
+    let template = localstack::template();
+    let alarms = resources(&template, "AWS::CloudWatch::Alarm");
+    for (id, alarm) in &alarms {
+        assert!(acts_on_the_topic(alarm), "{id} alarms no one");
+    }
+    let watches = |namespace: &str, metric: &str, dimension: &Value| {
+        alarms.iter().any(|(_, a)| {
+            let p = &a["Properties"];
+            p["Namespace"] == namespace
+                && p["MetricName"] == metric
+                && p["Dimensions"][0]["Value"] == *dimension
+        })
+    };
+    // Every dead-letter queue: both the SQS redrive target and the stream's failure target.
+    let text = template.to_string();
+    for (id, _) in resources(&template, "AWS::SQS::Queue") {
+        let target = serde_json::json!({"Fn::GetAtt": [id, "Arn"]}).to_string();
+        let is_dead_letter = text.contains(&format!("\"deadLetterTargetArn\":{target}"))
+            || text.contains(&format!("\"Destination\":{target}"));
+        if is_dead_letter {
+            let name = serde_json::json!({"Fn::GetAtt": [id, "QueueName"]});
+            assert!(
+                watches("AWS/SQS", "ApproximateNumberOfMessagesVisible", &name),
+                "{id} has no alarm"
+            );
+        }
+    }
+    for function in [
+        "PaymentWebhookFunction",
+        "PhotoProcessorFunction",
+        "PublisherFunction",
+    ] {
+        for metric in ["Errors", "Throttles"] {
+            let name = serde_json::json!({"Ref": function});
+            assert!(watches("AWS/Lambda", metric, &name), "{function} {metric}");
+        }
+    }
+    let api = serde_json::json!({"Ref": "HttpApi"});
+    assert!(watches("AWS/ApiGateway", "5xx", &api));
+    let topic = &template["Resources"]["AlarmTopic"];
+    assert_eq!(topic["Type"], "AWS::SNS::Topic");
+}
+
+#[test]
+fn the_processor_is_capped_and_a_stalled_attempt_is_swept_only_after_its_retries() {
+    let template = localstack::template();
+    let processor = &template["Resources"]["PhotoProcessorFunction"]["Properties"];
+    let source = &processor["Events"]["Uploads"]["Properties"];
+    assert_eq!(
+        source["ScalingConfig"]["MaximumConcurrency"]["Ref"],
+        "ProcessorMaxConcurrency"
+    );
+    for (function, parameter) in [
+        ("ApiFunction", "ApiReservedConcurrency"),
+        ("PaymentWebhookFunction", "WebhookReservedConcurrency"),
+    ] {
+        let reserved =
+            template["Resources"][function]["Properties"]["ReservedConcurrentExecutions"]
+                .to_string();
+        assert!(reserved.contains(parameter), "{function}: {reserved}");
+    }
+    // The sweep waits out every receive the queue allows, and the processor answers within
+    // one receive's visibility.
+    let queue = &template["Resources"]["UploadsQueue"]["Properties"];
+    let visibility = queue["VisibilityTimeout"].as_i64().unwrap();
+    let receives = queue["RedrivePolicy"]["maxReceiveCount"].as_i64().unwrap();
+    assert!(time::Duration::seconds(visibility * receives) < reconciler::STALLED_AFTER);
+    assert!(processor["Timeout"].as_i64().unwrap() < visibility);
 }

@@ -3,7 +3,9 @@
 use domain::{
     AttemptId, CheckOutcome, Collection, CollectionId, Command, ReasonCode, TransitionError,
 };
-use store::{Along, Checked, Digest, FaceOf, ImageType, StoreError, UpdateError, UploadKey};
+use store::{
+    Along, Checked, Digest, FaceOf, ImageType, Processing, StoreError, UpdateError, UploadKey,
+};
 
 use crate::{Done, Processor, Retry};
 
@@ -26,11 +28,20 @@ impl Processor {
         if case.status.is_locked() {
             return Ok(Done::Frozen);
         }
-        // The student sees "checking" while the engine runs.
+        // The student sees "checking" while the engine runs; the marker lets the sweeper
+        // find the attempt if every delivery of its message fails.
         let begin = Command::BeginProcessing {
             attempt_id: attempt,
         };
-        if let Some(done) = self.record(collection, begin, &[]).await? {
+        let marker = Processing {
+            collection_id: collection,
+            attempt_id: attempt,
+            since: self.store.clock.now(),
+        };
+        if let Some(done) = self
+            .record(collection, begin, &[Along::Processing(&marker)])
+            .await?
+        {
             return Ok(done);
         }
 
@@ -97,7 +108,7 @@ impl Processor {
             attempt_id: attempt,
             outcome,
         };
-        let evidence = [Along::Evidence(&checked)];
+        let evidence = [Along::Evidence(&checked), Along::Processed(attempt)];
         match self.record(collection, record, &evidence).await? {
             None => Ok(if passed { Done::Passed } else { Done::Rejected }),
             Some(done) => {

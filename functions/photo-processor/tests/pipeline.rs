@@ -790,3 +790,46 @@ async fn a_retouched_photo_within_the_standard_goes_back_to_review() {
     let lease = table.lease(case_id).await.unwrap().unwrap();
     assert!(!lease.is_live(OffsetDateTime::now_utc()));
 }
+
+/// A batch running out of time returns only what it did not finish: the photo done stays
+/// done, the one not started comes back to the queue untouched (no receive wasted on a
+/// healthy photo beyond the one SQS counts).
+#[tokio::test]
+async fn a_batch_near_its_deadline_returns_only_the_photos_it_did_not_finish() {
+    let env = TestEnv::new().await;
+    let (case_id, ids) = paid_case(&env, 2).await;
+    for attempt in &ids {
+        let key = UploadKey::Attempt {
+            collection: case_id,
+            attempt: *attempt,
+        };
+        upload(&env, key, fixture("pass_frontal_man_01.jpg")).await;
+    }
+    let event = queued(&env, 2).await;
+    let second = event.records[1].message_id.clone().unwrap();
+    let processor = processor(&env.store);
+    // An hour left for the first photo, none once it is done.
+    let asked = std::sync::atomic::AtomicUsize::new(0);
+    let left = || {
+        let first = asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+        Some(std::time::Duration::from_secs(if first { 3600 } else { 0 }))
+    };
+    let response = processor.handle_until(event.clone(), left).await;
+    let returned: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(returned, [second]);
+    // One photo checked, the other never started (the queue's order need not be the uploads').
+    let case = env.store.table.collection(case_id).await.unwrap();
+    let mut statuses = ids.iter().map(|a| status_of(&case, *a)).collect::<Vec<_>>();
+    statuses.sort_by_key(|s| matches!(s, AttemptStatus::Uploaded));
+    assert_eq!(statuses, [AttemptStatus::Passed, AttemptStatus::Uploaded]);
+
+    // Past its deadline, nothing is started: the whole batch comes back.
+    let late = processor
+        .handle_until(event, || Some(std::time::Duration::ZERO))
+        .await;
+    assert_eq!(late.batch_item_failures.len(), 2);
+}

@@ -273,8 +273,8 @@ pub async fn accesses(app: &App, ctx: &Ctx<'_>) -> ApiResult<Reply> {
 pub fn reasons() -> ApiResult<Reply> {
     let reasons: Vec<ReasonView> = ReasonCode::ALL
         .into_iter()
-        // Decided from the file before any processing: never a reviewer's call.
-        .filter(|r| !r.is_decided_before_processing())
+        // Decided from the file before any processing, or not about the photo at all.
+        .filter(ReasonCode::is_reviewers_call)
         .map(ReasonView::from)
         .collect();
     Reply::ok(serde_json::json!({ "reasons": reasons }))

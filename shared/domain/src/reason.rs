@@ -68,6 +68,9 @@ pub enum ReasonCode {
     /// The face is not the student's on the ID card: decided by a reviewer, never by the
     /// engine alone (the face match only flags it).
     NotTheStudent,
+    /// Not about the photo: our processing did not finish (it failed every retry), so the
+    /// student uploads again. Set by the sweeper, never by the engine or a reviewer.
+    ProcessingTimeout,
 }
 
 /// The part of the face or head a reason is about, for a client to point at on the photo.
@@ -97,7 +100,7 @@ struct Texts {
 
 impl ReasonCode {
     /// Every code, in declaration order.
-    pub const ALL: [ReasonCode; 27] = [
+    pub const ALL: [ReasonCode; 28] = [
         Self::UnsupportedFormat,
         Self::CorruptImage,
         Self::FileTooLarge,
@@ -125,6 +128,7 @@ impl ReasonCode {
         Self::ClothingMatchesBackground,
         Self::BackgroundNotSeparable,
         Self::NotTheStudent,
+        Self::ProcessingTimeout,
     ];
 
     /// The stable snake_case name, identical to the serde representation.
@@ -170,6 +174,7 @@ impl ReasonCode {
             Self::ClothingMatchesBackground => "clothing_matches_background",
             Self::BackgroundNotSeparable => "background_not_separable",
             Self::NotTheStudent => "not_the_student",
+            Self::ProcessingTimeout => "processing_timeout",
         }
     }
 
@@ -201,6 +206,11 @@ impl ReasonCode {
             self,
             Self::UnsupportedFormat | Self::CorruptImage | Self::FileTooLarge
         )
+    }
+
+    /// Whether a reviewer may give it: a reason about the photo that needs no file check.
+    pub const fn is_reviewers_call(&self) -> bool {
+        !self.is_decided_before_processing() && !matches!(self, Self::ProcessingTimeout)
     }
 
     const fn texts(&self) -> Texts {
@@ -367,6 +377,12 @@ impl ReasonCode {
                 hint_zh: "照片中的人与身份证人像不是同一人，请本人拍摄并上传自己的照片。",
                 hint_en: "The person in the photo does not match the ID card. Take and upload a photo of yourself.",
             },
+            Self::ProcessingTimeout => Texts {
+                title_zh: "处理超时",
+                title_en: "Processing timed out",
+                hint_zh: "处理超时，请重新上传。",
+                hint_en: "Processing timed out; please upload the photo again.",
+            },
         }
     }
 }
@@ -395,7 +411,7 @@ mod tests {
     use super::*;
 
     /// The list of DESIGN §5, which clients already key on.
-    const DESIGN_CODES: [&str; 27] = [
+    const DESIGN_CODES: [&str; 28] = [
         "unsupported_format",
         "corrupt_image",
         "file_too_large",
@@ -423,6 +439,7 @@ mod tests {
         "clothing_matches_background",
         "background_not_separable",
         "not_the_student",
+        "processing_timeout",
     ];
 
     fn is_cjk(c: char) -> bool {
@@ -445,10 +462,10 @@ mod tests {
     }
 
     #[test]
-    fn all_lists_27_distinct_codes_in_declaration_order() {
-        assert_eq!(ReasonCode::ALL.len(), 27);
+    fn all_lists_28_distinct_codes_in_declaration_order() {
+        assert_eq!(ReasonCode::ALL.len(), 28);
         let distinct: HashSet<ReasonCode> = ReasonCode::ALL.into_iter().collect();
-        assert_eq!(distinct.len(), 27);
+        assert_eq!(distinct.len(), 28);
         // Derived `Ord` follows declaration order.
         assert!(ReasonCode::ALL.windows(2).all(|pair| pair[0] < pair[1]));
     }
@@ -546,9 +563,9 @@ mod tests {
         let zh: HashSet<&str> = ReasonCode::ALL.iter().map(ReasonCode::hint_zh).collect();
         let en: HashSet<&str> = ReasonCode::ALL.iter().map(ReasonCode::hint_en).collect();
         let titles: HashSet<&str> = ReasonCode::ALL.iter().map(ReasonCode::title_zh).collect();
-        assert_eq!(zh.len(), 27);
-        assert_eq!(en.len(), 27);
-        assert_eq!(titles.len(), 27);
+        assert_eq!(zh.len(), 28);
+        assert_eq!(en.len(), 28);
+        assert_eq!(titles.len(), 28);
     }
 
     #[test]

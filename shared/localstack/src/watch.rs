@@ -94,6 +94,11 @@ impl WatchedFunction {
         bin: &str,
         env: &[(String, String)],
     ) -> Result<Self, Error> {
+        // The function's own log (tracing writes to stdout), kept where a failed run can be
+        // read: `target/function-logs/<bin>-<port>.log`.
+        let logs = workspace_root().join("target/function-logs");
+        std::fs::create_dir_all(&logs)?;
+        let log = std::fs::File::create(logs.join(format!("{bin}-{port}.log")))?;
         let mut command = Command::new(venv_dir().join("bin/cargo-lambda"));
         command
             .args(["lambda", "watch", "--ignore-changes", "--quiet"])
@@ -107,7 +112,7 @@ impl WatchedFunction {
             .current_dir(workspace_root())
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(log)
             .stderr(Stdio::inherit())
             // Its own process group, so that stopping it also stops the function it runs.
             .process_group(0);

@@ -259,17 +259,28 @@ impl Payments {
         detail: String,
         now: OffsetDateTime,
     ) -> Result<Applied, PaymentError> {
-        // An alarm on this field pages the operator; the detail holds numbers and ids only.
-        tracing::error!(alarm = "payment_anomaly", ?kind, reference, %detail, "payment anomaly");
-        self.table
+        let first = self
+            .table
             .record_anomaly(&PaymentAnomaly {
                 id: Ulid::new(),
                 kind,
                 reference: reference.to_owned(),
-                detail,
+                detail: detail.clone(),
                 at: now,
             })
             .await?;
+        // An alarm on this field pages the operator, once per order and kind; the detail
+        // holds numbers and ids only.
+        if first {
+            tracing::error!(alarm = "payment_anomaly", ?kind, reference, %detail, "payment anomaly");
+        } else {
+            tracing::info!(?kind, reference, "payment anomaly reported again");
+        }
+        // An open order WeChat Pay reported on in a way we cannot take leaves the
+        // reconciler's queue: asking again would only say the same, and hold a place.
+        if matches!(kind, AnomalyKind::Mismatch | AnomalyKind::DoublePayment) {
+            self.table.park_order(reference).await?;
+        }
         Ok(Applied::Anomaly(kind))
     }
 }

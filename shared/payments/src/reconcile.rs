@@ -29,10 +29,13 @@ const PASS_LIMIT: usize = 500;
 impl Payments {
     pub async fn reconcile(&self, now: OffsetDateTime) -> Result<Reconciled, PaymentError> {
         let mut done = Reconciled::default();
-        for order in self.table.open_orders(PASS_LIMIT).await? {
-            if now - order.created_at < RECONCILE_AFTER {
-                continue;
-            }
+        // Only orders old enough to ask about: young ones, still being paid for, would take
+        // places in the window from lost notifications.
+        for order in self
+            .table
+            .open_orders(now - RECONCILE_AFTER, PASS_LIMIT)
+            .await?
+        {
             done.orders_checked += 1;
             match self.reconcile_order(order, now).await {
                 Ok(Some(OrderStatus::Paid)) => done.paid += 1,

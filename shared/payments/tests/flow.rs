@@ -77,6 +77,17 @@ impl Harness {
             .await
     }
 
+    /// The order a checkout of the case places, as stored.
+    async fn open_order(&self) -> domain::PaymentOrder {
+        let checkout = self
+            .payments
+            .checkout(&self.case_now().await, &self.task, false, now())
+            .await
+            .unwrap();
+        let table = &self.env.store.table;
+        table.order(&checkout.order_no).await.unwrap().unwrap()
+    }
+
     async fn commands(&self) -> Vec<String> {
         let events = self.env.store.table.events(self.case.id).await.unwrap();
         events
@@ -461,8 +472,95 @@ async fn the_reconciler_makes_up_for_lost_notifications_and_closes_expired_order
             .iter()
             .any(|r| r.path.ends_with(&format!("{}/close", unpaid.order_no)))
     );
-    assert!(table.open_orders(10).await.unwrap().is_empty());
+    let later = now() + Duration::days(1);
+    assert!(table.open_orders(later, 10).await.unwrap().is_empty());
     assert!(table.pending_refunds(10).await.unwrap().is_empty());
+}
+
+/// A report the reconciler cannot take (here our stored amount differs from what was paid)
+/// is one anomaly, however many passes ask again, and the order leaves the queue so that it
+/// holds no place from orders whose notification was lost.
+#[tokio::test]
+async fn the_reconciler_keeps_one_anomaly_per_order_and_stops_asking() {
+    let h = Harness::new().await;
+    let table = &h.env.store.table;
+    let mut stored = h.open_order().await;
+    let checkout = stored.clone();
+    stored.amount_fen += 100;
+    table
+        .update_order(&stored, OrderStatus::Created)
+        .await
+        .unwrap();
+    h.peer.pay(&checkout.order_no).unwrap();
+
+    let first = h
+        .payments
+        .reconcile(now() + Duration::minutes(11))
+        .await
+        .unwrap();
+    assert_eq!((first.orders_checked, first.paid), (1, 0));
+    let anomalies = table.anomalies(10).await.unwrap();
+    assert_eq!(
+        anomalies
+            .iter()
+            .map(|a| (a.kind, a.reference.as_str()))
+            .collect::<Vec<_>>(),
+        [(AnomalyKind::Mismatch, checkout.order_no.as_str())]
+    );
+    // Later passes do not ask again, and a notification arriving late adds nothing.
+    for minutes in [16, 21, 60] {
+        let pass = h
+            .payments
+            .reconcile(now() + Duration::minutes(minutes))
+            .await
+            .unwrap();
+        assert_eq!(pass.orders_checked, 0);
+    }
+    let late = h.peer.pay(&checkout.order_no);
+    assert!(late.is_none(), "paid once at WeChat Pay");
+    assert_eq!(table.anomalies(10).await.unwrap().len(), 1);
+    assert_eq!(
+        table
+            .order(&checkout.order_no)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        OrderStatus::Created,
+        "kept as it was for the operator"
+    );
+    assert_eq!(h.case_now().await.status, CollectionStatus::AwaitingPayment);
+}
+
+/// Young orders (still being paid for) take no place in the reconciler's window: it reads
+/// only orders old enough to ask about.
+#[tokio::test]
+async fn the_reconciler_s_window_holds_only_orders_old_enough_to_ask_about() {
+    let h = Harness::new().await;
+    let table = &h.env.store.table;
+    let old = h.open_order().await;
+    // Another case's order, placed twenty minutes later.
+    let mut newer = old.clone();
+    newer.order_no = format!("{}Y", old.order_no);
+    newer.collection_id = domain::CollectionId::new();
+    newer.created_at = now() + Duration::minutes(20);
+    table.place_order(&newer, None).await.unwrap();
+    let window = table
+        .open_orders(now() + Duration::minutes(10), 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        window
+            .iter()
+            .map(|o| o.order_no.as_str())
+            .collect::<Vec<_>>(),
+        [old.order_no.as_str()]
+    );
+    let later = table
+        .open_orders(now() + Duration::minutes(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(later.len(), 2);
 }
 
 async fn task(table: &store::Table) -> CollectionTask {

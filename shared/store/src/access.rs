@@ -69,6 +69,7 @@ impl Table {
             index: None,
             partition: (PK, partition),
             sort_prefix: None,
+            sort_below: None,
             limit: Some(LISTED),
             newest_first: true,
         })

@@ -61,6 +61,10 @@ pub enum Along<'a> {
     },
     /// The case's postal address is deleted: its prints were delivered, its purpose ended.
     ForgetAddress(CollectionId),
+    /// The attempt is taken up by the photo processor (see `processing`).
+    Processing(&'a crate::Processing),
+    /// The attempt's check is recorded: its processing marker goes.
+    Processed(AttemptId),
     /// One more decision in the reviewer's count for the day of `at`.
     Tally {
         reviewer: &'a str,
@@ -176,6 +180,8 @@ impl Table {
                 self.put_any(item)
             }
             Along::ForgetAddress(case) => self.delete_item(keys::address(*case)),
+            Along::Processing(marker) => self.put_any(self.processing_item(marker)?),
+            Along::Processed(attempt) => self.delete_item(keys::processing(*attempt)),
             Along::Tally {
                 reviewer,
                 at,

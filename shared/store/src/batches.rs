@@ -64,6 +64,7 @@ impl Table {
             index: Some(GSI1),
             partition: (GSI1_PK, keys::OPEN_BATCHES.to_owned()),
             sort_prefix: None,
+            sort_below: None,
             limit: Some(OPEN_BATCHES_LIMIT),
             newest_first: false,
         })

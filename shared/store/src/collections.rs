@@ -224,6 +224,7 @@ impl Table {
                 index: None,
                 partition: (PK, pk),
                 sort_prefix: Some((SK, keys::EVENT_PREFIX)),
+                sort_below: None,
                 limit: None,
                 newest_first: false,
             })
@@ -248,6 +249,7 @@ impl Table {
                 index: None,
                 partition: (PK, keys::task(task).0),
                 sort_prefix: Some((SK, keys::CASE_PREFIX)),
+                sort_below: None,
                 limit: None,
                 newest_first: false,
             })
@@ -344,6 +346,7 @@ impl Table {
             index: Some(GSI1),
             partition: (GSI1_PK, keys::review_queue(task)),
             sort_prefix: None,
+            sort_below: None,
             limit: Some(limit),
             newest_first: false,
         };
@@ -406,6 +409,7 @@ impl Table {
                 index: Some(index),
                 partition: (key, value),
                 sort_prefix: None,
+                sort_below: None,
                 limit,
                 newest_first: false,
             })

@@ -44,6 +44,7 @@ impl Table {
             index: None,
             partition: (PK, keys::student(openid).0),
             sort_prefix: Some((SK, keys::CONSENT_PREFIX)),
+            sort_below: None,
             limit: None,
             newest_first: false,
         })

@@ -128,6 +128,7 @@ impl Table {
                         index: None,
                         partition: (PK, partition.clone()),
                         sort_prefix: Some((SK, prefix)),
+                        sort_below: None,
                         limit: None,
                         newest_first: false,
                     },
@@ -282,6 +283,7 @@ impl Table {
             index: Some(GSI2),
             partition: (GSI2_PK, keys::id_number_index(&index)),
             sort_prefix: Some((GSI2_SK, keys::ENROLLMENT_PREFIX)),
+            sort_below: None,
             limit: None,
             newest_first: false,
         })
@@ -294,6 +296,7 @@ impl Table {
             index: None,
             partition: (PK, keys::task(task).0),
             sort_prefix: Some((SK, keys::ENROLLMENT_PREFIX)),
+            sort_below: None,
             limit: None,
             newest_first: false,
         })

@@ -157,6 +157,7 @@ impl Table {
             index: Some(GSI1),
             partition: (GSI1_PK, list.to_owned()),
             sort_prefix: None,
+            sort_below: None,
             limit: Some(LISTED),
             newest_first,
         })
@@ -305,6 +306,7 @@ impl Table {
                     index: None,
                     partition: (PK, partition),
                     sort_prefix: None,
+                    sort_below: None,
                     limit: None,
                     newest_first: false,
                 },

@@ -262,8 +262,10 @@ pub fn refund(refund_no: &str) -> (String, String) {
 /// Refunds WeChat Pay has not settled yet, oldest first, for the reconciler.
 pub const PENDING_REFUNDS: &str = "REFUNDS#PENDING";
 
-pub fn anomaly(id: ulid::Ulid) -> (String, String) {
-    (format!("ANOMALY#{id}"), "ANOMALY".into())
+/// One anomaly per kind and reference (order or refund number): reported again, or asked
+/// about again by the reconciler, it is the same one.
+pub fn anomaly(kind: &str, reference: &str) -> (String, String) {
+    (format!("ANOMALY#{kind}#{reference}"), "ANOMALY".into())
 }
 
 /// Payment anomalies, newest last, for operators.
@@ -328,6 +330,15 @@ pub fn access_at(at: time::OffsetDateTime, who_or_what: &str) -> String {
 pub fn operator_request(id: &str) -> (String, String) {
     (format!("REQUEST#{id}"), "REQUEST".into())
 }
+
+/// An attempt the photo processor took up and has not decided (see `processing`): in a
+/// partition of its own, so deleting it is no right to delete anything of the case.
+pub fn processing(attempt: AttemptId) -> (String, String) {
+    (format!("PROCESSING#{attempt}"), "PROCESSING".into())
+}
+
+/// The `gsi1` partition of attempts being processed, oldest first.
+pub const PROCESSING: &str = "ATTEMPTS#PROCESSING";
 
 /// The `gsi1` partition of requests waiting for an operator.
 pub const PENDING_REQUESTS: &str = "REQUESTS#PENDING";

@@ -134,6 +134,7 @@ impl Table {
             index: Some(GSI1),
             partition: (GSI1_PK, keys::leases_of_task(task)),
             sort_prefix: None,
+            sort_below: None,
             limit: None,
             newest_first: false,
         })

@@ -123,6 +123,7 @@ impl Table {
             index: None,
             partition: (PK, pk),
             sort_prefix: Some((SK, keys::NOTICE_PREFIX)),
+            sort_below: None,
             limit: None,
             newest_first: false,
         })

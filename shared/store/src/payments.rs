@@ -4,13 +4,13 @@
 //! must.
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
-use domain::{CollectionId, OrderStatus, PaymentAnomaly, PaymentOrder, RefundRecord};
+use domain::{AnomalyKind, CollectionId, OrderStatus, PaymentAnomaly, PaymentOrder, RefundRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
 use crate::along::Along;
 use crate::keys::{self, GSI1, GSI1_PK, GSI1_SK};
-use crate::table::{ABSENT, Item, Query, Table, from_record, record, s};
+use crate::table::{ABSENT, Item, Query, Table, Transact, from_record, record, s};
 
 const ORDER: &str = "order";
 const ORDER_OF_CASE: &str = "order_of_case";
@@ -154,9 +154,32 @@ impl Table {
         })
     }
 
-    /// Unpaid orders, oldest first.
-    pub async fn open_orders(&self, limit: usize) -> Result<Vec<PaymentOrder>, StoreError> {
-        self.indexed(ORDER, keys::OPEN_ORDERS, limit).await
+    /// Unpaid orders placed before `before`, oldest first: younger ones, still being paid
+    /// for, never take a place among the `limit`.
+    pub async fn open_orders(
+        &self,
+        before: time::OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<PaymentOrder>, StoreError> {
+        let below = since(before, "");
+        self.indexed(ORDER, keys::OPEN_ORDERS, Some(&below), limit)
+            .await
+    }
+
+    /// Takes an unpaid order out of the reconciler's queue: WeChat Pay's report on it did not
+    /// fit (an anomaly, kept for an operator), and asking again would only repeat it.
+    pub async fn park_order(&self, order_no: &str) -> Result<bool, StoreError> {
+        let parked = self
+            .update(keys::order(order_no))
+            .update_expression("REMOVE #gpk, #gsk")
+            .condition_expression("#status = :created")
+            .expression_attribute_names("#gpk", GSI1_PK)
+            .expression_attribute_names("#gsk", GSI1_SK)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":created", s(order_status(OrderStatus::Created)))
+            .send()
+            .await;
+        crate::table::written(parked, "UpdateItem")
     }
 
     pub async fn refund(&self, refund_no: &str) -> Result<Option<RefundRecord>, StoreError> {
@@ -168,7 +191,8 @@ impl Table {
 
     /// Refunds not settled yet, oldest first.
     pub async fn pending_refunds(&self, limit: usize) -> Result<Vec<RefundRecord>, StoreError> {
-        self.indexed(REFUND, keys::PENDING_REFUNDS, limit).await
+        self.indexed(REFUND, keys::PENDING_REFUNDS, None, limit)
+            .await
     }
 
     /// Stores a settled refund whose case cannot change (approved meanwhile, say).
@@ -183,32 +207,39 @@ impl Table {
         })
     }
 
-    /// Keeps what WeChat Pay reported and the service would not act on, for an operator.
-    pub async fn record_anomaly(&self, anomaly: &PaymentAnomaly) -> Result<(), StoreError> {
-        let mut item = record(ANOMALY, keys::anomaly(anomaly.id), anomaly)?;
+    /// Keeps what WeChat Pay reported and the service would not act on, for an operator: once
+    /// per reference and kind (the key derives from them), however often it is reported or
+    /// asked about. Whether this was the first time.
+    pub async fn record_anomaly(&self, anomaly: &PaymentAnomaly) -> Result<bool, StoreError> {
+        let key = keys::anomaly(anomaly_kind(anomaly.kind), &anomaly.reference);
+        let mut item = record(ANOMALY, key, anomaly)?;
         item.insert(GSI1_PK.into(), s(keys::ANOMALIES));
         item.insert(GSI1_SK.into(), s(anomaly.id.to_string()));
         let put = self.put(item, ABSENT, &[], &[])?;
-        self.transact(vec![put])
-            .await
-            .map_err(|failure| failure.or_conflict(|_| StoreError::corrupt(ANOMALY, "id reused")))
+        match self.transact(vec![put]).await {
+            Ok(()) => Ok(true),
+            Err(Transact::ConditionFailed(_)) => Ok(false),
+            Err(Transact::Failed(e)) => Err(e),
+        }
     }
 
     /// Up to `limit` anomalies, oldest first.
     pub async fn anomalies(&self, limit: usize) -> Result<Vec<PaymentAnomaly>, StoreError> {
-        self.indexed(ANOMALY, keys::ANOMALIES, limit).await
+        self.indexed(ANOMALY, keys::ANOMALIES, None, limit).await
     }
 
     async fn indexed<T: serde::de::DeserializeOwned>(
         &self,
         entity: &'static str,
         partition: &str,
+        below: Option<&str>,
         limit: usize,
     ) -> Result<Vec<T>, StoreError> {
         self.query(Query {
             index: Some(GSI1),
             partition: (GSI1_PK, partition.to_owned()),
             sort_prefix: None,
+            sort_below: below.map(|b| (GSI1_SK, b)),
             limit: Some(limit),
             newest_first: false,
         })
@@ -216,6 +247,17 @@ impl Table {
         .into_iter()
         .map(|item| from_record(entity, item))
         .collect()
+    }
+}
+
+/// The stored spelling of an anomaly kind (serde's), for its key.
+fn anomaly_kind(kind: AnomalyKind) -> &'static str {
+    match kind {
+        AnomalyKind::UnknownOrder => "unknown_order",
+        AnomalyKind::Mismatch => "mismatch",
+        AnomalyKind::DoublePayment => "double_payment",
+        AnomalyKind::LateRefund => "late_refund",
+        AnomalyKind::RefundAbnormal => "refund_abnormal",
     }
 }
 

@@ -108,6 +108,7 @@ impl Table {
             index: Some(GSI1),
             partition: (GSI1_PK, keys::print_batches(task)),
             sort_prefix: None,
+            sort_below: None,
             limit: Some(limit),
             newest_first: true,
         })

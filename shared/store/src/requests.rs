@@ -130,6 +130,7 @@ impl Table {
             index: Some(GSI1),
             partition: (GSI1_PK, keys::PENDING_REQUESTS.to_owned()),
             sort_prefix: None,
+            sort_below: None,
             limit: Some(LISTED),
             newest_first: false,
         })

@@ -64,6 +64,7 @@ impl Table {
             index: None,
             partition: (PK, pk),
             sort_prefix: None,
+            sort_below: None,
             limit: None,
             newest_first: false,
         })

@@ -126,6 +126,11 @@ impl Table {
             request = request
                 .expression_attribute_names("#sk", sk_name)
                 .expression_attribute_values(":prefix", s(prefix));
+        } else if let Some((sk_name, below)) = q.sort_below {
+            condition.push_str(" AND #sk < :below");
+            request = request
+                .expression_attribute_names("#sk", sk_name)
+                .expression_attribute_values(":below", s(below));
         }
         if !attributes.is_empty() {
             let mut projection = Vec::with_capacity(attributes.len());
@@ -384,6 +389,8 @@ pub(crate) struct Query<'a> {
     pub partition: (&'a str, String),
     /// Sort key attribute and the prefix its values must start with.
     pub sort_prefix: Option<(&'a str, &'a str)>,
+    /// Sort key attribute and a value its values must sort before.
+    pub sort_below: Option<(&'a str, &'a str)>,
     pub limit: Option<usize>,
     /// Sort keys descending (the latest first, where they start with a time).
     pub newest_first: bool,

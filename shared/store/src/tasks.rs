@@ -53,6 +53,7 @@ impl Table {
                 index: Some(GSI1),
                 partition: (GSI1_PK, keys::TASK_LIST.to_owned()),
                 sort_prefix: None,
+                sort_below: None,
                 limit: None,
                 newest_first: false,
             })
