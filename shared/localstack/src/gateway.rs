@@ -121,6 +121,14 @@ impl LocalHttpApi {
     }
 }
 
+/// How `cargo lambda watch`'s emulator answers a failure of its own: a problem document with
+/// this type, never an answer of our functions (theirs carry a `code`). Seen rarely on a busy
+/// machine, with nothing in the function's log: the emulator lost the request between its
+/// queue and the function. API Gateway has no such failure, so the local one sends the request
+/// again, and says so on its standard error.
+const EMULATOR_FAILURE: &str = "https://httpstatuses.com/500";
+const EMULATOR_RETRIES: usize = 2;
+
 /// Hop-by-hop headers, which a proxy does not pass on.
 const HOP: [&str; 5] = [
     "connection",
@@ -147,28 +155,40 @@ async fn forward(State(gateway): State<Gateway>, request: Request) -> Response {
         .query()
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
-    let mut outgoing = gateway
-        .http
-        .request(parts.method.clone(), format!("{upstream}{path}{query}"));
-    for (name, value) in passed_on(&parts.headers) {
-        outgoing = outgoing.header(name, value);
-    }
-    match outgoing.body(body).send().await {
-        Ok(answer) => {
-            let status = answer.status();
-            let headers: Vec<(HeaderName, _)> = passed_on(answer.headers())
-                .map(|(n, v)| (n.clone(), v.clone()))
-                .collect();
-            let bytes = answer.bytes().await.unwrap_or_else(|_| Bytes::new());
-            let mut response = Response::new(Body::from(bytes));
-            *response.status_mut() = status;
-            for (name, value) in headers {
-                response.headers_mut().append(name, value);
-            }
-            response
+    let url = format!("{upstream}{path}{query}");
+    for attempt in 1.. {
+        let mut outgoing = gateway.http.request(parts.method.clone(), &url);
+        for (name, value) in passed_on(&parts.headers) {
+            outgoing = outgoing.header(name, value);
         }
-        Err(_) => (StatusCode::BAD_GATEWAY, r#"{"message":"Bad Gateway"}"#).into_response(),
+        let Ok(answer) = outgoing.body(body.clone()).send().await else {
+            return (StatusCode::BAD_GATEWAY, r#"{"message":"Bad Gateway"}"#).into_response();
+        };
+        let status = answer.status();
+        let headers: Vec<(HeaderName, _)> = passed_on(answer.headers())
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        let bytes = answer.bytes().await.unwrap_or_else(|_| Bytes::new());
+        if status == StatusCode::INTERNAL_SERVER_ERROR
+            && bytes
+                .windows(EMULATOR_FAILURE.len())
+                .any(|w| w == EMULATOR_FAILURE.as_bytes())
+            && attempt <= EMULATOR_RETRIES
+        {
+            eprintln!(
+                "local gateway: the emulator lost {} {path}; sent again",
+                parts.method
+            );
+            continue;
+        }
+        let mut response = Response::new(Body::from(bytes));
+        *response.status_mut() = status;
+        for (name, value) in headers {
+            response.headers_mut().append(name, value);
+        }
+        return response;
     }
+    unreachable!("the loop returns")
 }
 
 fn passed_on(headers: &HeaderMap) -> impl Iterator<Item = (&HeaderName, &axum::http::HeaderValue)> {
@@ -214,5 +234,53 @@ mod tests {
         assert_eq!(to("POST", "/console/app.js"), None);
         assert_eq!(to("GET", "/v1/collections"), None);
         assert_eq!(to("GET", "/v1/collections/01J/events/x"), None);
+    }
+
+    /// An upstream that fails as the emulator does for its first `lost` requests, then answers
+    /// with our functions' own 500.
+    async fn flaky_upstream(lost: usize) -> String {
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let router = axum::Router::new().fallback(move || {
+            let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                if n < lost {
+                    let lost = r#"{"type":"https://httpstatuses.com/500","status":500,"title":"Internal Server Error"}"#;
+                    (StatusCode::INTERNAL_SERVER_ERROR, lost)
+                } else {
+                    (StatusCode::INTERNAL_SERVER_ERROR, r#"{"code":"internal","n":"#)
+                }
+            }
+        });
+        crate::peers::serve(router).await
+    }
+
+    #[tokio::test]
+    async fn a_request_the_emulator_lost_is_sent_again_and_a_function_s_own_failure_is_not() {
+        let http = crate::http_client();
+        let upstream = flaky_upstream(2).await;
+        let gateway = LocalHttpApi::start(&[("ReviewFunction", &upstream)])
+            .await
+            .unwrap();
+        let answer = http
+            .get(format!("{}/v1/review/reasons", gateway.base_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 500);
+        assert!(
+            answer.text().await.unwrap().contains("internal"),
+            "our own 500 passes"
+        );
+        // Three losses in a row: the third is passed on, as the emulator's.
+        let upstream = flaky_upstream(3).await;
+        let gateway = LocalHttpApi::start(&[("ReviewFunction", &upstream)])
+            .await
+            .unwrap();
+        let answer = http
+            .get(format!("{}/v1/review/reasons", gateway.base_url))
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.text().await.unwrap().contains("httpstatuses"));
     }
 }
