@@ -605,16 +605,27 @@ fn text(value: &Value) -> Result<&str, Error> {
 }
 
 /// Uploads `bytes` to a presigned PUT as the API described it (URL and headers).
+/// PUTs `bytes` to a presigned upload, as the mini program does: again after a server error
+/// or a lost connection (S3's `SlowDown` asks for exactly that), up to four times.
 async fn put(upload: &Value, bytes: &[u8]) -> Result<u16, Error> {
-    let mut request = localstack::http_client()
-        .put(text(&upload["url"])?)
-        .body(bytes.to_vec());
-    for pair in upload["headers"].as_array().into_iter().flatten() {
-        request = request.header(text(&pair[0])?, text(&pair[1])?);
+    let mut last = String::new();
+    for _ in 0..4 {
+        let mut request = localstack::http_client()
+            .put(text(&upload["url"])?)
+            .body(bytes.to_vec());
+        for pair in upload["headers"].as_array().into_iter().flatten() {
+            request = request.header(text(&pair[0])?, text(&pair[1])?);
+        }
+        match request.send().await {
+            Ok(answer) if answer.status().is_success() => return Ok(answer.status().as_u16()),
+            Ok(answer) if answer.status().is_server_error() => last = answer.status().to_string(),
+            Ok(answer) => {
+                return Err(
+                    format!("the presigned upload failed: HTTP {}", answer.status()).into(),
+                );
+            }
+            Err(e) => last = e.to_string(),
+        }
     }
-    let status = request.send().await?.status();
-    if !status.is_success() {
-        return Err(format!("the presigned upload failed: HTTP {status}").into());
-    }
-    Ok(status.as_u16())
+    Err(format!("the presigned upload failed four times: {last}").into())
 }

@@ -3,6 +3,8 @@
 //! server per test run, so they can run in parallel without seeing each other's data.
 
 mod answer;
+pub mod consistency;
+pub mod faults;
 pub mod fixtures;
 pub mod gateway;
 pub mod peers;
@@ -15,6 +17,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 use base64::Engine;
@@ -82,15 +85,20 @@ impl Moto {
     }
 }
 
-/// SDK configuration for a local stack at `endpoint`.
+/// SDK configuration for a local stack at `endpoint`, retrying as the functions do in the
+/// cloud (`AWS_MAX_ATTEMPTS` in the template).
 pub async fn sdk_config(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new(REGION))
         .credentials_provider(Credentials::new("local", "local", None, None, "localstack"))
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
         .load()
         .await
 }
+
+/// Attempts per AWS call, the template's `AWS_MAX_ATTEMPTS`.
+pub const MAX_ATTEMPTS: u32 = 5;
 
 /// The project-local Python environment made by `scripts/setup.sh`.
 pub fn venv_dir() -> PathBuf {
@@ -212,6 +220,27 @@ impl TestEnv {
         }
     }
 
+    /// This test's stack reached through `endpoint` (a [`faults::FaultyMoto`] in front of
+    /// moto): a store on it, with the test's key and clock, and the names for functions
+    /// started as processes. The test's own `store` and clients still reach moto directly.
+    pub async fn behind(&self, endpoint: &str) -> (Store, StackNames) {
+        let sdk = sdk_config(endpoint).await;
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(&self.pii_key)
+            .expect("the test key is base64");
+        let key: [u8; 32] = key.try_into().expect("a 32-byte key");
+        let store = Store::with_clock(
+            &sdk,
+            store_config(&self.stack.names, PiiKeys::from_master(&key)),
+            self.store.clock.clone(),
+        );
+        let stack = StackNames {
+            endpoint: endpoint.to_owned(),
+            ..self.stack_names()
+        };
+        (store, stack)
+    }
+
     /// This test's stack, for functions started as processes.
     pub fn stack_names(&self) -> StackNames {
         let names = &self.stack.names;
@@ -301,6 +330,7 @@ impl StackNames {
             ("OUTBOX_BUCKET", &self.outbox_bucket),
             ("PII_KEY", &self.pii_key),
             ("RUST_LOG", "warn"),
+            ("AWS_MAX_ATTEMPTS", "5"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .to_vec()
