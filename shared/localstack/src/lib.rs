@@ -331,6 +331,8 @@ impl StackNames {
             ("PII_KEY", &self.pii_key),
             ("RUST_LOG", "warn"),
             ("AWS_MAX_ATTEMPTS", "5"),
+            // The API says how much of a request was the store's (`web::handle`).
+            ("SERVER_TIMING", "1"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .to_vec()

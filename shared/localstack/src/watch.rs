@@ -100,8 +100,16 @@ impl WatchedFunction {
         std::fs::create_dir_all(&logs)?;
         let log = std::fs::File::create(logs.join(format!("{bin}-{port}.log")))?;
         let mut command = Command::new(venv_dir().join("bin/cargo-lambda"));
+        command.args(["lambda", "watch", "--ignore-changes", "--quiet"]);
+        // A load run asks for optimised builds and several instances of each function, as
+        // Lambda would run them (`GP_WATCH_RELEASE=1`, `GP_WATCH_CONCURRENCY=<n>`).
+        if std::env::var("GP_WATCH_RELEASE").is_ok_and(|v| v == "1") {
+            command.arg("--release");
+        }
+        if let Ok(n) = std::env::var("GP_WATCH_CONCURRENCY") {
+            command.args(["--concurrency", &n]);
+        }
         command
-            .args(["lambda", "watch", "--ignore-changes", "--quiet"])
             .args(["--package", package, "--bin", bin])
             .args([
                 "--invoke-address",

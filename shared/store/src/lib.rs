@@ -32,6 +32,7 @@ mod staff;
 mod students;
 mod table;
 mod tasks;
+pub mod timing;
 
 pub use access::Access;
 pub use along::Along;
@@ -142,18 +143,27 @@ impl Store {
     /// On `clock` (tests freeze it).
     pub fn with_clock(sdk: &aws_config::SdkConfig, config: Config, clock: Clock) -> Self {
         Self {
-            table: Table::with_keys(aws_sdk_dynamodb::Client::new(sdk), config.table, config.pii),
+            table: Table::with_keys(dynamodb_client(sdk), config.table, config.pii),
             objects: Objects::new(s3_client(sdk), config.buckets, clock.clone()),
             clock,
         }
     }
 }
 
-/// An S3 client. Against a local endpoint it addresses buckets by path, because
-/// `<bucket>.127.0.0.1` does not resolve.
+/// A DynamoDB client whose calls are timed ([`timing`]).
+fn dynamodb_client(sdk: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk)
+        .interceptor(timing::Timing)
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// An S3 client whose calls are timed ([`timing`]). Against a local endpoint it addresses
+/// buckets by path, because `<bucket>.127.0.0.1` does not resolve.
 pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     let s3 = aws_sdk_s3::config::Builder::from(sdk)
         .force_path_style(sdk.endpoint_url().is_some())
+        .interceptor(timing::Timing)
         .build();
     aws_sdk_s3::Client::from_conf(s3)
 }

@@ -1010,3 +1010,20 @@ async fn a_verified_id_number_belongs_to_one_account() {
         Some("o-first")
     );
 }
+
+/// The store's calls are timed into the measurement of the work that makes them, and only
+/// that work's: what the API reports as the store's share of a request.
+#[tokio::test]
+async fn the_time_a_piece_of_work_waits_on_the_store_is_measured_for_it_alone() {
+    let env = TestEnv::new().await;
+    let table = &env.store.table;
+    let ((), nothing) = store::timing::measured(async {}).await;
+    assert_eq!(nothing, Duration::ZERO);
+    let (tasks, waited) = store::timing::measured(table.tasks()).await;
+    assert!(tasks.unwrap().is_empty());
+    assert!(waited > Duration::ZERO, "one query to moto takes time");
+    // A call made outside any measurement counts for none.
+    let ((), still) = store::timing::measured(async {}).await;
+    table.tasks().await.unwrap();
+    assert_eq!(still, Duration::ZERO);
+}

@@ -46,22 +46,38 @@ pub trait Service: Sync {
 
 /// Answers one request. Never fails: every problem becomes an error response.
 pub async fn handle<S: Service>(service: &S, request: Request) -> Response<Body> {
+    let started = std::time::Instant::now();
     let now = service.clock().now();
-    let (status, body) = match dispatch(service, &request, now).await {
+    let (answer, aws) = store::timing::measured(dispatch(service, &request, now)).await;
+    let (status, body) = match answer {
         Ok(reply) => (reply.status, reply.body),
         Err(error) => (
             error.status,
             serde_json::to_value(&error).unwrap_or_default(),
         ),
     };
-    Response::builder()
+    let mut response = Response::builder()
         .status(status)
         .header(CONTENT_TYPE, "application/json; charset=utf-8")
         // Responses carry personal data (masked) and presigned URLs: never cache them.
-        .header(CACHE_CONTROL, "no-store")
+        .header(CACHE_CONTROL, "no-store");
+    // On the local stack only (`SERVER_TIMING=1`): how much of the request was AWS's.
+    if *SERVER_TIMING {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        let timing = format!(
+            "aws;dur={:.3}, app;dur={:.3}",
+            ms(aws),
+            ms(started.elapsed())
+        );
+        response = response.header("server-timing", timing);
+    }
+    response
         .body(Body::from(body.to_string()))
         .expect("a response from a status and a JSON body builds")
 }
+
+static SERVER_TIMING: std::sync::LazyLock<bool> =
+    std::sync::LazyLock::new(|| std::env::var("SERVER_TIMING").is_ok_and(|v| v == "1"));
 
 async fn dispatch<S: Service>(
     service: &S,
