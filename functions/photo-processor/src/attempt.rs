@@ -22,6 +22,10 @@ impl Processor {
         let Some(current) = case.attempt(attempt) else {
             return Ok(Done::Orphan);
         };
+        // Its student's data was erased (the upload came after): nothing is made of it.
+        if case.is_erased() {
+            return Ok(Done::Orphan);
+        }
         if current.status.is_final() {
             return Ok(Done::Duplicate);
         }

@@ -833,3 +833,33 @@ async fn a_batch_near_its_deadline_returns_only_the_photos_it_did_not_finish() {
         .await;
     assert_eq!(late.batch_item_failures.len(), 2);
 }
+
+/// A photo uploaded after its student's data was erased (through a presigned URL issued
+/// before) is not processed: nothing is made of it that the erasure would have deleted.
+#[tokio::test]
+async fn an_upload_that_arrives_after_its_student_s_erasure_is_not_processed() {
+    let env = TestEnv::new().await;
+    let (case_id, ids) = paid_case(&env, 1).await;
+    env.store
+        .table
+        .erase_case(case_id, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let key = UploadKey::Attempt {
+        collection: case_id,
+        attempt: ids[0],
+    };
+    upload(&env, key, fixture("pass_frontal_man_01.jpg")).await;
+    let event = queued(&env, 1).await;
+    handled(&processor(&env.store), event).await;
+    let case = env.store.table.collection(case_id).await.unwrap();
+    assert_eq!(status_of(&case, ids[0]), AttemptStatus::Uploaded);
+    assert!(
+        env.store
+            .table
+            .checked(case_id, ids[0])
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

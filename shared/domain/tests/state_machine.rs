@@ -786,6 +786,15 @@ fn a_student_erased_while_nothing_waits_on_their_data_leaves_an_ownerless_case()
 
     let refunding = run(run(new_case(), [pay("GP1")]), [request_refund("RF1")]);
     assert_eq!(blocked(&refunding), Some(ErasureBlocked::RefundPending));
+    // A photo being checked: what the check writes would outlive the erasure.
+    let checking = run(
+        run(new_case(), [pay("GP1")]),
+        [
+            Command::StartAttempt { attempt_id: a },
+            Command::BeginProcessing { attempt_id: a },
+        ],
+    );
+    assert_eq!(blocked(&checking), Some(ErasureBlocked::PhotoBeingChecked));
     // Unpaid, or paid and no photo yet: nothing waits.
     assert_eq!(blocked(&new_case()), None);
     assert_eq!(blocked(&run(new_case(), [pay("GP1")])), None);

@@ -288,6 +288,10 @@ impl From<ErasureBlocked> for ApiError {
                 "退款正在处理中，完成后才能删除您的数据",
                 "A refund is being processed; your data can be erased once it is settled",
             ),
+            ErasureBlocked::PhotoBeingChecked => (
+                "照片正在检测中，检测完成后才能删除您的数据",
+                "A photo of yours is being checked; your data can be erased once the check is done",
+            ),
             ErasureBlocked::PrintsPending => (
                 "冲印照片尚未送达，签收后才能删除您的数据",
                 "Your printed photos are not delivered yet; your data can be erased once they arrive",

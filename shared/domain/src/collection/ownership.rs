@@ -20,6 +20,8 @@ pub enum ErasureBlocked {
     RefundPending,
     /// Paid prints are not delivered yet: they need the photo and the address.
     PrintsPending,
+    /// A photo is being checked: what the check writes would outlive the erasure.
+    PhotoBeingChecked,
 }
 
 impl ErasureBlocked {
@@ -29,6 +31,7 @@ impl ErasureBlocked {
             Self::AwaitingPublication => "awaiting_publication",
             Self::RefundPending => "refund_pending",
             Self::PrintsPending => "prints_pending",
+            Self::PhotoBeingChecked => "photo_being_checked",
         }
     }
 }
@@ -60,6 +63,13 @@ impl Collection {
         use super::CollectionStatus as S;
         if self.pending_refund.is_some() {
             return Err(ErasureBlocked::RefundPending);
+        }
+        if self
+            .attempts
+            .iter()
+            .any(|a| a.status == super::AttemptStatus::Processing)
+        {
+            return Err(ErasureBlocked::PhotoBeingChecked);
         }
         match self.status {
             S::InReview | S::Retouching => Err(ErasureBlocked::InReview),
