@@ -48,7 +48,8 @@ pub trait Service: Sync {
 pub async fn handle<S: Service>(service: &S, request: Request) -> Response<Body> {
     let started = std::time::Instant::now();
     let now = service.clock().now();
-    let (answer, aws) = store::timing::measured(dispatch(service, &request, now)).await;
+    // On the heap: the measurement wraps the whole dispatch, as large as its largest handler.
+    let (answer, aws) = store::timing::measured(Box::pin(dispatch(service, &request, now))).await;
     let (status, body) = match answer {
         Ok(reply) => (reply.status, reply.body),
         Err(error) => (
