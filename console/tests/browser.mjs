@@ -131,6 +131,19 @@ export async function openConsole(page, url) {
   }
 }
 
+/**
+ * Resolves once `condition()` is true, asking again as soon as each answer comes back (after a
+ * tenth of a second when it says no); fails with `what` if it is still false at `deadline`
+ * milliseconds. For conditions the stack makes true by itself, such as a scheduled run.
+ */
+export async function until(condition, what, deadline = 60_000) {
+  const end = Date.now() + deadline;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error(`still not so after ${deadline} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** A new browser context signed in with `token`, at `hash` if given. */
 export async function signedIn(browser, stack, token, hash = '') {
   const context = await newContext(browser);

@@ -283,17 +283,16 @@ async fn erasure(env: &TestEnv, fns: &Functions, journey: &e2e::Journey) {
             .await
             .unwrap()
     };
+    let own_data = || async {
+        let data = api.send("GET", "/v1/me/data", Some(&token), Body::None);
+        data.await.unwrap().expect(200).unwrap()
+    };
     let early = ask().await;
     assert_eq!(early.status, 409, "{}", early.body);
     assert_eq!(early.body["code"], "erasure_blocked");
     assert!(early.body["message_zh"].as_str().unwrap().contains("冲印"));
 
-    let own = api
-        .send("GET", "/v1/me/data", Some(&token), Body::None)
-        .await
-        .unwrap()
-        .expect(200)
-        .unwrap();
+    let own = own_data().await;
     assert_eq!(own["identity"]["name"], "张三");
     assert_eq!(own["identity"]["id_number"], "440106200405171230");
     assert_eq!(own["consents"][0]["notice_version"], "v1");
@@ -366,12 +365,7 @@ async fn erasure(env: &TestEnv, fns: &Functions, journey: &e2e::Journey) {
     assert!(done["erasure"]["done"]["objects"].as_u64().unwrap() > 0);
     assert!(!erasures.to_string().contains(&journey.openid));
 
-    let own = api
-        .send("GET", "/v1/me/data", Some(&token), Body::None)
-        .await
-        .unwrap()
-        .expect(200)
-        .unwrap();
+    let own = own_data().await;
     assert_eq!(
         (
             &own["identity"],

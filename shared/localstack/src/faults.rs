@@ -100,7 +100,8 @@ impl Proxy {
     }
 }
 
-/// The service a request is for, by the header the SDKs send.
+/// The throttling answer of the service a request is for (told by the header the SDKs send):
+/// DynamoDB's and SQS's JSON errors, S3's `SlowDown`.
 fn throttled(headers: &HeaderMap) -> Response {
     let target = headers
         .get("x-amz-target")

@@ -257,30 +257,21 @@ mod tests {
     #[tokio::test]
     async fn a_request_the_emulator_lost_is_sent_again_and_a_function_s_own_failure_is_not() {
         let http = crate::http_client();
-        let upstream = flaky_upstream(2).await;
-        let gateway = LocalHttpApi::start(&[("ReviewFunction", &upstream)])
-            .await
-            .unwrap();
-        let answer = http
-            .get(format!("{}/v1/review/reasons", gateway.base_url))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 500);
-        assert!(
-            answer.text().await.unwrap().contains("internal"),
-            "our own 500 passes"
-        );
-        // Three losses in a row: the third is passed on, as the emulator's.
-        let upstream = flaky_upstream(3).await;
-        let gateway = LocalHttpApi::start(&[("ReviewFunction", &upstream)])
-            .await
-            .unwrap();
-        let answer = http
-            .get(format!("{}/v1/review/reasons", gateway.base_url))
-            .send()
-            .await
-            .unwrap();
-        assert!(answer.text().await.unwrap().contains("httpstatuses"));
+        // Two losses are sent again and the function's own 500 passes; a third loss in a row
+        // is passed on, as the emulator's.
+        for (lost, answered) in [(2, "internal"), (3, "httpstatuses")] {
+            let upstream = flaky_upstream(lost).await;
+            let gateway = LocalHttpApi::start(&[("ReviewFunction", &upstream)])
+                .await
+                .unwrap();
+            let answer = http
+                .get(format!("{}/v1/review/reasons", gateway.base_url))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 500);
+            let body = answer.text().await.unwrap();
+            assert!(body.contains(answered), "{lost} lost: {body}");
+        }
     }
 }

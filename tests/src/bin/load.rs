@@ -124,6 +124,11 @@ fn server_timing(header: &str) -> Option<(f64, f64)> {
     Some((value("aws")?, value("app")?))
 }
 
+/// One face descriptor for every photo and card: the face match is not what is measured.
+fn descriptor() -> Vec<f32> {
+    (0..128).map(|i| (i as f32 / 128.0).sin()).collect()
+}
+
 /// What the processor leaves for a passed photo, written directly: the engine is not run.
 async fn processed(store: &Store, case: CollectionId, attempt: AttemptId, photo: &[u8]) {
     let checked = Checked {
@@ -137,10 +142,9 @@ async fn processed(store: &Store, case: CollectionId, attempt: AttemptId, photo:
             .put_photo_object(&key, "image/jpeg", photo.to_vec())
             .await;
     }
-    let descriptor: Vec<f32> = (0..128).map(|i| (i as f32 / 128.0).sin()).collect();
     let _ = store
         .table
-        .put_face(FaceOf::Attempt(attempt, checked.digest), &descriptor)
+        .put_face(FaceOf::Attempt(attempt, checked.digest), &descriptor())
         .await;
     let system = domain::Actor::System("photo-processor".into());
     let now = store.clock.now();
