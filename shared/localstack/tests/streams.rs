@@ -1,6 +1,8 @@
 //! The stream reader on moto's real DynamoDB stream.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
+};
 use localstack::TestEnv;
 use localstack::streams::{StartAt, TableStream};
 
@@ -83,4 +85,102 @@ async fn a_cancelled_transaction_does_not_blind_the_reader() {
     assert!(cancelled.is_err());
     put(&env, "second").await;
     assert_eq!(sort_keys(&stream.read().await.unwrap()), ["second"]);
+}
+
+/// The local moto puts back only the items a cancelled transaction named (not a copy of the
+/// whole table): a new item, an updated one and a deleted one written before the failing
+/// condition are all as they were, and the stream holds no record of them.
+#[tokio::test]
+async fn a_cancelled_transaction_leaves_no_trace() {
+    let env = TestEnv::new().await;
+    let table = &env.stack.names.table;
+    let key = |sk: &str| {
+        [
+            ("pk".to_owned(), AttributeValue::S("STREAM#test".into())),
+            ("sk".to_owned(), AttributeValue::S(sk.into())),
+        ]
+        .into()
+    };
+    put(&env, "kept").await;
+    put(&env, "updated").await;
+    let mut stream = TableStream::open(&env.sdk, &env.stack.table_stream_arn, StartAt::Latest)
+        .await
+        .unwrap();
+    let cancelled = env
+        .dynamodb()
+        .transact_write_items()
+        .transact_items(
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(table)
+                        .set_item(Some(key("new")))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .transact_items(
+            TransactWriteItem::builder()
+                .update(
+                    Update::builder()
+                        .table_name(table)
+                        .set_key(Some(key("updated")))
+                        .update_expression("SET v = :v")
+                        .expression_attribute_values(":v", AttributeValue::N("2".into()))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .transact_items(
+            TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(table)
+                        .set_key(Some(key("kept")))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .transact_items(
+            TransactWriteItem::builder()
+                .condition_check(
+                    ConditionCheck::builder()
+                        .table_name(table)
+                        .set_key(Some(key("absent")))
+                        .condition_expression("attribute_exists(pk)")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await;
+    assert!(cancelled.is_err(), "the condition fails");
+
+    let get = |sk: &'static str| {
+        env.dynamodb()
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key(sk)))
+            .consistent_read(true)
+            .send()
+    };
+    assert!(
+        get("new").await.unwrap().item.is_none(),
+        "the put is undone"
+    );
+    let updated = get("updated").await.unwrap().item.expect("still there");
+    assert!(
+        !updated.contains_key("v"),
+        "the update is undone: {updated:?}"
+    );
+    assert!(
+        get("kept").await.unwrap().item.is_some(),
+        "the delete is undone"
+    );
+    put(&env, "after").await;
+    assert_eq!(sort_keys(&stream.read().await.unwrap()), ["after"]);
 }

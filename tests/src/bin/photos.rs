@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use domain::{Actor, AttemptId, Collection, Command, Payment, TaskId};
+use domain::{Actor, AttemptId, Collection, Command, OrderStatus, Payment, PaymentOrder, TaskId};
 use localstack::TestEnv;
 use photo::{Engine, Profile};
 use photo_processor::Processor;
@@ -86,9 +86,14 @@ async fn main() -> Result<(), e2e::Error> {
             now,
         );
         table.open_collection(&case, &created).await?;
+        // Paid as the webhook leaves a case: the order paid, then the case's payment.
+        let mut order = PaymentOrder::new(case.id, case.owner.clone(), 3000, "photo".into(), now);
+        order.status = OrderStatus::Paid;
+        order.transaction_id = Some(format!("tx-{c}"));
+        table.place_order(&order, None).await?;
         let payment = Payment {
-            order_no: format!("GP{c}"),
-            amount_fen: 3000,
+            order_no: order.order_no.clone(),
+            amount_fen: order.amount_fen,
             transaction_id: format!("tx-{c}"),
             paid_at: now,
             print_fen: 0,
