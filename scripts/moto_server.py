@@ -7,17 +7,21 @@ holds the pipe), so no test run leaves a server behind.
 
 import argparse
 import copy
+import json
 import logging
 import os
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionResult
 from moto.dynamodb.responses import DynamoHandler
 from moto.server import ThreadedMotoServer
 
@@ -109,6 +113,48 @@ def roll_back_touched_items_only() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+def idempotent_transactions() -> None:
+    """Honour a transaction's `ClientRequestToken`, as DynamoDB does and moto does not.
+
+    The AWS SDKs give every TransactWriteItems a token and send it again when they retry. A
+    retry after a lost answer (the connection dropped once the write was done) is then, in
+    DynamoDB, a success that changes nothing; in moto it ran again, failed its own conditions
+    and the service answered a conflict for a write it had made. For 10 minutes a token
+    repeated with the same items succeeds without writing, and with other items is refused
+    (IdempotentParameterMismatchException); a token whose transaction failed may run again.
+    """
+    handle = DynamoHandler.transact_write_items
+    done: dict[str, tuple[float, str]] = {}
+    window = 600.0
+
+    class Mismatch(JsonRESTError):
+        code = 400
+
+        def __init__(self) -> None:
+            super().__init__(
+                "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+                "The request uses the same client token as a previous, but non-identical request.",
+            )
+
+    def transact(self):  # type: ignore[no-untyped-def]
+        token = self.body.get("ClientRequestToken")
+        if token is None:
+            return handle(self)
+        items = json.dumps(self.body["TransactItems"], sort_keys=True)
+        now = time.monotonic()
+        for old in [t for t, (at, _) in done.items() if now - at >= window]:
+            del done[old]
+        if token in done:
+            if done[token][1] != items:
+                raise Mismatch()
+            return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+        result = handle(self)
+        done[token] = (now, items)
+        return result
+
+    DynamoHandler.transact_write_items = transact  # type: ignore[method-assign]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--until-stdin-closes", action="store_true")
@@ -116,6 +162,7 @@ def main() -> None:
 
     serialise_dynamodb()
     roll_back_touched_items_only()
+    idempotent_transactions()
     # werkzeug logs every request to stderr: thousands of lines in a test run's log, burying
     # the tests' own output. Its errors still show.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
