@@ -52,6 +52,8 @@ struct Proxy {
     upstream: String,
     rate: f64,
     rng: Arc<std::sync::Mutex<fastrand::Rng>>,
+    /// Requests still to be applied with their answers lost, before any drawn fault.
+    lost_answers: Arc<AtomicU64>,
     injected: Arc<Injected>,
     http: reqwest::Client,
 }
@@ -66,11 +68,22 @@ enum Fault {
 impl FaultyMoto {
     /// Fails `rate` of the requests to moto at `upstream` (0.05 for 5 %), drawn from `seed`.
     pub async fn start(upstream: &str, rate: f64, seed: u64) -> Self {
+        Self::serve(upstream, rate, seed, 0).await
+    }
+
+    /// Applies the next `n` requests and loses their answers (the connection dropped after
+    /// the write), then passes everything: a retry after a lost answer, on purpose.
+    pub async fn losing_answers(upstream: &str, n: u64) -> Self {
+        Self::serve(upstream, 0.0, 0, n).await
+    }
+
+    async fn serve(upstream: &str, rate: f64, seed: u64, lost_answers: u64) -> Self {
         let injected = Arc::new(Injected::default());
         let proxy = Proxy {
             upstream: upstream.trim_end_matches('/').to_owned(),
             rate,
             rng: Arc::new(std::sync::Mutex::new(fastrand::Rng::with_seed(seed))),
+            lost_answers: Arc::new(AtomicU64::new(lost_answers)),
             injected: Arc::clone(&injected),
             http: crate::http_client(),
         };
@@ -87,6 +100,14 @@ impl FaultyMoto {
 
 impl Proxy {
     fn draw(&self) -> Option<Fault> {
+        let lose = |n: u64| n.checked_sub(1);
+        if self
+            .lost_answers
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, lose)
+            .is_ok()
+        {
+            return Some(Fault::DropAfter);
+        }
         let mut rng = self.rng.lock().expect("the generator is never poisoned");
         if rng.f64() >= self.rate {
             return None;

@@ -7,16 +7,19 @@ use std::time::Duration;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::StoreError;
-use crate::keys::{self, EXPIRES_AT};
+use crate::keys::{self, EXPIRES_AT, PK, SK};
 use crate::table::{Item, Table, from_record, n, record, s};
 
 const IDEMPOTENCY: &str = "idempotency";
 const NONCE: &str = "nonce";
 const COUNTER: &str = "counter";
+/// Which put wrote an expiring item (see `put_if_absent_or_expired`).
+const CLAIM: &str = "claim";
 const ABSENT_OR_EXPIRED: &str = "attribute_not_exists(pk) OR #expires_at < :now";
 
 /// What a caller learns when it claims an idempotency key.
@@ -54,11 +57,20 @@ fn expiry(now: OffsetDateTime, ttl: Duration) -> i64 {
 }
 
 impl Table {
+    /// Puts `item` unless a live one holds its key; `true` when it was put. The item carries a
+    /// claim of its own: the SDK sends a put again when its answer was lost, and that retry
+    /// finds the first try's item, which is then known as this put's own and not a rival's.
     async fn put_if_absent_or_expired(
         &self,
-        item: Item,
+        mut item: Item,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        let claim = ulid::Ulid::new().to_string();
+        item.insert(CLAIM.into(), s(claim.clone()));
+        let key = [PK, SK].map(|k| match item.get(k) {
+            Some(AttributeValue::S(v)) => v.clone(),
+            _ => String::new(),
+        });
         let result = self
             .ddb
             .put_item()
@@ -69,7 +81,12 @@ impl Table {
             .expression_attribute_values(":now", n(now.unix_timestamp()))
             .send()
             .await;
-        condition_held(result)
+        if condition_held(result)? {
+            return Ok(true);
+        }
+        let [pk, sk] = key;
+        let held = self.get((pk, sk)).await?;
+        Ok(held.is_some_and(|i| matches!(i.get(CLAIM), Some(AttributeValue::S(c)) if *c == claim)))
     }
 
     /// Claims `key` within `scope` (a route or consumer name, without `#`) for the request

@@ -811,6 +811,48 @@ async fn a_crashed_claim_frees_its_key_after_the_lease_and_a_completed_one_after
     );
 }
 
+/// The SDK sends a put again when its answer is lost; the retry finds the first try's item.
+/// That is this call's own nonce, not a replay (a genuine notification refused as replayed
+/// would never be applied), and a claim likewise, while a second call is still refused.
+#[tokio::test]
+async fn a_write_whose_answer_was_lost_is_still_the_callers_own() {
+    let env = TestEnv::new().await;
+    let lossy =
+        localstack::faults::FaultyMoto::losing_answers(&env.stack_names().endpoint, 1).await;
+    let (store, _) = env.behind(&lossy.endpoint).await;
+    let ttl = Duration::from_secs(600);
+    assert!(
+        store
+            .table
+            .remember_nonce("wechatpay", "n-1", ttl, NOW)
+            .await
+            .unwrap()
+    );
+    let lost = lossy
+        .injected
+        .dropped_after
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(lost, 1, "the first answer was lost and the put retried");
+    assert!(
+        !store
+            .table
+            .remember_nonce("wechatpay", "n-1", ttl, NOW)
+            .await
+            .unwrap()
+    );
+
+    let lossy =
+        localstack::faults::FaultyMoto::losing_answers(&env.stack_names().endpoint, 1).await;
+    let (store, _) = env.behind(&lossy.endpoint).await;
+    let claim = |fingerprint: &'static str| {
+        store
+            .table
+            .claim_idempotency("payments", "key-1", fingerprint, ttl, NOW)
+    };
+    assert_eq!(claim("f-1").await.unwrap(), Claim::Fresh);
+    assert_eq!(claim("f-1").await.unwrap(), Claim::InProgress);
+}
+
 #[tokio::test]
 async fn a_replayed_nonce_is_refused_until_it_expires() {
     let env = TestEnv::new().await;
