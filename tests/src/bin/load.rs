@@ -10,6 +10,9 @@
 //! the table's consistency at the end.
 //!
 //! Arguments: `[seconds] [workers] [students]` (defaults 60, 16, 400); loopback only.
+//! `FAULTS=0.05` puts the fault proxy between the functions and moto (that share of their AWS
+//! calls throttled, failed or dropped); the harness's own writes and the closing check go to
+//! moto directly.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -22,6 +25,7 @@ use domain::{
 use e2e::Functions;
 use e2e::seed::{Person, person, roster_csv};
 use localstack::TestEnv;
+use localstack::faults::FaultyMoto;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use store::{Along, Checked, Digest, FaceOf, PortraitChecked, Processing, Store};
@@ -324,7 +328,7 @@ async fn student(client: &Client, fns: &Functions, store: &Store, who: &Person, 
         );
     }
     let began = Instant::now();
-    let stored = put.send().await.is_ok_and(|a| a.status().is_success());
+    let stored = through_s3(put).await.is_some();
     client.recorder.record(
         "upload (S3)",
         began.elapsed(),
@@ -343,16 +347,31 @@ async fn student(client: &Client, fns: &Functions, store: &Store, who: &Person, 
     let link = shown["attempts"][0]["standardised"]["url"]
         .as_str()
         .unwrap_or_default();
-    let Ok(photo) = client.http.get(link).send().await else {
+    let Some(photo) = through_s3(client.http.get(link)).await else {
         return false;
     };
-    let sha = hex(&Sha256::digest(photo.bytes().await.unwrap_or_default()));
+    let sha = hex(&Sha256::digest(photo));
     let submit = format!("/v1/collections/{case}/submit");
     let body = json!({"attempt_id": attempt.to_string(), "standardised_sha256": sha});
     client
         .call("submit", M::POST, &submit, t, Some(body))
         .await
         .is_some()
+}
+
+/// A request to S3 through a presigned URL, tried three times as the mini program tries an
+/// upload or a download (S3 may answer SlowDown or drop the connection): the body of the
+/// first success.
+async fn through_s3(request: reqwest::RequestBuilder) -> Option<Vec<u8>> {
+    for _ in 0..3 {
+        let answer = request.try_clone()?.send().await;
+        if let Ok(answer) = answer.and_then(reqwest::Response::error_for_status)
+            && let Ok(body) = answer.bytes().await
+        {
+            return Some(body.to_vec());
+        }
+    }
+    None
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -407,7 +426,17 @@ async fn main() -> Result<(), e2e::Error> {
     let students = *args.get(2).unwrap_or(&400) as usize;
 
     let env = TestEnv::new().await;
-    let fns = Arc::new(Functions::start(&env.store, &env.stack_names()).await?);
+    let rate: f64 = std::env::var("FAULTS").map_or(0.0, |f| f.parse().expect("a rate"));
+    let faulty = if rate > 0.0 {
+        Some(FaultyMoto::start(&env.stack_names().endpoint, rate, 2026).await)
+    } else {
+        None
+    };
+    let (store, stack) = match &faulty {
+        Some(faulty) => env.behind(&faulty.endpoint).await,
+        None => (env.store.clone(), env.stack_names()),
+    };
+    let fns = Arc::new(Functions::start(&store, &stack).await?);
     let now = time::OffsetDateTime::now_utc();
     let task = fns.api.create_task("广州大学", "20267000", now).await?;
     let task_id = task["id"].as_str().ok_or("a task")?.to_owned();
@@ -499,6 +528,14 @@ async fn main() -> Result<(), e2e::Error> {
         for (code, n) in &samples.errors {
             println!("{:<16}   {n} × {code}", "");
         }
+    }
+    if let Some(faulty) = &faulty {
+        let injected = &faulty.injected;
+        println!(
+            "\nfaults: {} of {} AWS calls of the functions: {injected:?}",
+            injected.faults(),
+            injected.total()
+        );
     }
     let report = localstack::consistency::check(&env.dynamodb(), env.store.table.name()).await;
     println!(
