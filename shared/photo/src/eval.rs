@@ -41,7 +41,7 @@ impl Split {
         }
     }
 
-    fn keeps(self, file: &str) -> bool {
+    pub fn keeps(self, file: &str) -> bool {
         let held = HOLDOUT
             .lines()
             .map(str::trim)
@@ -98,6 +98,22 @@ pub struct Row {
 }
 
 impl Row {
+    /// The verdict as `eval/verdicts.csv` records it: file, pass or fail, the reasons and the
+    /// review flags (each sorted, `;`-separated).
+    pub fn verdict_line(&self) -> String {
+        let mut reasons: Vec<&str> = self.reasons.iter().map(|r| r.code()).collect();
+        let mut review = self.review.clone();
+        reasons.sort_unstable();
+        review.sort_unstable();
+        format!(
+            "{},{},{},{}",
+            self.file,
+            if self.passed { "pass" } else { "fail" },
+            reasons.join(";"),
+            review.join(";")
+        )
+    }
+
     /// Does the engine give one of the labelled reasons? `not_a_person`
     /// counts as `no_face`.
     pub fn carries_label(&self) -> bool {

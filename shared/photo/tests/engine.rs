@@ -250,3 +250,25 @@ fn a_refused_photo_points_at_where_its_problem_is() {
     assert!((0.25..0.75).contains(&centre(mouth).0), "{mouth:?}");
     assert!(mouth.w < 0.5 && eyes.w < 0.7);
 }
+
+/// The repository's own photos outside the hold-out (three of six) get the verdicts recorded
+/// for them in `eval/verdicts.csv` (where the whole development set's are; `development_set`
+/// checks those): the same guard for a clone without `../shared`.
+#[test]
+fn the_repository_photos_keep_their_recorded_verdicts() {
+    let summary = photo::eval::run(
+        engine(),
+        &repo_fixtures().join("MANIFEST.csv"),
+        photo::eval::Split::Dev,
+        photo::eval::Variant::Original,
+    )
+    .unwrap();
+    let lines: Vec<String> = summary.rows.iter().map(|r| r.verdict_line()).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let changed = common::changed_verdicts(&lines);
+    assert!(
+        changed.is_empty(),
+        "verdicts changed:\n{}",
+        changed.join("\n")
+    );
+}

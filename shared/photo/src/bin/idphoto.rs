@@ -16,7 +16,7 @@ const USAGE: &str = "usage:
   idphoto eval MANIFEST.csv [--split all|dev|holdout] [--margins OUT.txt]
                [--variant original|mirror|jpeg35]
   idphoto sheet DIR -o SHEET.png [--profile P]
-  idphoto bench [--runs N] [--mode photo|card] FILES...
+  idphoto bench [--runs N] [--mode photo|card] [--json OUT.json] FILES...
   idphoto card IN [--reveal yes]
   idphoto matbench DIR [-o SHEET.png] [--grid full|quick]";
 
@@ -390,7 +390,7 @@ fn card(rest: &[String]) -> Res<ExitCode> {
 }
 
 fn bench(rest: &[String]) -> Res<ExitCode> {
-    let a = parse(rest, &["runs", "mode"])?;
+    let a = parse(rest, &["runs", "mode", "json"])?;
     let runs: usize = a
         .options
         .get("runs")
@@ -405,6 +405,7 @@ fn bench(rest: &[String]) -> Res<ExitCode> {
         Some(m) => return Err(format!("unknown mode {m} (photo, card)")),
     }
     let p = Profile::default();
+    let mut summary = serde_json::Map::new();
     for f in &a.positional {
         let bytes = read(f)?;
         let mut stages: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
@@ -429,24 +430,39 @@ fn bench(rest: &[String]) -> Res<ExitCode> {
             dims.1,
             (dims.0 * dims.1) as f64 / 1e6
         );
-        print_stages(&order, &mut stages, &mut totals);
+        let (p50s, total) = print_stages(&order, &mut stages, &mut totals);
+        summary.insert(
+            f.clone(),
+            serde_json::json!({"stages": p50s, "total_p50": total, "runs": runs}),
+        );
     }
-    println!("peak RSS {} MB", peak_rss_kb() / 1024);
+    let peak_mb = peak_rss_kb() / 1024;
+    println!("peak RSS {peak_mb} MB");
+    // For scripts/bench.sh, which sets these beside the Python pipeline's (same shape).
+    if let Some(out) = a.options.get("json") {
+        let json =
+            serde_json::json!({"load_ms": load_ms, "files": summary, "peak_rss_mb": peak_mb});
+        std::fs::write(out, json.to_string()).map_err(|e| format!("{out}: {e}"))?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Each stage's p50 and p95 in `order`, then the total's.
+/// Each stage's p50 and p95 in `order`, then the total's; returns the p50s, by stage and of
+/// the total.
 fn print_stages(
     order: &[&'static str],
     stages: &mut BTreeMap<&'static str, Vec<f64>>,
     totals: &mut [f64],
-) {
+) -> (BTreeMap<&'static str, f64>, f64) {
+    let mut p50s = BTreeMap::new();
     for s in order {
         let (p50, p95) = percentiles(stages.get_mut(s).expect("stage recorded"));
         println!("  {s:<10} p50 {p50:7.1} ms  p95 {p95:7.1} ms");
+        p50s.insert(*s, p50);
     }
     let (p50, p95) = percentiles(totals);
     println!("  {:<10} p50 {p50:7.1} ms  p95 {p95:7.1} ms", "total");
+    (p50s, p50)
 }
 
 /// The card reader's stages, per file (the OCR models load on the first card: a warm-up

@@ -39,3 +39,32 @@ pub fn read(dir: &std::path::Path, file: &str) -> Vec<u8> {
 pub fn jpeg(img: &image::RgbImage, quality: u8) -> Vec<u8> {
     photo::encode::jpeg(img, quality).unwrap()
 }
+
+/// The verdicts recorded in `eval/verdicts.csv`, by file (see `verdict_line`).
+pub fn recorded_verdicts() -> std::collections::BTreeMap<String, String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("eval/verdicts.csv");
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .skip(1)
+        .map(|l| {
+            (
+                l.split(',').next().unwrap_or_default().to_owned(),
+                l.to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Each of `lines` (verdict lines) beside its recorded verdict where they differ.
+pub fn changed_verdicts(lines: &[String]) -> Vec<String> {
+    let recorded = recorded_verdicts();
+    lines
+        .iter()
+        .filter_map(|line| {
+            let file = line.split(',').next().unwrap_or_default();
+            let was = recorded.get(file).map_or("(not recorded)", String::as_str);
+            (was != line).then(|| format!("now {line}\n was {was}"))
+        })
+        .collect()
+}
