@@ -15,7 +15,7 @@ if [[ ${#files[@]} -eq 0 ]]; then
   big="$GP_ROOT/target/bench/pass_frontal_woman_02_12mp.jpg"
   if [[ ! -f "$big" ]]; then
     mkdir -p "$(dirname "$big")"
-    # A 12 MP upload of the same photo (4032 × 3024, a phone's 4:3), upscaled: the same face
+    # A 12 MP upload of the same photo (3024 × 4032, a phone's 3:4 portrait), upscaled: the same face
     # and work, with every pixel a big upload brings.
     "$py" - "$GP_ROOT/shared/photo/tests/fixtures/pass_frontal_woman_02.jpg" "$big" <<'PY'
 import sys

@@ -7,6 +7,7 @@ holds the pipe), so no test run leaves a server behind.
 
 import argparse
 import copy
+import inspect
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from moto.dynamodb.models.table import Table
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.server import ThreadedMotoServer
 
 
@@ -34,16 +36,19 @@ def serialise_dynamodb() -> None:
     began. Two concurrent transactions on one item can then both succeed, or the failed one
     can put back a table without the winner's write, and a concurrent read can see a
     half-written transaction. DynamoDB promises none of that (conditional writes are atomic,
-    transactions serialisable), so the emulator is made to keep the promise.
+    transactions serialisable), so the emulator is made to keep the promise. The table's
+    stream is read under the same lock: a reader never sees the records of a transaction that
+    is then undone.
     """
     lock = threading.Lock()
-    call_action = DynamoHandler.call_action
+    for handler in (DynamoHandler, DynamoDBStreamsHandler):
+        call_action = handler.call_action
 
-    def serialised(self):  # type: ignore[no-untyped-def]
-        with lock:
-            return call_action(self)
+        def serialised(self, call_action=call_action):  # type: ignore[no-untyped-def]
+            with lock:
+                return call_action(self)
 
-    DynamoHandler.call_action = serialised  # type: ignore[method-assign]
+        handler.call_action = serialised  # type: ignore[method-assign]
 
 
 def roll_back_touched_items_only() -> None:
@@ -65,15 +70,21 @@ def roll_back_touched_items_only() -> None:
         def deepcopy(value: Any, memo: Any = None) -> Any:
             return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
-    dynamodb_models.copy = TablesByReference  # type: ignore[assignment]
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy, name)
+
+    dynamodb_models.copy = TablesByReference()  # type: ignore[assignment]
+    # A moto that no longer copies through its module's `copy` would copy whole tables again.
+    assert "copy.deepcopy(" in inspect.getsource(transact), "moto's transactions changed"
 
     def snapshot(self: DynamoDBBackend, items: list[dict[str, Any]]) -> tuple[list, dict]:
         """Copies of the items a transaction names, and each stream's length before it."""
         named, streams = [], {}
         for entry in items:
             op = next(iter(entry.values()), {})
-            table = self.tables.get(op.get("TableName"))
-            if table is None:
+            try:
+                table = self.get_table(op.get("TableName"))  # a name or an ARN
+            except Exception:  # moto refuses the transaction before writing anything
                 continue
             key = op.get("Key") or op.get("Item") or {}
             hash_attr, range_attr = table.hash_key_attr, table.range_key_attr
@@ -142,8 +153,12 @@ def idempotent_transactions() -> None:
             return handle(self)
         items = json.dumps(self.body["TransactItems"], sort_keys=True)
         now = time.monotonic()
-        for old in [t for t, (at, _) in done.items() if now - at >= window]:
-            del done[old]
+        # Oldest first (insertion order): stop at the first one still live.
+        while done:
+            oldest = next(iter(done))
+            if now - done[oldest][0] < window:
+                break
+            del done[oldest]
         if token in done:
             if done[token][1] != items:
                 raise Mismatch()

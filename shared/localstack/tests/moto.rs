@@ -31,21 +31,29 @@ async fn a_transaction_repeated_with_its_token_succeeds_once_and_a_changed_one_i
             .transact_items(put_new(table, value))
             .send()
     };
-    send("token-1", "first").await.expect("written");
+    // Tokens of this run only: a shared moto remembers tokens for 10 minutes.
+    let [first, second] = [ulid::Ulid::new().to_string(), ulid::Ulid::new().to_string()];
+    send(&first, "first").await.expect("written");
     // The same request again, as the SDK sends it when the answer was lost: a success that
     // writes nothing (its condition would fail if it ran).
-    send("token-1", "first").await.expect("the retry succeeds");
+    send(&first, "first").await.expect("the retry succeeds");
     // Another token: a new request, whose condition fails.
-    let again = send("token-2", "first").await.expect_err("the item exists");
+    let cancelled = |e: TransactWriteItemsError| {
+        matches!(e, TransactWriteItemsError::TransactionCanceledException(_))
+    };
+    let again = send(&second, "first").await.expect_err("the item exists");
     assert!(
-        matches!(
-            again.into_service_error(),
-            TransactWriteItemsError::TransactionCanceledException(_)
-        ),
+        cancelled(again.into_service_error()),
         "a new token runs the transaction"
     );
+    // A token whose transaction failed may run again (and fails again here).
+    let retried = send(&second, "first").await.expect_err("runs again");
+    assert!(
+        cancelled(retried.into_service_error()),
+        "a failed transaction's token is not remembered"
+    );
     // The first token with other items: refused, nothing written.
-    let changed = send("token-1", "second").await.expect_err("a mismatch");
+    let changed = send(&first, "second").await.expect_err("a mismatch");
     assert!(
         matches!(
             changed.into_service_error(),

@@ -9,6 +9,7 @@ photo, timed from outside: wall time and peak RSS of the process), and model loa
 """
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -21,15 +22,16 @@ from pathlib import Path
 PIPELINE = Path(__file__).resolve().parent / "pipeline.py"
 
 
-def timed(cmd):
-    """Wall seconds and peak RSS (MB) of one process, from its own rusage (os.wait4)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    # idphoto check exits 1 for a refused photo: still a whole run.
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        sys.exit(f"{cmd}: failed\n{proc.stderr.read().decode()}")
+def timed(cmd, ok=(0,)):
+    """Wall milliseconds and peak RSS (MB) of one process, from its own rusage (os.wait4)."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) not in ok:
+            err.seek(0)
+            sys.exit(f"{cmd}: failed\n{err.read().decode()}")
     return wall * 1000, usage.ru_maxrss / 1024
 
 
@@ -37,30 +39,29 @@ def engine_round(idphoto, runs, files):
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         subprocess.run([idphoto, "bench", "--runs", str(runs), "--json", out.name, *files],
                        check=True, stdout=subprocess.DEVNULL)
-        return json.load(open(out.name))
+        with open(out.name) as f:
+            return json.load(f)
 
 
 def python_round(runs, files):
-    out = subprocess.run([sys.executable, str(PIPELINE), "--runs", str(runs), "--json", *files],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    run = subprocess.run([sys.executable, str(PIPELINE), "--runs", str(runs), "--json", *files],
+                         capture_output=True, text=True)
+    if run.returncode:
+        sys.exit(f"pipeline.py failed:\n{run.stderr}")
+    return json.loads(run.stdout)
 
 
 def median_of(rounds, f, key):
     return statistics.median(r["files"][f][key] for r in rounds)
 
 
-def table(f, engine, python):
-    """Rows of (stage, engine p50, python p50) for one file, stages in each pipeline's order."""
-    stages = lambda rounds: list(rounds[0]["files"][f]["stages"])  # noqa: E731
-    names = stages(engine) + [s for s in stages(python) if s not in stages(engine)]
-    rows = []
-    for s in names:
-        ms = [statistics.median(r["files"][f]["stages"][s] for r in rounds)
-              if s in r0["files"][f]["stages"] else None
-              for rounds, r0 in ((engine, engine[0]), (python, python[0]))]
-        rows.append((s, *ms))
-    return rows
+def stages(rounds, f):
+    """Each stage's median p50 over the rounds, in the pipeline's own order (the engine gives
+    [name, ms] pairs, the Python pipeline an ordered object)."""
+    pairs = lambda r: list(r["files"][f]["stages"].items()) if isinstance(  # noqa: E731
+        r["files"][f]["stages"], dict) else r["files"][f]["stages"]
+    names = [name for name, _ in pairs(rounds[0])]
+    return [(n, statistics.median(dict(pairs(r))[n] for r in rounds)) for n in names]
 
 
 def main():
@@ -72,24 +73,32 @@ def main():
     a = ap.parse_args()
 
     engine, python, cold = [], [], {"engine": [], "python": []}
-    for _ in range(a.rounds):
-        engine.append(engine_round(a.idphoto, a.runs, a.files))
-        python.append(python_round(a.runs, a.files))
-        cold["engine"].append(timed([a.idphoto, "check", a.files[0]]))
+    for n in range(a.rounds):
+        # Which goes first alternates, so neither always runs on a machine the other warmed.
+        pair = [lambda: engine.append(engine_round(a.idphoto, a.runs, a.files)),
+                lambda: python.append(python_round(a.runs, a.files))]
+        for run in pair if n % 2 == 0 else pair[::-1]:
+            run()
+        # `idphoto check` exits 1 for a refused photo: still a whole run.
+        cold["engine"].append(timed([a.idphoto, "check", a.files[0]], ok=(0, 1)))
         cold["python"].append(timed([sys.executable, str(PIPELINE), "--cold", a.files[0]]))
 
-    fmt = lambda v: "" if v is None else f"{v:.1f}"  # noqa: E731
-    print(f"{a.rounds} rounds of {a.runs} warm runs each, alternating; one thread each\n")
+    print(f"{a.rounds} rounds of {a.runs} warm runs each, alternating; a photo on one thread each")
+    print("(the engine's stages include every check, the framing solver and the output's QA; the")
+    print(" Python pipeline does the model work, matte and encoding only: see pipeline.py)\n")
     for f in a.files:
-        print(f"{f}\n| stage | engine p50 ms | Python p50 ms |\n|---|---|---|")
-        for s, e, p in table(f, engine, python):
-            print(f"| {s} | {fmt(e)} | {fmt(p)} |")
+        if not all(r["files"][f].get("passed", True) for r in engine):
+            print(f"{f}: the engine refused it (no matte or encoding): not a like-for-like run")
+        rows = list(itertools.zip_longest(stages(engine, f), stages(python, f), fillvalue=("", None)))
+        print(f"{f}\n| engine stage | p50 ms | Python stage | p50 ms |\n|---|---|---|---|")
+        for (es, e), (ps, p) in rows:
+            print(f"| {es} | {'' if e is None else f'{e:.1f}'} | {ps} | {'' if p is None else f'{p:.1f}'} |")
         e, p = median_of(engine, f, "total_p50"), median_of(python, f, "total_p50")
-        print(f"| **total** | **{e:.1f}** | **{p:.1f}** |\nratio engine / Python: {e / p:.2f}\n")
+        print(f"| **total** | **{e:.1f}** | | **{p:.1f}** |\nratio engine / Python: {e / p:.2f}\n")
     print("| whole process (cold: load models, check one photo) | engine | Python |\n|---|---|---|")
     ce = [statistics.median(x) for x in zip(*cold["engine"])]
     cp = [statistics.median(x) for x in zip(*cold["python"])]
-    print(f"| wall ms | {ce[0]:.0f} | {cp[0]:.0f} |")
+    print(f"| wall ms (models load on 2 threads in the engine) | {ce[0]:.0f} | {cp[0]:.0f} |")
     print(f"| peak RSS MB | {ce[1]:.0f} | {cp[1]:.0f} |")
     print(f"| models loaded (warm process) ms | {statistics.median(r['load_ms'] for r in engine):.0f}"
           f" | {statistics.median(r['load_ms'] for r in python):.0f} |")

@@ -447,9 +447,10 @@ def grid_at(prob, mg, mo):
 
 
 def quantile(v, q):
-    """The q-quantile as `idphoto bench` takes it: the nearest rank, no interpolation."""
+    """The q-quantile as `idphoto bench` takes it: the nearest rank, no interpolation, a half
+    rounded up as Rust's `f64::round` does (Python's `round` goes to the even one)."""
     v = sorted(v)
-    return v[round((len(v) - 1) * q)]
+    return v[math.floor((len(v) - 1) * q + 0.5)]
 
 
 def peak_rss_mb():

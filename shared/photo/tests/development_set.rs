@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::OnceLock;
 
-use common::{changed_verdicts, engine, read, shared_fixtures};
+use common::{changed_verdicts, engine, read, recorded_verdicts, shared_fixtures};
 use domain::face::FaceMatch;
 use photo::Profile;
 use photo::eval::{self, Split, Summary, Variant, read_csv};
@@ -55,6 +55,13 @@ fn the_verdicts_are_the_recorded_ones() {
         "verdicts changed:\n{}",
         changed.join("\n")
     );
+    // And no recorded photo has gone (from the manifest, or into the hold-out).
+    let files: Vec<&str> = lines.iter().filter_map(|l| l.split(',').next()).collect();
+    let gone: Vec<String> = recorded_verdicts()
+        .into_keys()
+        .filter(|f| !files.contains(&f.as_str()))
+        .collect();
+    assert!(gone.is_empty(), "recorded but not run: {gone:?}");
 }
 
 /// Compliant photos the engine still refuses, each for a reason the engine

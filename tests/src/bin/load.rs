@@ -11,8 +11,9 @@
 //!
 //! Arguments: `[seconds] [workers] [students]` (defaults 60, 16, 400); loopback only.
 //! `FAULTS=0.05` puts the fault proxy between the functions and moto (that share of their AWS
-//! calls throttled, failed or dropped); the harness's own writes and the closing check go to
-//! moto directly.
+//! calls throttled, failed or dropped; the count printed includes the set-up's calls through the
+//! functions and the presigned S3 requests); the harness's direct writes (the processor's
+//! stand-in, ID cards) and the closing check go to moto directly.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

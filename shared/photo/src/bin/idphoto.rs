@@ -412,11 +412,13 @@ fn bench(rest: &[String]) -> Res<ExitCode> {
         let mut order: Vec<&'static str> = Vec::new();
         let mut totals = Vec::new();
         let mut dims = (0, 0);
+        let mut passed = false;
         for _ in 0..runs {
             let t = Instant::now();
             let o = e.standardize(&bytes, &p).map_err(|e| e.to_string())?;
             totals.push(t.elapsed().as_secs_f64() * 1e3);
             dims = (o.report.input.width, o.report.input.height);
+            passed = o.report.passed;
             for (s, ms) in o.timings.stages {
                 if !order.contains(&s) {
                     order.push(s);
@@ -431,9 +433,14 @@ fn bench(rest: &[String]) -> Res<ExitCode> {
             (dims.0 * dims.1) as f64 / 1e6
         );
         let (p50s, total) = print_stages(&order, &mut stages, &mut totals);
+        // Stages as [name, ms] pairs, in the order the engine runs them.
+        let stages: Vec<_> = order
+            .iter()
+            .map(|s| serde_json::json!([s, p50s[s]]))
+            .collect();
         summary.insert(
             f.clone(),
-            serde_json::json!({"stages": p50s, "total_p50": total, "runs": runs}),
+            serde_json::json!({"stages": stages, "total_p50": total, "runs": runs, "passed": passed}),
         );
     }
     let peak_mb = peak_rss_kb() / 1024;
