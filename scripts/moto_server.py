@@ -55,9 +55,9 @@ def roll_back_touched_items_only() -> None:
     """Undo a failed transaction by putting back the items it named, not the whole table.
 
     moto copies every table a transaction names, whole, before it starts (to put it back if
-    the transaction fails): a cost that grows with the table (35 ms a transaction at 1,000
-    items here, ten times that at 10,000), which made a load run measure moto's copying
-    rather than the service. A transaction writes only the items it names, and with the
+    the transaction fails), its stream's records included: 35 ms a transaction at 1,000 items
+    here, and growing with every write, which made a load run measure moto's copying rather
+    than the service. A transaction writes only the items it names, and with the
     serialisation above nothing else writes meanwhile, so a copy of those items, taken before
     and put back on failure, undoes exactly what the whole copy did.
     """
@@ -116,7 +116,8 @@ def roll_back_touched_items_only() -> None:
         except Exception:
             for table, hash_key, range_key, item in reversed(named):
                 put_back(table, hash_key, range_key, item)
-            # The stream records of the writes undone, as if they had never been.
+            # The stream records of the writes undone (no reader saw them: streams are read
+            # under the same lock).
             for shard, length in streams.values():
                 del shard.items[length:]
             raise
