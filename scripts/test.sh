@@ -68,9 +68,14 @@ else
   tee -a "$log" <"$console_log"
   rm -f "$console_log"
 fi
-# One closing line for the whole run (cargo prints one per test binary, node one per run).
+# One closing line for the whole run (cargo prints one per test binary, node one per run). A
+# binary that aborted (a stack overflow, say) prints no result line, only cargo's list of
+# failed targets at the end: counted from that list, so the line never reads clean then.
 awk '/^test result:/ { p += $4; f += $6 } /^# pass / { p += $3 } /^# fail / { f += $3 }
-     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+     /^error: [0-9]+ targets? failed:/ { b = $2 }
+     END { printf "tests: %d passed, %d failed", p, f
+           if (b) printf "; %d test binaries failed (one that aborted has no result line)", b
+           printf "\n" }' "$log"
 rm -f "$log"
 step "done"
 exit "$status"
