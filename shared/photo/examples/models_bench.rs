@@ -13,6 +13,7 @@ fn main() {
         ("face_mesh", &m.face_mesh, 3 * 192 * 192),
         ("iris", &m.iris, 3 * 64 * 64),
         ("selfie", &m.selfie, 3 * 256 * 256),
+        ("hair", &m.hair, 4 * 512 * 512),
         ("descriptor", &m.descriptor, 3 * 150 * 150),
     ];
     for (name, model, n) in all {
