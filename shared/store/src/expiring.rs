@@ -7,12 +7,12 @@ use std::time::Duration;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::StoreError;
-use crate::keys::{self, EXPIRES_AT, PK, SK};
+use crate::keys::{self, EXPIRES_AT};
 use crate::table::{Item, Table, from_record, n, record, s};
 
 const IDEMPOTENCY: &str = "idempotency";
@@ -59,18 +59,15 @@ fn expiry(now: OffsetDateTime, ttl: Duration) -> i64 {
 impl Table {
     /// Puts `item` unless a live one holds its key; `true` when it was put. The item carries a
     /// claim of its own: the SDK sends a put again when its answer was lost, and that retry
-    /// finds the first try's item, which is then known as this put's own and not a rival's.
+    /// finds the first try's item (returned with the refusal, in the same atomic step), which
+    /// is then known as this put's own and not a rival's.
     async fn put_if_absent_or_expired(
         &self,
         mut item: Item,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let claim = ulid::Ulid::new().to_string();
-        item.insert(CLAIM.into(), s(claim.clone()));
-        let key = [PK, SK].map(|k| match item.get(k) {
-            Some(AttributeValue::S(v)) => v.clone(),
-            _ => String::new(),
-        });
+        let claim = s(ulid::Ulid::new().to_string());
+        item.insert(CLAIM.into(), claim.clone());
         let result = self
             .ddb
             .put_item()
@@ -79,14 +76,15 @@ impl Table {
             .condition_expression(ABSENT_OR_EXPIRED)
             .expression_attribute_names("#expires_at", EXPIRES_AT)
             .expression_attribute_values(":now", n(now.unix_timestamp()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        if condition_held(result)? {
-            return Ok(true);
+        if let Err(SdkError::ServiceError(e)) = &result
+            && let PutItemError::ConditionalCheckFailedException(failed) = e.err()
+        {
+            return Ok(failed.item().and_then(|held| held.get(CLAIM)) == Some(&claim));
         }
-        let [pk, sk] = key;
-        let held = self.get((pk, sk)).await?;
-        Ok(held.is_some_and(|i| matches!(i.get(CLAIM), Some(AttributeValue::S(c)) if *c == claim)))
+        condition_held(result)
     }
 
     /// Claims `key` within `scope` (a route or consumer name, without `#`) for the request
