@@ -2,53 +2,19 @@
 //! message has run out of retries, and only then; the student may upload again; a late result
 //! changes nothing; an attempt decided in time is never touched.
 
-use domain::{
-    Actor, AttemptId, AttemptStatus, CheckOutcome, Collection, Command, Payment, ReasonCode, TaskId,
-};
-use localstack::TestEnv;
+use domain::{Actor, AttemptId, AttemptStatus, CheckOutcome, Collection, Command, ReasonCode};
+use localstack::{TestEnv, fixtures};
 use reconciler::{STALLED_AFTER, Swept, sweep};
 use store::{Along, Processing, Table};
 use time::{Duration, OffsetDateTime};
 
 /// A paid case with `n` attempts taken up by the processor at `at`.
 async fn processing(table: &Table, n: usize, at: OffsetDateTime) -> (Collection, Vec<AttemptId>) {
-    let (case, created) = Collection::open(
-        TaskId::new(),
-        "2022001".into(),
-        "o-sweep".into(),
-        Actor::Student,
-        at,
-    );
-    table.open_collection(&case, &created).await.unwrap();
-    let payment = Payment {
-        order_no: "GP1".into(),
-        amount_fen: 3000,
-        transaction_id: "tx-1".into(),
-        paid_at: at,
-        print_fen: 0,
-    };
+    let case = fixtures::paid_case(table, "2022001", "o-sweep", at).await;
     let processor = Actor::System("photo-processor".into());
-    table
-        .transition(
-            case.id,
-            Command::ConfirmPayment { payment },
-            Actor::PaymentProvider,
-            at,
-        )
-        .await
-        .unwrap();
     let mut ids = Vec::new();
     for _ in 0..n {
-        let attempt_id = AttemptId::new();
-        table
-            .transition(
-                case.id,
-                Command::StartAttempt { attempt_id },
-                Actor::Student,
-                at,
-            )
-            .await
-            .unwrap();
+        let attempt_id = fixtures::start_attempt(table, case.id, at).await;
         let marker = Processing {
             collection_id: case.id,
             attempt_id,

@@ -3,8 +3,9 @@
 //! issue them.
 
 use domain::{
-    Actor, AttemptId, CheckOutcome, CollectionTask, Command, EducationLevel, FaceMatch, NewTask,
-    Payment, PhotoProfile, PrintOffer, ReasonCode, SessionCode,
+    Actor, AttemptId, CheckOutcome, Collection, CollectionId, CollectionTask, Command,
+    EducationLevel, FaceMatch, NewTask, OrderStatus, Payment, PaymentOrder, PhotoProfile,
+    PrintOffer, ReasonCode, SessionCode, TaskId,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -32,6 +33,59 @@ pub async fn open_task(table: &store::Table, level: EducationLevel) -> Collectio
     .expect("a valid task");
     table.create_task(&task).await.expect("the task is stored");
     task
+}
+
+/// A case of student `student_no` (WeChat `openid`) opened and paid ¥30 at `at` as the
+/// webhook leaves one: its order paid, then the case's payment; stored in `table`.
+pub async fn paid_case(
+    table: &store::Table,
+    student_no: &str,
+    openid: &str,
+    at: OffsetDateTime,
+) -> Collection {
+    let (case, created) = Collection::open(
+        TaskId::new(),
+        student_no.into(),
+        openid.into(),
+        Actor::Student,
+        at,
+    );
+    table
+        .open_collection(&case, &created)
+        .await
+        .expect("opened");
+    let mut order = PaymentOrder::new(case.id, openid.into(), 3000, "毕业照".into(), at);
+    order.status = OrderStatus::Paid;
+    order.transaction_id = Some(format!(
+        "4200{}",
+        ulid::Ulid::new().random() % 10_000_000_000
+    ));
+    table.place_order(&order, None).await.expect("the order");
+    let payment = Payment {
+        order_no: order.order_no.clone(),
+        amount_fen: order.amount_fen,
+        transaction_id: order.transaction_id.clone().unwrap_or_default(),
+        paid_at: at,
+        print_fen: 0,
+    };
+    let pay = Command::ConfirmPayment { payment };
+    let paid = table
+        .transition(case.id, pay, Actor::PaymentProvider, at)
+        .await;
+    paid.expect("paid").next
+}
+
+/// An attempt started on `case` at `at`, as the student starts one.
+pub async fn start_attempt(
+    table: &store::Table,
+    case: CollectionId,
+    at: OffsetDateTime,
+) -> AttemptId {
+    let attempt_id = AttemptId::new();
+    let start = Command::StartAttempt { attempt_id };
+    let started = table.transition(case, start, Actor::Student, at).await;
+    started.expect("an attempt");
+    attempt_id
 }
 
 /// What the submitted photo was like.

@@ -10,11 +10,29 @@ async fn put(env: &TestEnv, sk: &str) {
     env.dynamodb()
         .put_item()
         .table_name(&env.stack.names.table)
-        .item("pk", AttributeValue::S("STREAM#test".into()))
-        .item("sk", AttributeValue::S(sk.into()))
+        .set_item(Some(key(sk)))
         .send()
         .await
         .unwrap();
+}
+
+fn key(sk: &str) -> std::collections::HashMap<String, AttributeValue> {
+    [
+        ("pk".to_owned(), AttributeValue::S("STREAM#test".into())),
+        ("sk".to_owned(), AttributeValue::S(sk.into())),
+    ]
+    .into()
+}
+
+/// A transaction's put of the item `sk`, under `condition` if any.
+fn put_in_transaction(table: &str, sk: &str, condition: Option<&str>) -> TransactWriteItem {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(key(sk)))
+        .set_condition_expression(condition.map(str::to_owned));
+    TransactWriteItem::builder()
+        .put(put.build().unwrap())
+        .build()
 }
 
 fn sort_keys(read: &serde_json::Value) -> Vec<String> {
@@ -67,19 +85,11 @@ async fn a_cancelled_transaction_does_not_blind_the_reader() {
     let cancelled = env
         .dynamodb()
         .transact_write_items()
-        .transact_items(
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&env.stack.names.table)
-                        .item("pk", AttributeValue::S("STREAM#test".into()))
-                        .item("sk", AttributeValue::S("first".into()))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
+        .transact_items(put_in_transaction(
+            &env.stack.names.table,
+            "first",
+            Some("attribute_not_exists(pk)"),
+        ))
         .send()
         .await;
     assert!(cancelled.is_err());
@@ -94,13 +104,6 @@ async fn a_cancelled_transaction_does_not_blind_the_reader() {
 async fn a_cancelled_transaction_leaves_no_trace() {
     let env = TestEnv::new().await;
     let table = &env.stack.names.table;
-    let key = |sk: &str| {
-        [
-            ("pk".to_owned(), AttributeValue::S("STREAM#test".into())),
-            ("sk".to_owned(), AttributeValue::S(sk.into())),
-        ]
-        .into()
-    };
     put(&env, "kept").await;
     put(&env, "updated").await;
     let mut stream = TableStream::open(&env.sdk, &env.stack.table_stream_arn, StartAt::Latest)
@@ -109,17 +112,7 @@ async fn a_cancelled_transaction_leaves_no_trace() {
     let cancelled = env
         .dynamodb()
         .transact_write_items()
-        .transact_items(
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(table)
-                        .set_item(Some(key("new")))
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
+        .transact_items(put_in_transaction(table, "new", None))
         .transact_items(
             TransactWriteItem::builder()
                 .update(

@@ -19,6 +19,7 @@ bound, the clothes continued below a short photo, and the output QA.
 
   python pipeline.py [--runs N] [--json] [--save OUT.jpg] FILES...
   python pipeline.py --cold FILE [--json]
+  python pipeline.py --models             each model alone (median of 30 runs)
 
 --cold reads the process's age from /proc (10 ms steps), so it counts the interpreter's start and
 the imports; a caller that times the whole command also counts the interpreter's exit.
@@ -257,25 +258,48 @@ class Laps:
         self.t = now
 
 
+def session(name):
+    """One model in onnxruntime on one thread, as the engine runs a photo."""
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return ort.InferenceSession(str(MODELS / name), opts, providers=["CPUExecutionProvider"])
+
+
+MODEL_FILES = {"short_range": "face_detection_short_range.onnx",
+               "full_range": "face_detection_full_range.onnx", "face_mesh": "face_landmark.onnx",
+               "iris": "iris_landmark.onnx", "selfie": "selfie_segmentation.onnx",
+               "hair": "hair_segmentation.onnx", "descriptor": "dlib_faceapi_rec150.onnx"}
+
+
+def time_models():
+    """Each model alone on a constant input, median of 30 runs: the twin of the engine's
+    `cargo run --release -p photo --example models_bench`."""
+    for name, file in MODEL_FILES.items():
+        s = session(file)
+        feed = s.get_inputs()[0]
+        x = np.full(feed.shape, 0.5, np.float32)
+        times = []
+        for _ in range(30):
+            t = time.perf_counter()
+            s.run(None, {feed.name: x})
+            times.append((time.perf_counter() - t) * 1e3)
+        print(f"{name:<12} {quantile(times, 0.5):.1f} ms")
+
+
 class Pipeline:
     def __init__(self):
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-
         def load(name):
-            s = ort.InferenceSession(str(MODELS / name), opts, providers=["CPUExecutionProvider"])
+            s = session(name)
             feed = s.get_inputs()[0].name
             return lambda x: s.run(None, {feed: x})
 
-        self.short = load("face_detection_short_range.onnx")
-        self.full = load("face_detection_full_range.onnx")
-        self.mesh_model = load("face_landmark.onnx")
-        self.iris_model = load("iris_landmark.onnx")
-        self.selfie = load("selfie_segmentation.onnx")
-        self.hair = load("hair_segmentation.onnx")
-        self.descriptor = load("dlib_faceapi_rec150.onnx")
+        f = MODEL_FILES
+        self.short, self.full = load(f["short_range"]), load(f["full_range"])
+        self.mesh_model, self.iris_model = load(f["face_mesh"]), load(f["iris"])
+        self.selfie, self.hair = load(f["selfie"]), load(f["hair"])
+        self.descriptor = load(f["descriptor"])
         self.detectors = [(self.short, 128, anchors(128, [(8, 2), (16, 6)])),
                           (self.full, 192, anchors(192, [(4, 1)]))]
         # Each mesh point's mirror partner: the engine's own table, so the two stay in step.
@@ -475,7 +499,10 @@ def main():
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--save", metavar="OUT.jpg", help="write the first run's output JPEG")
     ap.add_argument("--cold", metavar="FILE", help="load the models, run FILE once, report the process's age")
+    ap.add_argument("--models", action="store_true", help="time each model alone and stop")
     a = ap.parse_args()
+    if a.models:
+        return time_models()
     if not a.files and not a.cold:
         ap.error("give FILES or --cold FILE")
 

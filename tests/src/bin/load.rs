@@ -386,6 +386,8 @@ async fn reviewer(client: Client, token: String, task: String, until: Instant) {
     while Instant::now() < until {
         let next = format!("/v1/review/tasks/{task}/next");
         let Some(case) = client.call("review next", M::POST, &next, t, None).await else {
+            // An idle reviewer asks again a moment later, as the console does; a client's
+            // pace in the load mix, not a wait in a test.
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         };

@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use domain::{Actor, AttemptId, Collection, Command, OrderStatus, Payment, PaymentOrder, TaskId};
-use localstack::TestEnv;
+use localstack::{TestEnv, fixtures};
 use photo::{Engine, Profile};
 use photo_processor::Processor;
 use store::UploadKey;
@@ -83,44 +82,10 @@ async fn main() -> Result<(), e2e::Error> {
     let s3 = env.store.objects.client();
     let bucket = env.store.objects.buckets().uploads.clone();
     for c in 0..uploads.div_ceil(10) {
-        let (case, created) = Collection::open(
-            TaskId::new(),
-            format!("2026{c:06}"),
-            format!("o-photos-{c}"),
-            Actor::Student,
-            now,
-        );
-        table.open_collection(&case, &created).await?;
-        // Paid as the webhook leaves a case: the order paid, then the case's payment.
-        let mut order = PaymentOrder::new(case.id, case.owner.clone(), 3000, "photo".into(), now);
-        order.status = OrderStatus::Paid;
-        order.transaction_id = Some(format!("tx-{c}"));
-        table.place_order(&order, None).await?;
-        let payment = Payment {
-            order_no: order.order_no.clone(),
-            amount_fen: order.amount_fen,
-            transaction_id: format!("tx-{c}"),
-            paid_at: now,
-            print_fen: 0,
-        };
-        table
-            .transition(
-                case.id,
-                Command::ConfirmPayment { payment },
-                Actor::PaymentProvider,
-                now,
-            )
-            .await?;
+        let case =
+            fixtures::paid_case(table, &format!("2026{c:06}"), &format!("o-photos-{c}"), now).await;
         for a in 0..10.min(uploads - c * 10) {
-            let attempt_id = AttemptId::new();
-            table
-                .transition(
-                    case.id,
-                    Command::StartAttempt { attempt_id },
-                    Actor::Student,
-                    now,
-                )
-                .await?;
+            let attempt_id = fixtures::start_attempt(table, case.id, now).await;
             let key = UploadKey::Attempt {
                 collection: case.id,
                 attempt: attempt_id,
