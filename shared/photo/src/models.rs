@@ -9,6 +9,8 @@ use tract_onnx::prelude::*;
 
 use crate::error::PhotoError;
 
+mod prelu;
+
 type Plan = Arc<TypedRunnableModel>;
 
 /// One model file: its bytes, the input shape it is compiled for, and the
@@ -142,7 +144,9 @@ pub struct Model {
 impl Model {
     pub(crate) fn load(file: &ModelFile) -> Result<Self, PhotoError> {
         let err = |e: TractError| PhotoError::model(file.name, e);
-        let plan = tract_onnx::onnx()
+        let mut onnx = tract_onnx::onnx();
+        prelu::register(&mut onnx);
+        let plan = onnx
             .model_for_read(&mut &file.bytes[..])
             .map_err(err)?
             .with_input_fact(0, f32::fact(file.input).into())
