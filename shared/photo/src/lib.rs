@@ -30,6 +30,7 @@ pub mod report;
 pub mod segment;
 pub mod sheet;
 pub mod verify;
+pub mod window;
 
 pub use descriptor::{Descriptor, SAME_PERSON_MAX_DISTANCE};
 pub use engine::{Engine, Outcome, Sampling, Timings};

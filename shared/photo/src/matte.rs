@@ -14,6 +14,7 @@
 use image::RgbImage;
 
 use crate::raster::box_mean;
+use crate::window::{WindowSums, dilate, weighted, weighted_mean};
 
 /// Guided-filter window radius at output resolution: about the width of a
 /// lock of hair at 480×640.
@@ -93,32 +94,50 @@ pub fn refine(rgb: &[[f32; 3]], coarse: &[f32], w: usize, h: usize) -> Vec<f32> 
 
 /// Mean of each 2×2 block (the last row or column alone where the size is odd).
 fn half_size(v: &[f32], w: usize, h: usize) -> Vec<f32> {
+    half_size_of(w, h, |k| [v[k]])
+        .into_iter()
+        .map(|[m]| m)
+        .collect()
+}
+
+/// [`half_size`] of `C` values per pixel.
+fn half_size_of<const C: usize>(
+    w: usize,
+    h: usize,
+    value: impl Fn(usize) -> [f32; C],
+) -> Vec<[f32; C]> {
     let (lw, lh) = (w.div_ceil(2), h.div_ceil(2));
-    let mut out = vec![0f32; lw * lh];
+    let mut out = vec![[0f32; C]; lw * lh];
     let mut count = vec![0f32; lw * lh];
     for y in 0..h {
         for x in 0..w {
             let k = (y / 2) * lw + x / 2;
-            out[k] += v[y * w + x];
+            let v = value(y * w + x);
+            (0..C).for_each(|c| out[k][c] += v[c]);
             count[k] += 1.0;
         }
     }
-    out.iter_mut().zip(&count).for_each(|(o, c)| *o /= c);
+    out.iter_mut()
+        .zip(&count)
+        .for_each(|(o, n)| o.iter_mut().for_each(|v| *v /= n));
     out
 }
 
-/// Bilinear enlargement of a half-size image back to `w`×`h`, pixel centres
-/// aligned (a low-resolution centre lies between two full-resolution ones).
+/// The two half-size samples either side of full-size position `x` (of `n`
+/// at half size) and the second's weight: pixel centres aligned, a
+/// low-resolution centre between two full-resolution ones.
+fn half_taps(x: usize, n: usize) -> (usize, usize, f32) {
+    let u = ((x as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (n - 1) as f32);
+    let i = (u as usize).min(n.saturating_sub(2));
+    (i, (i + 1).min(n - 1), u - i as f32)
+}
+
+/// Bilinear enlargement of a half-size image back to `w`×`h`.
 fn double_size(v: &[f32], lw: usize, lh: usize, w: usize, h: usize) -> Vec<f32> {
-    let taps = |x: usize, n: usize| {
-        let u = ((x as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (n - 1) as f32);
-        let i = (u as usize).min(n.saturating_sub(2));
-        (i, (i + 1).min(n - 1), u - i as f32)
-    };
-    let cols: Vec<_> = (0..w).map(|x| taps(x, lw)).collect();
+    let cols: Vec<_> = (0..w).map(|x| half_taps(x, lw)).collect();
     let mut out = vec![0f32; w * h];
     for y in 0..h {
-        let (y0, y1, fy) = taps(y, lh);
+        let (y0, y1, fy) = half_taps(y, lh);
         for (x, &(x0, x1, fx)) in cols.iter().enumerate() {
             let top = v[y0 * lw + x0] * (1.0 - fx) + v[y0 * lw + x1] * fx;
             let bottom = v[y1 * lw + x0] * (1.0 - fx) + v[y1 * lw + x1] * fx;
@@ -146,11 +165,15 @@ fn solve_sym3([a, b, c, d, e, f]: [f32; 6], v: [f32; 3]) -> [f32; 3] {
 /// either side of the edge, then a narrow one that follows hair strands.
 const FUSION_RADII: [usize; 2] = [30, 3];
 
-/// The person's own colour where alpha is partial. Each pass takes local
-/// means of the person (`F̄`, weighted by α) and of the old background
-/// (`B̄`, weighted by 1−α, inside the photo only: the padding is already
-/// the new colour) and corrects `F̄` by what the pixel shows:
-/// `F = F̄ + α(I − αF̄ − (1−α)B̄)`, which is the pixel itself where α = 1.
+/// The person's own colour where alpha is partial (elsewhere the photo's,
+/// which [`composite`] does not read). Each pass takes local means of the
+/// person (`F̄`, weighted by α) and of the old background (`B̄`, weighted by
+/// 1−α, inside the photo only: the padding is already the new colour) and
+/// corrects `F̄` by what the pixel shows: `F = F̄ + α(I − αF̄ − (1−α)B̄)`,
+/// which is the pixel itself where α = 1. The means are read from window
+/// sums at the partial pixels only (and the first pass's `B̄` within the
+/// narrow radius of them, which the second pass averages): a few per cent
+/// of the frame.
 pub fn foreground(
     rgb: &[[f32; 3]],
     in_photo: &[bool],
@@ -158,52 +181,76 @@ pub fn foreground(
     w: usize,
     h: usize,
 ) -> Vec<[f32; 3]> {
-    let n = w * h;
     let mut f: Vec<[f32; 3]> = rgb.to_vec();
-    let mut b: Vec<[f32; 3]> = rgb.to_vec();
-    let wb: Vec<f32> = (0..n)
-        .map(|k| if in_photo[k] { 1.0 - alpha[k] } else { 0.0 })
+    let band: Vec<usize> = (0..w * h)
+        .filter(|&k| alpha[k] > 0.0 && alpha[k] < 1.0)
         .collect();
-    for r in FUSION_RADII {
-        let fbar = local_mean(&f, alpha, w, h, r);
-        let bbar = local_mean(&b, &wb, w, h, r);
-        for k in 0..n {
-            let a = alpha[k];
-            f[k] = [0, 1, 2].map(|c| {
-                let (fb, bb) = (fbar[c][k], bbar[c][k]);
-                (fb + a * (rgb[k][c] - a * fb - (1.0 - a) * bb)).clamp(0.0, 255.0)
-            });
-            b[k] = [0, 1, 2].map(|c| bbar[c][k]);
-        }
+    if band.is_empty() {
+        return f;
+    }
+    let old_bg = |k: usize| if in_photo[k] { 1.0 - alpha[k] } else { 0.0 };
+    let fuse = |k: usize, fbar: [f32; 3], bbar: [f32; 3]| {
+        let a = alpha[k];
+        [0, 1, 2].map(|c| {
+            (fbar[c] + a * (rgb[k][c] - a * fbar[c] - (1.0 - a) * bbar[c])).clamp(0.0, 255.0)
+        })
+    };
+    let [wide, narrow] = FUSION_RADII;
+    // The first pass: both sides' colours from the photo itself.
+    let person = WideMean::new(w, h, wide, |k| weighted(alpha[k], rgb[k]));
+    let backdrop = WideMean::new(w, h, wide, |k| weighted(old_bg(k), rgb[k]));
+    let mut b = vec![[0f32; 3]; w * h];
+    for k in dilate(&band, w, h, narrow) {
+        b[k] = backdrop.at(k);
+    }
+    for &k in &band {
+        f[k] = fuse(k, person.at(k), b[k]);
+    }
+    // The second pass: the first's estimates, over hair-strand widths.
+    let person = WindowSums::new(w, h, |k| weighted(alpha[k], f[k]));
+    let backdrop = WindowSums::new(w, h, |k| weighted(old_bg(k), b[k]));
+    for &k in &band {
+        f[k] = fuse(
+            k,
+            weighted_mean(&person, k, narrow).0,
+            weighted_mean(&backdrop, k, narrow).0,
+        );
     }
     f
 }
 
-/// Mean colour of `src` weighted by `wt` over a (2r+1)² window, per
-/// channel. A wide window averages what is smooth anyway, so it is taken at
-/// half resolution and enlarged back.
-pub(crate) fn local_mean(
-    src: &[[f32; 3]],
-    wt: &[f32],
+/// A weighted mean colour over a wide window: smooth, so taken at half
+/// resolution (2×2 block means, the window halved) and read at a full-size
+/// pixel by bilinear interpolation.
+struct WideMean {
     w: usize,
-    h: usize,
-    r: usize,
-) -> [Vec<f32>; 3] {
-    let weighted = |c: usize| -> Vec<f32> { src.iter().zip(wt).map(|(p, t)| p[c] * t).collect() };
-    if r < 8 {
-        let mw = box_mean(wt, w, h, r);
-        return [0, 1, 2].map(|c| {
-            let m = box_mean(&weighted(c), w, h, r);
-            m.iter().zip(&mw).map(|(v, t)| v / (t + 1e-5)).collect()
-        });
+    lw: usize,
+    lh: usize,
+    mean: Vec<[f32; 3]>,
+}
+
+impl WideMean {
+    fn new(w: usize, h: usize, r: usize, value: impl Fn(usize) -> [f32; 4]) -> Self {
+        let (lw, lh) = (w.div_ceil(2), h.div_ceil(2));
+        let half = half_size_of(w, h, value);
+        let sums = WindowSums::new(lw, lh, |j| half[j]);
+        let mean = (0..lw * lh)
+            .map(|j| weighted_mean(&sums, j, r / 2).0)
+            .collect();
+        Self { w, lw, lh, mean }
     }
-    let (lw, lh) = (w.div_ceil(2), h.div_ceil(2));
-    let mw = box_mean(&half_size(wt, w, h), lw, lh, r / 2);
-    [0, 1, 2].map(|c| {
-        let m = box_mean(&half_size(&weighted(c), w, h), lw, lh, r / 2);
-        let ratio: Vec<f32> = m.iter().zip(&mw).map(|(v, t)| v / (t + 1e-5)).collect();
-        double_size(&ratio, lw, lh, w, h)
-    })
+
+    fn at(&self, k: usize) -> [f32; 3] {
+        let (x0, x1, fx) = half_taps(k % self.w, self.lw);
+        let (y0, y1, fy) = half_taps(k / self.w, self.lh);
+        let m = |x: usize, y: usize| self.mean[y * self.lw + x];
+        let (a, b, c, d) = (m(x0, y0), m(x1, y0), m(x0, y1), m(x1, y1));
+        [0, 1, 2].map(|i| {
+            let top = a[i] * (1.0 - fx) + b[i] * fx;
+            let bottom = c[i] * (1.0 - fx) + d[i] * fx;
+            top * (1.0 - fy) + bottom * fy
+        })
+    }
 }
 
 /// Composite onto `bg`: `α·F + (1−α)·bg`, the photo itself where α = 1.

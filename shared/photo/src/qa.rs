@@ -12,10 +12,10 @@ use domain::ReasonCode as R;
 use image::RgbImage;
 
 use crate::checks::{at_most, flag_above, not_measured};
-use crate::matte::local_mean;
 use crate::place::{EYE_LINE, OUT_W, Placement};
-use crate::raster::{box_mean, delta_e, lab};
+use crate::raster::{delta_e, lab};
 use crate::report::Check;
+use crate::window::{WindowSums, weighted, weighted_mean};
 
 /// ΔE 3 is about the smallest colour difference a viewer notices side by
 /// side: the standard's "uniform background".
@@ -127,34 +127,27 @@ pub fn edge_unfaithful_share(
     bg: [u8; 3],
 ) -> Option<f32> {
     let (w, h) = (out.width() as usize, out.height() as usize);
-    let near = box_mean(alpha, w, h, EDGE_REACH);
-    let sure = |person: bool| -> Vec<f32> {
-        (0..w * h)
-            .map(|k| {
-                let a = alpha[k];
-                f32::from(in_photo[k] && if person { a >= 0.98 } else { a <= 0.02 })
-            })
-            .collect()
+    let sure = |k: usize, person: bool| {
+        let a = alpha[k];
+        f32::from(in_photo[k] && if person { a >= 0.98 } else { a <= 0.02 })
     };
     // Each side's local colour, and whether the side is near at all.
-    let (person, backdrop) = (sure(true), sure(false));
-    let (mf, mb) = (
-        local_mean(photo, &person, w, h, NEIGHBOURHOOD),
-        local_mean(photo, &backdrop, w, h, NEIGHBOURHOOD),
-    );
-    let (nf, nb) = (
-        box_mean(&person, w, h, NEIGHBOURHOOD),
-        box_mean(&backdrop, w, h, NEIGHBOURHOOD),
-    );
+    let alphas = WindowSums::new(w, h, |k| [alpha[k]]);
+    let person = WindowSums::new(w, h, |k| weighted(sure(k, true), photo[k]));
+    let backdrop = WindowSums::new(w, h, |k| weighted(sure(k, false), photo[k]));
     let p = bg.map(f32::from);
     let (mut judged, mut wrong) = (0usize, 0usize);
     for k in 0..w * h {
-        let edge = near[k] > 0.02 && near[k] < 0.98;
-        if !in_photo[k] || !edge || nf[k] < 1e-3 || nb[k] < 1e-3 {
+        let (sum, n) = alphas.around(k, EDGE_REACH);
+        let near = (sum[0] / n) as f32;
+        if !in_photo[k] || near <= 0.02 || near >= 0.98 {
             continue;
         }
-        let f = [0, 1, 2].map(|c| mf[c][k]);
-        let b = [0, 1, 2].map(|c| mb[c][k]);
+        let (f, nf) = weighted_mean(&person, k, NEIGHBOURHOOD);
+        let (b, nb) = weighted_mean(&backdrop, k, NEIGHBOURHOOD);
+        if nf < 1e-3 || nb < 1e-3 {
+            continue;
+        }
         let i = photo[k];
         let fb = [0, 1, 2].map(|c| f[c] - b[c]);
         let len2: f32 = fb.iter().map(|v| v * v).sum();
