@@ -18,12 +18,33 @@ pub struct Grid {
 impl Grid {
     /// Probability at a source position (bilinear; 0 outside the region).
     pub fn at(&self, x: f32, y: f32) -> f32 {
-        let s = self.frame.step();
-        let u = (x - self.frame.origin[0]) / s - 0.5;
-        let v = (y - self.frame.origin[1]) / s - 0.5;
+        self.blend(self.tap(x, 0), self.tap(y, 1))
+    }
+
+    /// Probability at every point of a grid of source positions, `xs` across and `ys` down:
+    /// [`Grid::at`] with each column's and row's taps found once.
+    pub fn at_each(&self, xs: &[f32], ys: &[f32]) -> Vec<f32> {
+        let cols: Vec<_> = xs.iter().map(|&x| self.tap(x, 0)).collect();
+        ys.iter()
+            .flat_map(|&y| {
+                let row = self.tap(y, 1);
+                cols.iter().map(move |&col| self.blend(col, row))
+            })
+            .collect()
+    }
+
+    /// The first cell along `axis` (0: x, 1: y) at or before a source coordinate, and the
+    /// next one's weight.
+    #[inline]
+    fn tap(&self, p: f32, axis: usize) -> (i32, f32) {
+        let t = (p - self.frame.origin[axis]) / self.frame.step() - 0.5;
+        let i = floor_i32(t);
+        (i, t - i as f32)
+    }
+
+    #[inline]
+    fn blend(&self, (u0, au): (i32, f32), (v0, av): (i32, f32)) -> f32 {
         let n = self.n as i32;
-        let (u0, v0) = (floor_i32(u), floor_i32(v));
-        let (au, av) = (u - u0 as f32, v - v0 as f32);
         let get = |i: i32, j: i32| {
             if i < 0 || j < 0 || i >= n || j >= n {
                 0.0
@@ -86,6 +107,11 @@ impl PersonMask {
     /// Person probability at a source position (0 outside the region).
     pub fn at(&self, x: f32, y: f32) -> f32 {
         self.0.at(x, y)
+    }
+
+    /// [`PersonMask::at`] at every point of a grid of source positions, row by row.
+    pub fn at_each(&self, xs: &[f32], ys: &[f32]) -> Vec<f32> {
+        self.0.at_each(xs, ys)
     }
 
     /// The person as the output shows them: the selfie model's person, bound

@@ -73,17 +73,27 @@ fn render(pyr: &Pyramid, mask: &PersonMask, frame: &Frame, bg: [u8; 3]) -> (RgbI
     let rgb = pyr.sample(&frame, OUT_W, OUT_H, bgf);
     let (w, h) = (OUT_W as usize, OUT_H as usize);
     let (ww, wh) = (pyr.base().width() as f32, pyr.base().height() as f32);
-    let mut coarse = vec![0f32; w * h];
-    let mut in_photo = vec![false; w * h];
-    for v in 0..h {
-        for u in 0..w {
-            let [x, y] = frame.to_source(u as f32 + 0.5, v as f32 + 0.5);
-            if x >= 0.0 && y >= 0.0 && x < ww && y < wh {
-                coarse[v * w + u] = mask.at(x, y);
-                in_photo[v * w + u] = true;
-            }
-        }
-    }
+    // The frame has no rotation: a pixel centre's x depends on its column only, its y on
+    // its row only.
+    let xs: Vec<f32> = (0..w)
+        .map(|u| frame.to_source(u as f32 + 0.5, 0.5)[0])
+        .collect();
+    let ys: Vec<f32> = (0..h)
+        .map(|v| frame.to_source(0.5, v as f32 + 0.5)[1])
+        .collect();
+    let mut in_photo: Vec<bool> = ys
+        .iter()
+        .flat_map(|&y| {
+            xs.iter()
+                .map(move |&x| x >= 0.0 && y >= 0.0 && x < ww && y < wh)
+        })
+        .collect();
+    let mut coarse: Vec<f32> = mask
+        .at_each(&xs, &ys)
+        .into_iter()
+        .zip(&in_photo)
+        .map(|(p, &inside)| if inside { p } else { 0.0 })
+        .collect();
     let mut rgb = rgb;
     // Continue the clothes below a photo that ends up to BOTTOM_SLACK short
     // of the frame's bottom edge (the solver allows no more): the mean of
