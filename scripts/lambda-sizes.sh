@@ -29,6 +29,8 @@ say "building idphoto (release)"
 cargo build --quiet --release -p photo --bin idphoto
 out="$GP_ROOT/target/bench/sizes"
 mkdir -p "$out"
+# The groups go however the runs end (a group with no process left can be removed).
+trap 'rmdir "$root"/graduate-photo-* 2>/dev/null || true' EXIT
 for mb in "${sizes[@]}"; do
   group="$root/graduate-photo-$mb"
   mkdir -p "$group"
@@ -36,8 +38,6 @@ for mb in "${sizes[@]}"; do
   say "$mb MB: $(awk -v m="$mb" 'BEGIN { printf "%.2f", m / 1769 }') vCPU"
   bash -c 'echo $$ > "$1/cgroup.procs"; shift; exec "$@"' _ "$group" \
     "$GP_ROOT/target/release/idphoto" bench --runs "${RUNS:-10}" --json "$out/$mb.json" "${files[@]}" > /dev/null
-  echo $$ > "$root/cgroup.procs" 2>/dev/null || true
-  rmdir "$group"
 done
 python3 - "$out" "${sizes[@]}" <<'PY'
 import json, sys

@@ -73,8 +73,9 @@ fn render(pyr: &Pyramid, mask: &PersonMask, frame: &Frame, bg: [u8; 3]) -> (RgbI
     let rgb = pyr.sample(&frame, OUT_W, OUT_H, bgf);
     let (w, h) = (OUT_W as usize, OUT_H as usize);
     let (ww, wh) = (pyr.base().width() as f32, pyr.base().height() as f32);
-    // The frame has no rotation: a pixel centre's x depends on its column only, its y on
-    // its row only.
+    // The frame has no rotation (the standard forbids rotating the photo): a pixel centre's
+    // x depends on its column only, its y on its row only.
+    debug_assert!(frame.ux[1] == 0.0 && frame.vy[0] == 0.0, "{frame:?}");
     let xs: Vec<f32> = (0..w)
         .map(|u| frame.to_source(u as f32 + 0.5, 0.5)[0])
         .collect();
