@@ -137,14 +137,26 @@ fn double_size(v: &[f32], lw: usize, lh: usize, w: usize, h: usize) -> Vec<f32> 
     let cols: Vec<_> = (0..w).map(|x| half_taps(x, lw)).collect();
     let mut out = vec![0f32; w * h];
     for y in 0..h {
-        let (y0, y1, fy) = half_taps(y, lh);
-        for (x, &(x0, x1, fx)) in cols.iter().enumerate() {
-            let top = v[y0 * lw + x0] * (1.0 - fx) + v[y0 * lw + x1] * fx;
-            let bottom = v[y1 * lw + x0] * (1.0 - fx) + v[y1 * lw + x1] * fx;
-            out[y * w + x] = top * (1.0 - fy) + bottom * fy;
+        let row = half_taps(y, lh);
+        for (x, &col) in cols.iter().enumerate() {
+            out[y * w + x] = half_lerp(v, lw, col, row);
         }
     }
     out
+}
+
+/// A half-size image `v` (`lw` wide) read between samples: bilinear over the [`half_taps`]
+/// of a full-size column and row.
+#[inline]
+fn half_lerp(
+    v: &[f32],
+    lw: usize,
+    (x0, x1, fx): (usize, usize, f32),
+    (y0, y1, fy): (usize, usize, f32),
+) -> f32 {
+    let top = v[y0 * lw + x0] * (1.0 - fx) + v[y0 * lw + x1] * fx;
+    let bottom = v[y1 * lw + x0] * (1.0 - fx) + v[y1 * lw + x1] * fx;
+    top * (1.0 - fy) + bottom * fy
 }
 
 /// Solve `S x = v` for a symmetric 3×3 `S` given as (xx, xy, xz, yy, yz, zz),
@@ -226,7 +238,8 @@ struct WideMean {
     w: usize,
     lw: usize,
     lh: usize,
-    mean: Vec<[f32; 3]>,
+    /// Each channel's mean at half size.
+    mean: [Vec<f32>; 3],
 }
 
 impl WideMean {
@@ -234,22 +247,21 @@ impl WideMean {
         let (lw, lh) = (w.div_ceil(2), h.div_ceil(2));
         let half = half_size_of(w, h, value);
         let sums = WindowSums::new(lw, lh, |j| half[j]);
-        let mean = (0..lw * lh)
+        let means: Vec<[f32; 3]> = (0..lw * lh)
             .map(|j| weighted_mean(&sums, j, r / 2).0)
             .collect();
+        let mean = [0, 1, 2].map(|c| means.iter().map(|m| m[c]).collect());
         Self { w, lw, lh, mean }
     }
 
     fn at(&self, k: usize) -> [f32; 3] {
-        let (x0, x1, fx) = half_taps(k % self.w, self.lw);
-        let (y0, y1, fy) = half_taps(k / self.w, self.lh);
-        let m = |x: usize, y: usize| self.mean[y * self.lw + x];
-        let (a, b, c, d) = (m(x0, y0), m(x1, y0), m(x0, y1), m(x1, y1));
-        [0, 1, 2].map(|i| {
-            let top = a[i] * (1.0 - fx) + b[i] * fx;
-            let bottom = c[i] * (1.0 - fx) + d[i] * fx;
-            top * (1.0 - fy) + bottom * fy
-        })
+        let (col, row) = (
+            half_taps(k % self.w, self.lw),
+            half_taps(k / self.w, self.lh),
+        );
+        self.mean
+            .each_ref()
+            .map(|m| half_lerp(m, self.lw, col, row))
     }
 }
 

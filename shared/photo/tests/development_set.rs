@@ -6,7 +6,9 @@ mod common;
 
 use std::sync::OnceLock;
 
-use common::{changed_verdicts, engine, read, recorded_verdicts, shared_fixtures};
+use common::{
+    changed_verdicts, engine, file_of, read, recorded_verdicts, shared_fixtures, verdicts_path,
+};
 use domain::face::FaceMatch;
 use photo::Profile;
 use photo::eval::{self, Split, Summary, Variant, read_csv};
@@ -41,13 +43,12 @@ fn the_verdicts_are_the_recorded_ones() {
         .map(|r| r.verdict_line())
         .collect();
     if std::env::var_os("RECORD_VERDICTS").is_some() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/verdicts.csv");
         let mut file = String::from("file,verdict,reasons,review\n");
         for line in &lines {
             file.push_str(line);
             file.push('\n');
         }
-        std::fs::write(path, file).unwrap();
+        std::fs::write(verdicts_path(), file).unwrap();
     }
     let changed = changed_verdicts(&lines);
     assert!(
@@ -56,7 +57,7 @@ fn the_verdicts_are_the_recorded_ones() {
         changed.join("\n")
     );
     // And no recorded photo has gone (from the manifest, or into the hold-out).
-    let files: Vec<&str> = lines.iter().filter_map(|l| l.split(',').next()).collect();
+    let files: Vec<&str> = lines.iter().map(|l| file_of(l)).collect();
     let gone: Vec<String> = recorded_verdicts()
         .into_keys()
         .filter(|f| !files.contains(&f.as_str()))

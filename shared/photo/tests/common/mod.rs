@@ -40,19 +40,24 @@ pub fn jpeg(img: &image::RgbImage, quality: u8) -> Vec<u8> {
     photo::encode::jpeg(img, quality).unwrap()
 }
 
-/// The verdicts recorded in `eval/verdicts.csv`, by file (see `verdict_line`).
+/// Where the development set's verdicts are recorded.
+pub fn verdicts_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("eval/verdicts.csv")
+}
+
+/// The photo a verdict line (see `verdict_line`) is about: its first field.
+pub fn file_of(line: &str) -> &str {
+    line.split(',').next().unwrap_or_default()
+}
+
+/// The verdicts recorded in `eval/verdicts.csv`, by file.
 pub fn recorded_verdicts() -> std::collections::BTreeMap<String, String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("eval/verdicts.csv");
+    let path = verdicts_path();
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .lines()
         .skip(1)
-        .map(|l| {
-            (
-                l.split(',').next().unwrap_or_default().to_owned(),
-                l.to_owned(),
-            )
-        })
+        .map(|l| (file_of(l).to_owned(), l.to_owned()))
         .collect()
 }
 
@@ -62,8 +67,9 @@ pub fn changed_verdicts(lines: &[String]) -> Vec<String> {
     lines
         .iter()
         .filter_map(|line| {
-            let file = line.split(',').next().unwrap_or_default();
-            let was = recorded.get(file).map_or("(not recorded)", String::as_str);
+            let was = recorded
+                .get(file_of(line))
+                .map_or("(not recorded)", String::as_str);
             (was != line).then(|| format!("now {line}\n was {was}"))
         })
         .collect()
