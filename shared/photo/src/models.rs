@@ -1,10 +1,18 @@
 //! The ONNX models (see `models/README.md` for provenance and licences),
 //! compiled into the binary so a Lambda package or the CLI needs no model
-//! files at run time, parsed and optimised once by [`Models::load`], and
-//! shared cheaply (`Arc`) by every call after that.
+//! files at run time, optimised once by [`Models::load`], and shared cheaply
+//! (`Arc`) by every call after that.
+//!
+//! The photo models are compiled in as tract's NNEF of the ONNX files, already
+//! typed and decluttered by [`compile`] (`cargo run -p photo --example
+//! compile_models`; a test checks they are current): parsing, typing and
+//! decluttering the ONNX were 366 of the 555 ms the seven models took to load on
+//! one thread, and a cold start paid them every time.
 
 use std::sync::Arc;
 
+use tract_nnef::framework::Nnef;
+use tract_onnx::WithOnnx;
 use tract_onnx::prelude::*;
 
 use crate::error::PhotoError;
@@ -123,15 +131,79 @@ pub const FILES: [&ModelFile; 11] = [
     &TRADITIONAL_TO_SIMPLIFIED,
 ];
 
-pub const ALL: [&ModelFile; 7] = [
-    &SHORT_RANGE,
-    &FULL_RANGE,
-    &FACE_MESH,
-    &IRIS,
-    &SELFIE,
-    &HAIR,
-    &DESCRIPTOR,
+/// A photo model as the engine loads it: the NNEF [`compile`] made of the ONNX
+/// file named `source`, kept as `models/compiled/{file}`.
+pub struct Compiled {
+    pub source: &'static str,
+    pub file: &'static str,
+    pub input: [usize; 4],
+    pub nnef: &'static [u8],
+}
+
+macro_rules! compiled {
+    ($file:ident, $stem:literal) => {
+        Compiled {
+            source: $file.name,
+            file: concat!($stem, ".nnef.tar"),
+            input: $file.input,
+            nnef: include_bytes!(concat!("../models/compiled/", $stem, ".nnef.tar")),
+        }
+    };
+}
+
+pub const SHORT_RANGE_NNEF: Compiled = compiled!(SHORT_RANGE, "face_detection_short_range");
+pub const FULL_RANGE_NNEF: Compiled = compiled!(FULL_RANGE, "face_detection_full_range");
+pub const FACE_MESH_NNEF: Compiled = compiled!(FACE_MESH, "face_landmark");
+pub const IRIS_NNEF: Compiled = compiled!(IRIS, "iris_landmark");
+pub const SELFIE_NNEF: Compiled = compiled!(SELFIE, "selfie_segmentation");
+pub const HAIR_NNEF: Compiled = compiled!(HAIR, "hair_segmentation");
+pub const DESCRIPTOR_NNEF: Compiled = compiled!(DESCRIPTOR, "dlib_faceapi_rec150");
+
+/// Every photo model: its ONNX source and its compiled form.
+pub const PHOTO: [(&ModelFile, &Compiled); 7] = [
+    (&SHORT_RANGE, &SHORT_RANGE_NNEF),
+    (&FULL_RANGE, &FULL_RANGE_NNEF),
+    (&FACE_MESH, &FACE_MESH_NNEF),
+    (&IRIS, &IRIS_NNEF),
+    (&SELFIE, &SELFIE_NNEF),
+    (&HAIR, &HAIR_NNEF),
+    (&DESCRIPTOR, &DESCRIPTOR_NNEF),
 ];
+
+/// tract's reader of ONNX, with our PRelu.
+fn onnx() -> tract_onnx::Onnx {
+    let mut onnx = tract_onnx::onnx();
+    prelu::register(&mut onnx);
+    onnx
+}
+
+/// tract's NNEF with the ONNX operators it has no core form for (Resize).
+fn nnef() -> Nnef {
+    tract_nnef::nnef().with_onnx()
+}
+
+fn typed(file: &ModelFile) -> Result<TypedModel, PhotoError> {
+    let err = |e: TractError| PhotoError::model(file.name, e);
+    onnx()
+        .model_for_read(&mut &file.bytes[..])
+        .map_err(err)?
+        .with_input_fact(0, f32::fact(file.input).into())
+        .map_err(err)?
+        .into_typed()
+        .map_err(err)
+}
+
+/// An ONNX model typed for its input and decluttered, as a deterministic NNEF
+/// archive: what the engine then only has to generate code for. Loading it
+/// and optimising gives the same plan as optimising the ONNX (a test checks
+/// the outputs bit for bit).
+pub fn compile(file: &ModelFile) -> Result<Vec<u8>, PhotoError> {
+    let err = |e: TractError| PhotoError::model(file.name, e);
+    let model = typed(file)?.into_decluttered().map_err(err)?;
+    nnef()
+        .write_to_tar_with_config(&model, Vec::new(), false, true)
+        .map_err(err)
+}
 
 /// A compiled model ready to run.
 #[derive(Clone)]
@@ -142,24 +214,30 @@ pub struct Model {
 }
 
 impl Model {
-    pub(crate) fn load(file: &ModelFile) -> Result<Self, PhotoError> {
+    /// Straight from ONNX: the card reader's models, compiled per line width.
+    pub fn load(file: &ModelFile) -> Result<Self, PhotoError> {
         let err = |e: TractError| PhotoError::model(file.name, e);
-        let mut onnx = tract_onnx::onnx();
-        prelu::register(&mut onnx);
-        let plan = onnx
-            .model_for_read(&mut &file.bytes[..])
-            .map_err(err)?
-            .with_input_fact(0, f32::fact(file.input).into())
-            .map_err(err)?
-            .into_optimized()
-            .map_err(err)?
+        let model = typed(file)?.into_optimized().map_err(err)?;
+        Self::runnable(file.name, file.input, model)
+    }
+
+    /// From [`compile`]'s NNEF: only code generation is left to do.
+    pub fn load_compiled(file: &Compiled) -> Result<Self, PhotoError> {
+        let err = |e: TractError| PhotoError::model(file.source, e);
+        let mut model = nnef().model_for_read(&mut &file.nnef[..]).map_err(err)?;
+        model.optimize().map_err(err)?;
+        Self::runnable(file.source, file.input, model)
+    }
+
+    fn runnable(
+        name: &'static str,
+        input: [usize; 4],
+        model: TypedModel,
+    ) -> Result<Self, PhotoError> {
+        let plan = model
             .into_runnable()
-            .map_err(err)?;
-        Ok(Self {
-            name: file.name,
-            input: file.input,
-            plan,
-        })
+            .map_err(|e| PhotoError::model(name, e))?;
+        Ok(Self { name, input, plan })
     }
 
     /// Run on one input laid out as the model's input shape; returns every
@@ -214,22 +292,24 @@ pub struct Models {
 }
 
 impl Models {
-    /// Parse and optimise all models, on two threads: a Lambda cold start is
-    /// paid once per container, and the two halves take about the same time.
+    /// Load and optimise all models, on two threads: a Lambda cold start is
+    /// paid once per container. The halves are about equal (hair, short range
+    /// and mesh ≈ 170 ms; descriptor, full range, iris and selfie ≈ 190 ms on
+    /// this machine).
     pub fn load() -> Result<Self, PhotoError> {
         std::thread::scope(|s| {
             let other = s.spawn(|| -> Result<_, PhotoError> {
                 Ok((
-                    Model::load(&DESCRIPTOR)?,
-                    Model::load(&FULL_RANGE)?,
-                    Model::load(&SHORT_RANGE)?,
-                    Model::load(&HAIR)?,
+                    Model::load_compiled(&HAIR_NNEF)?,
+                    Model::load_compiled(&SHORT_RANGE_NNEF)?,
+                    Model::load_compiled(&FACE_MESH_NNEF)?,
                 ))
             });
-            let iris = Model::load(&IRIS)?;
-            let selfie = Model::load(&SELFIE)?;
-            let face_mesh = Model::load(&FACE_MESH)?;
-            let (descriptor, full_range, short_range, hair) = other
+            let descriptor = Model::load_compiled(&DESCRIPTOR_NNEF)?;
+            let full_range = Model::load_compiled(&FULL_RANGE_NNEF)?;
+            let iris = Model::load_compiled(&IRIS_NNEF)?;
+            let selfie = Model::load_compiled(&SELFIE_NNEF)?;
+            let (hair, short_range, face_mesh) = other
                 .join()
                 .map_err(|_| PhotoError::model("loader", "thread panicked"))??;
             Ok(Self {
