@@ -15,6 +15,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod framing;
+pub mod heap;
 pub mod landmarks;
 pub mod matbench;
 pub mod matte;

@@ -210,7 +210,10 @@ impl Engine {
             .map_err(|e| PhotoError::model("ocr", e))
     }
 
+    /// Load the models, and set the heap's thresholds for a photo's buffers
+    /// ([`crate::heap`]): every process that runs the engine loads it here.
     pub fn load() -> Result<Self, PhotoError> {
+        crate::heap::hold_large_buffers();
         Ok(Self::new(Models::load()?))
     }
 
