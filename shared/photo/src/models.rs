@@ -5,7 +5,7 @@
 //!
 //! The photo models are compiled in as tract's NNEF of the ONNX files, already
 //! typed and decluttered by [`compile`] (`cargo run -p photo --example
-//! compile_models`; a test checks they are current): parsing, typing and
+//! compile_models`; a test checks each runs as its ONNX file does): parsing, typing and
 //! decluttering the ONNX were 366 of the 555 ms the seven models took to load on
 //! one thread, and a cold start paid them every time.
 
@@ -193,10 +193,10 @@ fn typed(file: &ModelFile) -> Result<TypedModel, PhotoError> {
         .map_err(err)
 }
 
-/// An ONNX model typed for its input and decluttered, as a deterministic NNEF
-/// archive: what the engine then only has to generate code for. Loading it
-/// and optimising gives the same plan as optimising the ONNX (a test checks
-/// the outputs bit for bit).
+/// An ONNX model typed for its input and decluttered, as an NNEF archive:
+/// what the engine then only has to generate code for. Its outputs match the
+/// ONNX file's (`tests/models.rs`); its bytes vary from one compile to the
+/// next, as tract names some nodes in no fixed order.
 pub fn compile(file: &ModelFile) -> Result<Vec<u8>, PhotoError> {
     let err = |e: TractError| PhotoError::model(file.name, e);
     let model = typed(file)?.into_decluttered().map_err(err)?;

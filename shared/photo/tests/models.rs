@@ -1,5 +1,6 @@
-//! The models compiled into the engine are the files the provenance table
-//! in `models/README.md` describes, byte for byte.
+//! The model files are those the provenance table in `models/README.md`
+//! describes, byte for byte, and the compiled forms the engine loads run as
+//! they do.
 
 use sha2::{Digest, Sha256};
 
