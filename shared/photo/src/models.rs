@@ -5,9 +5,10 @@
 //!
 //! The photo models are compiled in as tract's NNEF of the ONNX files, already
 //! typed and decluttered by [`compile`] (`cargo run -p photo --example
-//! compile_models`; a test checks each runs as its ONNX file does): parsing, typing and
-//! decluttering the ONNX were 366 of the 555 ms the seven models took to load on
-//! one thread, and a cold start paid them every time.
+//! compile_models`; a test checks each runs as its ONNX file does), so a cold
+//! start skips parsing, typing and decluttering: the seven load in about 495
+//! ms on one thread instead of 630 (`cargo run --release -p photo --example
+//! models_bench`).
 
 use std::sync::Arc;
 
@@ -132,7 +133,9 @@ pub const FILES: [&ModelFile; 11] = [
 ];
 
 /// A photo model as the engine loads it: the NNEF [`compile`] made of the ONNX
-/// file named `source`, kept as `models/compiled/{file}`.
+/// file named `source`, kept as `models/compiled/{file}`. Its source's name and
+/// input are copied, not referenced: a reference to the [`ModelFile`] would
+/// link the ONNX bytes into every binary beside the NNEF.
 pub struct Compiled {
     pub source: &'static str,
     pub file: &'static str,
